@@ -1,0 +1,107 @@
+import { hex } from '../address.js';
+import { PACKED_TAG_BYTES_PER_PAGE, PAGE_SIZE } from '../constants.js';
+import { DirtyBitmap } from '../dirty-bitmap.js';
+import { GuestMemoryError } from '../errors.js';
+import type { GuestMemory } from '../guest-memory.js';
+import type { RamRegion } from '../ram-region.js';
+
+/** The tag state of one page as migration sees it. */
+export type PageTagState = 'untagged' | 'uninitialised' | 'initialised';
+
+/** The dirty pages of one region since the last take, for data and for tags separately. */
+export interface RegionDirtyLog {
+  readonly base: number;
+  readonly pages: number;
+  readonly data: DirtyBitmap;
+  readonly tags: DirtyBitmap;
+}
+
+/**
+ * Migration and snapshots: whole pages with their tags, and the dirty log. Pages are addressed by
+ * guest physical address (page-aligned). Tags travel packed, 128 bytes per page, in the TagStore
+ * layout.
+ */
+export class MigrationAccess {
+  constructor(private readonly memory: GuestMemory) {}
+
+  /** The RAM layout: what a stream must describe and a destination must match. */
+  layout(): { base: number; size: number }[] {
+    return this.memory.space.ramRegions.map((r) => ({ base: r.base, size: r.size }));
+  }
+
+  readPage(gpa: number, dst: Uint8Array): void {
+    const { region, page } = this.page('read', gpa, false);
+    dst.set(region.bytes.subarray(page * PAGE_SIZE, (page + 1) * PAGE_SIZE));
+  }
+
+  writePage(gpa: number, src: Uint8Array): void {
+    if (src.length !== PAGE_SIZE) throw new GuestMemoryError('invalid-range', `page data must be ${PAGE_SIZE} bytes, got ${src.length}`, gpa, src.length);
+    const { region, page } = this.page('write', gpa, false);
+    region.bytes.set(src, page * PAGE_SIZE);
+    region.noteDataWrite(page * PAGE_SIZE, PAGE_SIZE);
+  }
+
+  tagState(gpa: number): PageTagState {
+    const { region, page } = this.page('read', gpa, true);
+    if (!region.tags) return 'untagged';
+    return region.tags.isInitialised(page) ? 'initialised' : 'uninitialised';
+  }
+
+  /** The tag all granules of the page share (0 for an uninitialised page), or -1 if they differ. */
+  uniformTag(gpa: number): number {
+    const { region, page } = this.page('read', gpa, true);
+    return region.tags ? region.tags.uniformTag(page) : 0;
+  }
+
+  /** Copies the page's packed tags into `dst`; zeros for a page never used as tagged memory. */
+  readPageTags(gpa: number, dst: Uint8Array): void {
+    const { region, page } = this.page('read', gpa, true);
+    this.tagsOf(region, gpa).copyPagePacked(page, dst);
+  }
+
+  /**
+   * Sets the page's tags from packed form, or with `null` returns it to "never tagged" (its tags
+   * will be zeroed on first use, as on the source).
+   */
+  writePageTags(gpa: number, packed: Uint8Array | null): void {
+    if (packed && packed.length < PACKED_TAG_BYTES_PER_PAGE) {
+      throw new GuestMemoryError('invalid-range', `packed page tags must be ${PACKED_TAG_BYTES_PER_PAGE} bytes`, gpa, packed.length);
+    }
+    const { region, page } = this.page('write', gpa, true);
+    const tags = this.tagsOf(region, gpa);
+    if (packed) tags.setPagePacked(page, packed);
+    else tags.uninitialise(page);
+    region.noteTagWrite(page * PAGE_SIZE, PAGE_SIZE);
+  }
+
+  /** Sets every granule of the page to one tag (the compact wire form). */
+  fillPageTags(gpa: number, tag: number): void {
+    const { region, page } = this.page('write', gpa, true);
+    this.tagsOf(region, gpa).fillTags(page * PAGE_SIZE, PAGE_SIZE / 16, tag);
+    region.noteTagWrite(page * PAGE_SIZE, PAGE_SIZE);
+  }
+
+  /**
+   * Returns and clears the dirty pages of every region. Only pages written while the region's
+   * dirty logging was on are reported; the hypervisor layer decides when logging runs.
+   */
+  takeDirty(): RegionDirtyLog[] {
+    return this.memory.space.ramRegions.map((region) => ({
+      base: region.base,
+      pages: region.pages,
+      data: region.dataDirty.takeAndClear(),
+      tags: region.tagDirty.takeAndClear(),
+    }));
+  }
+
+  private page(op: 'read' | 'write', gpa: number, tags: boolean): { region: RamRegion; page: number } {
+    if (gpa % PAGE_SIZE !== 0) throw new GuestMemoryError('misaligned', `page address ${hex(gpa)} is not 4 KiB aligned`, gpa, PAGE_SIZE);
+    const [chunk] = this.memory.authorizedChunks('migration', op, gpa, PAGE_SIZE, tags);
+    return { region: chunk!.region, page: chunk!.offset / PAGE_SIZE };
+  }
+
+  private tagsOf(region: RamRegion, gpa: number) {
+    if (!region.tags) throw new GuestMemoryError('no-tags', `page ${hex(gpa)} holds no allocation tags (MTE is off)`, gpa, PAGE_SIZE);
+    return region.tags;
+  }
+}

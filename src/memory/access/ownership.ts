@@ -1,0 +1,88 @@
+import { hex } from '../address.js';
+import { PAGE_SIZE } from '../constants.js';
+import { GuestMemoryError } from '../errors.js';
+import type { PhysicalAddressSpace } from '../address-space.js';
+import { denied, type AccessPolicy, type AccessRequest } from './policy.js';
+
+/**
+ * Which RAM pages the guest shares with the host. A protected VM starts with every page private;
+ * the guest shares and unshares pages by hypercall. Pages outside RAM have no owner entry.
+ */
+export class PageOwnership {
+  private readonly shared = new Map<number, Uint8Array>();
+
+  constructor(private readonly space: PhysicalAddressSpace) {}
+
+  /** True when every page of [gpa, gpa + length) is RAM shared with the host. */
+  isShared(gpa: number, length = 1): boolean {
+    return this.firstPrivate(gpa, length) < 0;
+  }
+
+  /** The address of the first private page in the range, or -1 when all are shared. */
+  firstPrivate(gpa: number, length: number): number {
+    if (length <= 0) return -1;
+    const first = Math.floor(gpa / PAGE_SIZE);
+    const last = Math.floor((gpa + length - 1) / PAGE_SIZE);
+    for (let page = first; page <= last; page++) {
+      const addr = page * PAGE_SIZE;
+      const region = this.space.findRam(addr);
+      if (!region) continue; // not RAM: the access itself will fail as unmapped
+      if (this.bits(region.base, region.pages)[(addr - region.base) / PAGE_SIZE] !== 1) return Math.max(addr, gpa);
+    }
+    return -1;
+  }
+
+  share(gpa: number, length: number): void {
+    this.set(gpa, length, 1);
+  }
+
+  unshare(gpa: number, length: number): void {
+    this.set(gpa, length, 0);
+  }
+
+  private set(gpa: number, length: number, value: 0 | 1): void {
+    if (gpa % PAGE_SIZE !== 0 || length % PAGE_SIZE !== 0 || length <= 0) {
+      throw new GuestMemoryError('misaligned', `share/unshare range ${hex(gpa)}+${hex(length)} is not whole pages`, gpa, length);
+    }
+    const chunks = this.space.ramChunks(gpa, length); // validates the whole range first
+    for (const chunk of chunks) {
+      const bits = this.bits(chunk.region.base, chunk.region.pages);
+      bits.fill(value, chunk.offset / PAGE_SIZE, (chunk.offset + chunk.length) / PAGE_SIZE);
+    }
+  }
+
+  private bits(base: number, pages: number): Uint8Array {
+    let bits = this.shared.get(base);
+    if (!bits) {
+      bits = new Uint8Array(pages);
+      this.shared.set(base, bits);
+    }
+    return bits;
+  }
+}
+
+export interface OwnershipPolicyOptions {
+  /** The VM allows debug access to its private memory (`--protected=debug`). */
+  readonly allowDebug: boolean;
+  /** Called for every permitted debug access that touches private pages. */
+  readonly audit?: (request: AccessRequest) => void;
+}
+
+/**
+ * The policy of a protected VM: DMA and (plaintext) migration only on shared pages; debug on
+ * private pages only when the VM allows it, and then audited.
+ */
+export function ownershipPolicy(ownership: PageOwnership, options: OwnershipPolicyOptions): AccessPolicy {
+  return {
+    authorize(request) {
+      const privatePage = ownership.firstPrivate(request.gpa, request.length);
+      if (privatePage < 0) return;
+      if (request.cls === 'debug' && options.allowDebug) {
+        options.audit?.(request);
+        return;
+      }
+      const why = request.cls === 'debug' ? 'the protected VM does not allow debug access to private memory' : 'page is private to the protected VM';
+      throw denied(request, privatePage, why);
+    },
+  };
+}

@@ -1,0 +1,42 @@
+import { hex } from '../address.js';
+import { GuestMemoryError } from '../errors.js';
+
+/**
+ * The ways the VMM may touch guest memory (DESIGN.md §1). The vCPU's own accesses are not a class:
+ * they are checked by the architecture, not by VMM policy.
+ */
+export type AccessClass = 'dma' | 'debug' | 'migration';
+export type AccessOp = 'read' | 'write';
+
+export interface AccessRequest {
+  readonly cls: AccessClass;
+  readonly op: AccessOp;
+  readonly gpa: number;
+  readonly length: number;
+  /** True when the request reads or writes allocation tags rather than (or as well as) data. */
+  readonly tags: boolean;
+}
+
+/**
+ * Decides whether an access class may touch a range. Called once per request, before any byte
+ * moves; refusing means throwing a GuestMemoryError with code 'denied', so a refused request never
+ * copies part of its range.
+ */
+export interface AccessPolicy {
+  authorize(request: AccessRequest): void;
+}
+
+/** The policy of a normal (unprotected) VM: every class may touch every page. */
+export const allowAllPolicy: AccessPolicy = {
+  authorize() {},
+};
+
+export function denied(request: AccessRequest, where: number, why: string): GuestMemoryError {
+  const what = request.tags ? 'tags' : 'data';
+  return new GuestMemoryError(
+    'denied',
+    `${request.cls} ${request.op} of ${what} at ${hex(request.gpa)}+${hex(request.length)} refused: ${why} (page ${hex(where)})`,
+    request.gpa,
+    request.length,
+  );
+}

@@ -1,0 +1,123 @@
+import { hex } from './address.js';
+import { PACKED_TAG_BYTES_PER_PAGE, PAGE_SHIFT, PAGE_SIZE } from './constants.js';
+import { DirtyBitmap } from './dirty-bitmap.js';
+import { GuestMemoryError } from './errors.js';
+import { TagStore } from './tag-store.js';
+
+const WASM_PAGE = 65536;
+/** A wasm32 memory holds at most 4 GiB; data and tags of one region share it. */
+export const MAX_REGION_BYTES = 2 ** 32 - 2 ** 27;
+
+export interface RamRegionOptions {
+  readonly readOnly?: boolean;
+  readonly name?: string;
+}
+
+/**
+ * One contiguous range of guest RAM: its bytes, its allocation tags (when the VM has MTE), and
+ * per-page bookkeeping (dirty bits for data and tags, pages holding decoded guest code).
+ *
+ * The bytes live in a WebAssembly.Memory so that a future JIT and worker threads can share them.
+ * Tags are placed in the same memory right after the data once MTE is enabled.
+ *
+ * Only the vCPU and the access classes touch a region directly; every writer other than the vCPU
+ * reports its writes through `noteDataWrite` so dirty logging and code invalidation stay exact.
+ */
+export class RamRegion {
+  readonly pages: number;
+  readonly name: string;
+  readonly readOnly: boolean;
+  private memory: WebAssembly.Memory;
+  /** Data bytes. Do not keep references across `enableTags` (the backing memory grows). */
+  bytes: Uint8Array;
+  view: DataView;
+  tags: TagStore | null = null;
+  readonly dataDirty: DirtyBitmap;
+  readonly tagDirty: DirtyBitmap;
+  /** Dirty logging on (KVM_MEM_LOG_DIRTY_PAGES): only then are writes recorded. */
+  dirtyLogging = false;
+  /** One byte per page: 1 when the vCPU holds decoded instructions from it. */
+  readonly codePages: Uint8Array;
+  /** Called (with the page index) when a page holding decoded code is written. */
+  onCodeWrite: ((page: number) => void) | null = null;
+
+  constructor(
+    readonly base: number,
+    readonly size: number,
+    options: RamRegionOptions = {},
+  ) {
+    if (size <= 0 || size % PAGE_SIZE !== 0 || base % PAGE_SIZE !== 0) {
+      throw new GuestMemoryError('misaligned', `RAM region ${hex(base)}+${hex(size)} is not a non-empty whole number of 4 KiB pages`, base, size);
+    }
+    if (size > MAX_REGION_BYTES) {
+      throw new GuestMemoryError('invalid-range', `RAM region of ${size} bytes exceeds the ${MAX_REGION_BYTES}-byte limit of one region`, base, size);
+    }
+    this.pages = size / PAGE_SIZE;
+    this.name = options.name ?? `ram@${hex(base)}`;
+    this.readOnly = options.readOnly ?? false;
+    const dataPages = Math.ceil(size / WASM_PAGE);
+    const tagPages = Math.ceil((this.pages * PACKED_TAG_BYTES_PER_PAGE) / WASM_PAGE);
+    this.memory = new WebAssembly.Memory({ initial: dataPages, maximum: dataPages + tagPages });
+    this.bytes = new Uint8Array(this.memory.buffer, 0, size);
+    this.view = new DataView(this.memory.buffer, 0, size);
+    this.dataDirty = new DirtyBitmap(this.pages);
+    this.tagDirty = new DirtyBitmap(this.pages);
+    this.codePages = new Uint8Array(this.pages);
+  }
+
+  get end(): number {
+    return this.base + this.size;
+  }
+
+  /** True when [gpa, gpa + length) lies inside this region. */
+  contains(gpa: number, length: number): boolean {
+    return gpa >= this.base && gpa + length <= this.end;
+  }
+
+  /** Allocates tag storage (MTE enabled for the VM). Idempotent. */
+  enableTags(): TagStore {
+    if (this.tags) return this.tags;
+    if (this.readOnly) {
+      throw new GuestMemoryError('no-tags', `read-only region ${this.name} cannot hold allocation tags`, this.base, this.size);
+    }
+    const tagBytes = this.pages * PACKED_TAG_BYTES_PER_PAGE;
+    const needed = Math.ceil((this.size + tagBytes) / WASM_PAGE) - this.memory.buffer.byteLength / WASM_PAGE;
+    if (needed > 0) this.memory.grow(needed);
+    // Growing detaches the old buffer: rebuild every view.
+    this.bytes = new Uint8Array(this.memory.buffer, 0, this.size);
+    this.view = new DataView(this.memory.buffer, 0, this.size);
+    this.tags = new TagStore(new Uint8Array(this.memory.buffer, this.size, tagBytes), this.pages);
+    return this.tags;
+  }
+
+  /**
+   * Bookkeeping for a data write of [offset, offset + length) by anyone but the vCPU fast path:
+   * marks pages dirty while logging and drops decoded code of written pages.
+   */
+  noteDataWrite(offset: number, length: number): void {
+    if (length <= 0) return;
+    const first = Math.floor(offset / PAGE_SIZE);
+    const last = Math.floor((offset + length - 1) / PAGE_SIZE);
+    for (let page = first; page <= last; page++) {
+      if (this.dirtyLogging) this.dataDirty.mark(page);
+      if (this.codePages[page] === 1) this.invalidateCode(page);
+    }
+  }
+
+  /** Bookkeeping for a tag write covering [offset, offset + length). */
+  noteTagWrite(offset: number, length: number): void {
+    if (length <= 0 || !this.dirtyLogging) return;
+    const first = Math.floor(offset / PAGE_SIZE);
+    const last = Math.floor((offset + length - 1) / PAGE_SIZE);
+    this.tagDirty.markRange(first, last - first + 1);
+  }
+
+  invalidateCode(page: number): void {
+    this.codePages[page] = 0;
+    this.onCodeWrite?.(page);
+  }
+
+  pageOf(gpa: number): number {
+    return (gpa - this.base) >>> PAGE_SHIFT;
+  }
+}
