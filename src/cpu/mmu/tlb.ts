@@ -1,0 +1,65 @@
+import type { CodePage } from '../fetch.js';
+
+
+
+export const TLB_BITS = 8;
+export const TLB_SIZE = 1 << TLB_BITS;
+export const TLB_MASK = TLB_SIZE - 1;
+/** keyHi of an empty entry: no canonical address produces it. */
+export const TLB_INVALID = 0x40000000;
+
+/** Data TLB sets: one per (EL, access kind), each TLB_SIZE entries, direct-mapped. */
+export const SET_EL0_READ = 0;
+export const SET_EL0_WRITE = 1;
+export const SET_EL1_READ = 2;
+export const SET_EL1_WRITE = 3;
+const DATA_SETS = 4;
+
+/**
+ * Software TLB for data accesses. An entry maps one virtual page to the bytes of a RAM page the
+ * access may touch without further checks; anything else (MMIO, Device memory, pages under
+ * dirty logging that are still clean, code pages for writes) never gets an entry and takes the
+ * slow path. Keys: keyLo = VA[43:12], keyHi = VA[63:44], both after TBI canonicalisation.
+ */
+export class DataTlb {
+  readonly keyLo = new Int32Array(DATA_SETS * TLB_SIZE);
+  readonly keyHi = new Int32Array(DATA_SETS * TLB_SIZE).fill(TLB_INVALID);
+  /** Byte offset of the page inside its region's buffer. */
+  readonly offset = new Float64Array(DATA_SETS * TLB_SIZE);
+  /** Physical page address, for invalidation by physical page. */
+  readonly pagePa = new Float64Array(DATA_SETS * TLB_SIZE);
+  readonly view: DataView[] = new Array<DataView>(DATA_SETS * TLB_SIZE);
+  /** Packed tag storage of the region, when the page is Normal-Tagged and tags may be checked. */
+  readonly tags: (Uint8Array | null)[] = new Array<Uint8Array | null>(DATA_SETS * TLB_SIZE).fill(null);
+
+  flush(): void {
+    this.keyHi.fill(TLB_INVALID);
+  }
+
+  flushSet(set: number): void {
+    this.keyHi.fill(TLB_INVALID, set * TLB_SIZE, (set + 1) * TLB_SIZE);
+  }
+
+  /** Drops every write entry that maps physical page `pagePa` (it became a code page or clean). */
+  flushWritesTo(pagePa: number): void {
+    for (const set of [SET_EL0_WRITE, SET_EL1_WRITE]) {
+      for (let e = set * TLB_SIZE; e < (set + 1) * TLB_SIZE; e++) {
+        if (this.pagePa[e] === pagePa) this.keyHi[e] = TLB_INVALID;
+      }
+    }
+  }
+}
+
+/**
+ * Instruction TLB: virtual page -> the decoded-instruction array of the physical page. Two sets
+ * (EL0, EL1) since execute permission differs per EL.
+ */
+export class FetchTlb {
+  readonly keyLo = new Int32Array(2 * TLB_SIZE);
+  readonly keyHi = new Int32Array(2 * TLB_SIZE).fill(TLB_INVALID);
+  readonly code: CodePage[] = new Array<CodePage>(2 * TLB_SIZE);
+
+  flush(): void {
+    this.keyHi.fill(TLB_INVALID);
+  }
+}

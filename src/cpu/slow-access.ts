@@ -1,0 +1,261 @@
+import { mmioRead, mmioWrite, type MmioRange, type RamRegion } from '../memory/index.js';
+import type { Cpu } from './cpu.js';
+import { FSC } from './exceptions.js';
+import { TLB_MASK, TLB_SIZE, SET_EL0_READ, SET_EL0_WRITE, SET_EL1_READ, SET_EL1_WRITE } from './mmu/tlb.js';
+import { ATTR_TAGGED, isDeviceAttr, PERM_R0, PERM_R1, PERM_W0, PERM_W1, translate, type WalkResult } from './mmu/translate.js';
+
+/** Access flags for the slow path. */
+export const ACC_UNPRIV = 1; // LDTR/STTR: EL0 permissions and EL0 tag-check controls
+export const ACC_ALIGN = 2; // natural alignment required (exclusives)
+export const ACC_ALIGN16 = 4; // must not cross a 16-byte boundary (FEAT_LSE2: atomics, LDAR/STLR)
+export const ACC_RMW = 8; // read-modify-write: needs read and write permission, faults report a write
+export const ACC_NOCHECK = 16; // never tag-checked
+export const ACC_CM = 32; // cache-maintenance style access (DC ZVA): ESR.CM
+
+/** One translated page of an access. */
+export class PagePart {
+  region: RamRegion | null = null;
+  mmio: MmioRange | null = null;
+  pa = 0;
+  attr = 0;
+  /** VA of the first byte of this part. */
+  lo = 0;
+  hi = 0;
+  length = 0;
+}
+
+const walk: WalkResult = { pagePa: 0, attr: 0, perms: 0, level: 0 };
+/** The first page of the last probed access (tag instructions need its region and attribute). */
+export const part0 = new PagePart();
+const part1 = new PagePart();
+let parts = 0;
+
+/** The EL whose permissions and tag-check controls an access uses. */
+export function accessEl(cpu: Cpu, flags: number): number {
+  return (flags & ACC_UNPRIV) !== 0 && cpu.uao === 0 ? 0 : cpu.el;
+}
+
+/**
+ * Translates, permission-checks and tag-checks an access of `size` bytes (which may cross one
+ * page boundary) without performing it. On success the page parts are left in part0/part1 for
+ * `perform`; on failure `cpu.fault` is set. Fault priority follows the architecture: alignment
+ * required by the instruction, then translation/permission in address order, then alignment due
+ * to Device memory, then the tag check.
+ */
+export function probe(cpu: Cpu, lo: number, hi: number, size: number, write: boolean, flags: number): boolean {
+  const reportWrite = write || (flags & ACC_RMW) !== 0;
+  if (((flags & ACC_ALIGN) !== 0 || cpu.alignCheck) && (lo & (size - 1)) !== 0) {
+    cpu.setFault(FSC.ALIGNMENT, lo, hi, reportWrite);
+    return false;
+  }
+  if ((flags & ACC_ALIGN16) !== 0 && (lo & 15) + size > 16) {
+    cpu.setFault(FSC.ALIGNMENT, lo, hi, reportWrite);
+    return false;
+  }
+  const el = accessEl(cpu, flags);
+  const inFirst = 4096 - (lo & 0xfff);
+  if (!translatePart(cpu, part0, lo, hi, Math.min(size, inFirst), write, flags, el)) return false;
+  parts = 1;
+  if (size > inFirst) {
+    const nextLo = (lo + inFirst) | 0;
+    const nextHi = nextLo === 0 ? (hi + 1) | 0 : hi;
+    if (!translatePart(cpu, part1, nextLo, nextHi, size - inFirst, write, flags, el)) return false;
+    parts = 2;
+  }
+  if (isDeviceAttr(part0.attr) && (lo & (size - 1)) !== 0) {
+    cpu.setFault(FSC.ALIGNMENT, lo, hi, reportWrite);
+    return false;
+  }
+  if ((flags & ACC_NOCHECK) === 0 && cpu.tco === 0 && cpu.tagCheckMode(el) !== 0) {
+    if (checkPartTags(cpu, part0, lo, hi, size, reportWrite, el, true)) return false;
+    if (parts === 2 && checkPartTags(cpu, part1, lo, hi, size, reportWrite, el, false)) return false;
+  }
+  return true;
+}
+
+function translatePart(cpu: Cpu, part: PagePart, lo: number, hi: number, length: number, write: boolean, flags: number, el: number): boolean {
+  const reportWrite = write || (flags & ACC_RMW) !== 0;
+  const h = cpu.canonHi(hi);
+  const fsc = translate(cpu.regime, cpu.space, lo, h, false, walk);
+  if (fsc >= 0) {
+    cpu.setFault(fsc, lo, hi, reportWrite);
+    return false;
+  }
+  const needRead = !write || (flags & ACC_RMW) !== 0;
+  const needWrite = write || (flags & ACC_RMW) !== 0;
+  const perms = walk.perms;
+  let allowed = el === 0
+    ? (!needRead || (perms & PERM_R0) !== 0) && (!needWrite || (perms & PERM_W0) !== 0)
+    : (!needRead || (perms & PERM_R1) !== 0) && (!needWrite || (perms & PERM_W1) !== 0);
+  // PAN: privileged data accesses to memory EL0 can reach are refused.
+  if (el === 1 && cpu.pan !== 0 && (flags & ACC_UNPRIV) === 0 && (perms & PERM_R0) !== 0) allowed = false;
+  if (!allowed) {
+    cpu.setFault(FSC.PERMISSION | walk.level, lo, hi, reportWrite);
+    return false;
+  }
+  const pa = walk.pagePa + (lo & 0xfff);
+  part.pa = pa;
+  part.attr = walk.attr;
+  part.lo = lo;
+  part.hi = hi;
+  part.length = length;
+  part.region = cpu.space.findRam(pa) ?? null;
+  part.mmio = part.region ? null : (cpu.space.findMmio(pa) ?? null);
+  // A part that is neither RAM nor MMIO faults (external abort) when performed, after the tag check.
+  return true;
+}
+
+/** Checks the granules of one part; returns true if a synchronous fault was raised. */
+function checkPartTags(cpu: Cpu, part: PagePart, lo: number, hi: number, size: number, write: boolean, el: number, first: boolean): boolean {
+  const region = part.region;
+  if (part.attr !== ATTR_TAGGED || !region || !region.tags) return false;
+  const upper = (hi & 0x00800000) !== 0;
+  if (upper ? !cpu.tbi1 : !cpu.tbi0) return false;
+  const logical = (hi >>> 24) & 0xf;
+  if (upper ? cpu.tcma1 && logical === 15 : cpu.tcma0 && logical === 0) return false;
+  const offset = part.pa - region.base;
+  const firstGranule = Math.floor(offset / 16);
+  const lastGranule = Math.floor((offset + part.length - 1) / 16);
+  for (let g = firstGranule; g <= lastGranule; g++) {
+    const allocation = region.tags.tagAt(g * 16);
+    if (allocation === logical) continue;
+    // Fault address: the access address for its first granule, else the granule's start.
+    let faultLo = lo;
+    let faultHi = hi;
+    if (!(first && g === firstGranule)) {
+      const granuleVa = (part.lo & ~0xf) + (g - firstGranule) * 16;
+      faultLo = granuleVa | 0;
+      faultHi = part.hi;
+    }
+    return cpu.tagCheckFailed(faultLo, faultHi, logical, allocation, size, write, el);
+  }
+  return false;
+}
+
+/** Reads `length` bytes of a probed part as a little-endian number (length <= 4) at byte `shift`. */
+function readPart(cpu: Cpu, part: PagePart, into: Uint8Array, at: number): boolean {
+  if (part.region) {
+    const offset = part.pa - part.region.base;
+    into.set(part.region.bytes.subarray(offset, offset + part.length), at);
+    return true;
+  }
+  if (part.mmio) {
+    const size = part.length as 1 | 2 | 4 | 8;
+    const value = mmioRead(part.mmio, part.pa - part.mmio.base, size);
+    for (let i = 0; i < part.length; i++) into[at + i] = Number((value >> BigInt(8 * i)) & 0xffn);
+    return true;
+  }
+  cpu.setFault(FSC.EXTERNAL, part.lo, part.hi, false);
+  return false;
+}
+
+function writePart(cpu: Cpu, part: PagePart, from: Uint8Array, at: number): boolean {
+  const region = part.region;
+  if (region && !region.readOnly) {
+    const offset = part.pa - region.base;
+    region.bytes.set(from.subarray(at, at + part.length), offset);
+    noteGuestWrite(cpu, region, offset, part.length);
+    return true;
+  }
+  if (part.mmio) {
+    let value = 0n;
+    for (let i = part.length - 1; i >= 0; i--) value = (value << 8n) | BigInt(from[at + i]!);
+    mmioWrite(part.mmio, part.pa - part.mmio.base, part.length as 1 | 2 | 4 | 8, value);
+    return true;
+  }
+  cpu.setFault(FSC.EXTERNAL, part.lo, part.hi, true);
+  return false;
+}
+
+/**
+ * A guest store that bypassed the fast path: dirty-log it, and drop exactly the decoded
+ * instructions it overwrote (so data sharing a page with code does not thrash the decode cache).
+ */
+export function noteGuestWrite(cpu: Cpu, region: RamRegion, offset: number, length: number): void {
+  const firstPage = Math.floor(offset / 4096);
+  const lastPage = Math.floor((offset + length - 1) / 4096);
+  for (let page = firstPage; page <= lastPage; page++) {
+    if (region.dirtyLogging) region.dataDirty.mark(page);
+    if (region.codePages[page] !== 1) continue;
+    const code = cpu.codePages.get(region.base + page * 4096);
+    if (!code) continue;
+    const start = Math.max(offset, page * 4096) - page * 4096;
+    const end = Math.min(offset + length, (page + 1) * 4096) - page * 4096;
+    for (let slot = start >>> 2; slot <= (end - 1) >>> 2; slot++) code.insns[slot] = undefined;
+  }
+}
+
+/** Data of the last slow-path transfer (up to 16 bytes, little-endian). */
+export const scratch = new Uint8Array(16);
+export const scratchView = new DataView(scratch.buffer);
+
+/** Probes and reads `size` bytes into `scratch`. Returns false with cpu.fault set on a fault. */
+export function slowLoadBytes(cpu: Cpu, lo: number, hi: number, size: number, flags: number): boolean {
+  if (!probe(cpu, lo, hi, size, false, flags)) return false;
+  if (!readPart(cpu, part0, scratch, 0)) return false;
+  if (parts === 2 && !readPart(cpu, part1, scratch, part0.length)) return false;
+  if (parts === 1) fillTlb(cpu, lo, hi, false, flags);
+  return true;
+}
+
+/** Probes and writes `size` bytes from `scratch`. */
+export function slowStoreBytes(cpu: Cpu, lo: number, hi: number, size: number, flags: number): boolean {
+  if (!probe(cpu, lo, hi, size, true, flags)) return false;
+  if (!writePart(cpu, part0, scratch, 0)) return false;
+  if (parts === 2 && !writePart(cpu, part1, scratch, part0.length)) return false;
+  if (parts === 1) fillTlb(cpu, lo, hi, true, flags);
+  return true;
+}
+
+/** Loads `size` (1, 2, 4, 8) bytes; returns the low word (zero-extended below 4 bytes), high word in cpu.ldHi. */
+export function slowLoad(cpu: Cpu, lo: number, hi: number, size: number, flags: number): number {
+  if (!slowLoadBytes(cpu, lo, hi, size, flags)) return 0;
+  switch (size) {
+    case 1:
+      return scratch[0]!;
+    case 2:
+      return scratchView.getUint16(0, true);
+    case 4:
+      return scratchView.getInt32(0, true);
+    default:
+      cpu.ldHi = scratchView.getInt32(4, true);
+      return scratchView.getInt32(0, true);
+  }
+}
+
+/** Stores the low `size` bytes of (vlo, vhi). */
+export function slowStore(cpu: Cpu, lo: number, hi: number, size: number, vlo: number, vhi: number, flags: number): void {
+  scratchView.setInt32(0, vlo, true);
+  scratchView.setInt32(4, vhi, true);
+  slowStoreBytes(cpu, lo, hi, size, flags);
+}
+
+/**
+ * Installs a fast TLB entry for the page of the last probed access when the fast path may handle
+ * every later access to it on its own: RAM, not Device, no strict alignment, and for writes a
+ * writable page that holds no decoded code and is already dirty (or not logged).
+ */
+function fillTlb(cpu: Cpu, lo: number, hi: number, write: boolean, flags: number): void {
+  const region = part0.region;
+  if (!region || isDeviceAttr(part0.attr) || cpu.alignCheck || (flags & ACC_UNPRIV) !== 0) return;
+  const offset = part0.pa - region.base;
+  const pageOffset = offset - (offset % 4096);
+  const page = pageOffset / 4096;
+  if (write && (region.readOnly || region.codePages[page] === 1 || (region.dirtyLogging && !region.dataDirty.isSet(page)))) return;
+  let tags: Uint8Array | null = null;
+  if (part0.attr === ATTR_TAGGED && region.tags && cpu.tagAccessEnabled(cpu.el)) {
+    region.tags.ensureInitialised(page);
+    tags = region.tags.packed;
+  }
+  const set = cpu.el === 0 ? (write ? SET_EL0_WRITE : SET_EL0_READ) : write ? SET_EL1_WRITE : SET_EL1_READ;
+  const e = set * TLB_SIZE + ((lo >>> 12) & TLB_MASK);
+  const h = cpu.canonHi(hi);
+  const t = cpu.dtlb;
+  t.keyLo[e] = (lo >>> 12) | (h << 20);
+  t.keyHi[e] = h >> 12;
+  t.offset[e] = pageOffset;
+  t.pagePa[e] = region.base + pageOffset;
+  t.view[e] = region.view;
+  t.tags[e] = tags;
+}
+
