@@ -16,7 +16,7 @@ export class CodePage {
   ) {}
 }
 
-const walk: WalkResult = { pagePa: 0, attr: 0, perms: 0, level: 0 };
+const walk: WalkResult = { pagePa: 0, attr: 0, perms: 0, level: 0, sh: 0 };
 
 /**
  * The decoded page holding the PC, through the instruction TLB. On a fetch fault it records the

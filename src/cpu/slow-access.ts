@@ -8,9 +8,17 @@ import { ATTR_TAGGED, isDeviceAttr, PERM_R0, PERM_R1, PERM_W0, PERM_W1, translat
 export const ACC_UNPRIV = 1; // LDTR/STTR: EL0 permissions and EL0 tag-check controls
 export const ACC_ALIGN = 2; // natural alignment required (exclusives)
 export const ACC_ALIGN16 = 4; // must not cross a 16-byte boundary (FEAT_LSE2: atomics, LDAR/STLR)
-export const ACC_RMW = 8; // read-modify-write: needs read and write permission, faults report a write
+/**
+ * Read-modify-write: needs read and write permission; translation, permission and alignment faults
+ * report a write (WnR = 1). The tag check follows `write`: LD<op>/SWP probe with write = false
+ * and are checked as reads (sync in asymmetric mode, WnR = 0), CAS/CASP with write = true, as
+ * QEMU does (gen_mte_check1 in translate-a64.c).
+ */
+export const ACC_RMW = 8;
 export const ACC_NOCHECK = 16; // never tag-checked
 export const ACC_CM = 32; // cache-maintenance style access (DC ZVA): ESR.CM
+/** LDP/STP and friends: one access of two elements; SCTLR_EL1.A and Device alignment apply per element. */
+export const ACC_PAIR = 64;
 
 /** One translated page of an access. */
 export class PagePart {
@@ -24,7 +32,7 @@ export class PagePart {
   length = 0;
 }
 
-const walk: WalkResult = { pagePa: 0, attr: 0, perms: 0, level: 0 };
+const walk: WalkResult = { pagePa: 0, attr: 0, perms: 0, level: 0, sh: 0 };
 /** The first page of the last probed access (tag instructions need its region and attribute). */
 export const part0 = new PagePart();
 const part1 = new PagePart();
@@ -44,7 +52,8 @@ export function accessEl(cpu: Cpu, flags: number): number {
  */
 export function probe(cpu: Cpu, lo: number, hi: number, size: number, write: boolean, flags: number): boolean {
   const reportWrite = write || (flags & ACC_RMW) !== 0;
-  if (((flags & ACC_ALIGN) !== 0 || cpu.alignCheck) && (lo & (size - 1)) !== 0) {
+  const unit = (flags & ACC_PAIR) !== 0 ? size >>> 1 : size;
+  if (((flags & ACC_ALIGN) !== 0 && (lo & (size - 1)) !== 0) || (cpu.alignCheck && (lo & (unit - 1)) !== 0)) {
     cpu.setFault(FSC.ALIGNMENT, lo, hi, reportWrite);
     return false;
   }
@@ -62,13 +71,13 @@ export function probe(cpu: Cpu, lo: number, hi: number, size: number, write: boo
     if (!translatePart(cpu, part1, nextLo, nextHi, size - inFirst, write, flags, el)) return false;
     parts = 2;
   }
-  if (isDeviceAttr(part0.attr) && (lo & (size - 1)) !== 0) {
+  if (isDeviceAttr(part0.attr) && (lo & (unit - 1)) !== 0) {
     cpu.setFault(FSC.ALIGNMENT, lo, hi, reportWrite);
     return false;
   }
   if ((flags & ACC_NOCHECK) === 0 && cpu.tco === 0 && cpu.tagCheckMode(el) !== 0) {
-    if (checkPartTags(cpu, part0, lo, hi, size, reportWrite, el, true)) return false;
-    if (parts === 2 && checkPartTags(cpu, part1, lo, hi, size, reportWrite, el, false)) return false;
+    if (checkPartTags(cpu, part0, lo, hi, size, write, el, true)) return false;
+    if (parts === 2 && checkPartTags(cpu, part1, lo, hi, size, write, el, false)) return false;
   }
   return true;
 }
@@ -140,9 +149,12 @@ function readPart(cpu: Cpu, part: PagePart, into: Uint8Array, at: number): boole
     return true;
   }
   if (part.mmio) {
-    const size = part.length as 1 | 2 | 4 | 8;
-    const value = mmioRead(part.mmio, part.pa - part.mmio.base, size);
-    for (let i = 0; i < part.length; i++) into[at + i] = Number((value >> BigInt(8 * i)) & 0xffn);
+    // Devices take at most 8 bytes per access (a 16-byte LDP is two).
+    for (let done = 0; done < part.length; done += 8) {
+      const size = Math.min(8, part.length - done) as 1 | 2 | 4 | 8;
+      const value = mmioRead(part.mmio, part.pa - part.mmio.base + done, size);
+      for (let i = 0; i < size; i++) into[at + done + i] = Number((value >> BigInt(8 * i)) & 0xffn);
+    }
     return true;
   }
   cpu.setFault(FSC.EXTERNAL, part.lo, part.hi, false);
@@ -158,9 +170,12 @@ function writePart(cpu: Cpu, part: PagePart, from: Uint8Array, at: number): bool
     return true;
   }
   if (part.mmio) {
-    let value = 0n;
-    for (let i = part.length - 1; i >= 0; i--) value = (value << 8n) | BigInt(from[at + i]!);
-    mmioWrite(part.mmio, part.pa - part.mmio.base, part.length as 1 | 2 | 4 | 8, value);
+    for (let done = 0; done < part.length; done += 8) {
+      const size = Math.min(8, part.length - done) as 1 | 2 | 4 | 8;
+      let value = 0n;
+      for (let i = size - 1; i >= 0; i--) value = (value << 8n) | BigInt(from[at + done + i]!);
+      mmioWrite(part.mmio, part.pa - part.mmio.base + done, size, value);
+    }
     return true;
   }
   cpu.setFault(FSC.EXTERNAL, part.lo, part.hi, true);

@@ -86,11 +86,11 @@ def(3, 0, 0, 4, 1, {
   el0: el0IdTrap,
 });
 def(3, 0, 0, 5, 0, constant('ID_AA64DFR0_EL1', 0x6, 0, el0IdTrap));
-def(3, 0, 0, 6, 0, constant('ID_AA64ISAR0_EL1', 0x00210000, 0, el0IdTrap)); // CRC32, LSE atomics
-def(3, 0, 0, 6, 1, constant('ID_AA64ISAR1_EL1', 0x00100000, 0, el0IdTrap)); // LRCPC (LDAPR)
+def(3, 0, 0, 6, 0, constant('ID_AA64ISAR0_EL1', 0x00210000, 0x00200000, el0IdTrap)); // CRC32, LSE atomics, FlagM2 (TS = 2)
+def(3, 0, 0, 6, 1, constant('ID_AA64ISAR1_EL1', 0x00200000, 0, el0IdTrap)); // LRCPC = 2: LDAPR, LDAPUR/STLUR
 def(3, 0, 0, 7, 0, constant('ID_AA64MMFR0_EL1', 0x0f000025, 0, el0IdTrap)); // 48-bit PA, 16-bit ASID, 4K only
 def(3, 0, 0, 7, 1, constant('ID_AA64MMFR1_EL1', 0x00100001, 0, el0IdTrap)); // PAN, HAFDBS (access flag)
-def(3, 0, 0, 7, 2, constant('ID_AA64MMFR2_EL1', 0x10, 0x10, el0IdTrap)); // UAO, IDS
+def(3, 0, 0, 7, 2, constant('ID_AA64MMFR2_EL1', 0x10, 0x11, el0IdTrap)); // UAO, AT (LSE2 alignment), IDS
 def(3, 1, 0, 0, 4, { name: 'GMID_EL1', read: () => set(6), mte: true }); // 256-byte LDGM/STGM blocks
 def(3, 1, 0, 0, 0, constant('CCSIDR_EL1', 0));
 def(3, 1, 0, 0, 1, constant('CLIDR_EL1', 0));

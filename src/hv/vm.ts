@@ -1,5 +1,6 @@
 import { GRANULE_SIZE, GuestMemory, GuestMemoryError, PAGE_SIZE, hex, type RamRegion } from '../memory/index.js';
 import { KvmError } from './errno.js';
+import { Vcpu } from './vcpu.js';
 import {
   KVM_ARM_TAGS_FROM_GUEST,
   KVM_CAP_ARM_MTE,
@@ -31,6 +32,8 @@ export interface VmOptions {
 export interface VcpuHooks {
   /** Dirty logging changed or a log was harvested: writable TLB entries must be dropped. */
   writeProtectAll(): void;
+  /** Memslots were added or removed: translations and decoded code must be rebuilt. */
+  memoryChanged?(): void;
 }
 
 /**
@@ -102,6 +105,7 @@ export class Vm {
       if (!existing) throw new KvmError('EINVAL', op, `slot ${slot} does not exist`);
       this.memory.space.removeRam(existing.region);
       this.memslots.delete(slot);
+      this.memoryChanged();
       return;
     }
     if (existing) {
@@ -124,6 +128,7 @@ export class Vm {
     }
     this.memslots.set(slot, { region, flags });
     this.setDirtyLogging(region, (flags & KVM_MEM_LOG_DIRTY_PAGES) !== 0);
+    this.memoryChanged();
   }
 
   /** KVM_GET_DIRTY_LOG: the slot's dirty data pages since the last call (bit i = page i), cleared. */
@@ -139,7 +144,9 @@ export class Vm {
    * friends, tag writes by the VMM). KVM has no such log; without it a tag-only change is lost.
    */
   getDirtyTagLog(slot: number): Uint8Array {
-    return this.loggedRegion('KVM_GET_DIRTY_TAG_LOG', slot).tagDirty.takeAndClear().toBytes();
+    const log = this.loggedRegion('KVM_GET_DIRTY_TAG_LOG', slot).tagDirty.takeAndClear().toBytes();
+    this.writeProtectAll();
+    return log;
   }
 
   /**
@@ -187,6 +194,11 @@ export class Vm {
     return handled;
   }
 
+  /** KVM_CREATE_VCPU: a vCPU with the given id (see Vcpu for the run interface). */
+  createVcpu(id: number): Vcpu {
+    return new Vcpu(this, id);
+  }
+
   /** KVM_CREATE_VCPU bookkeeping: registers a vCPU's VM-wide hooks under `id`. */
   registerVcpu(id: number, hooks: VcpuHooks): void {
     const op = 'KVM_CREATE_VCPU';
@@ -208,6 +220,10 @@ export class Vm {
     region.dataDirty.clear();
     region.tagDirty.clear();
     this.writeProtectAll();
+  }
+
+  private memoryChanged(): void {
+    for (const vcpu of this.vcpus.values()) vcpu.memoryChanged?.();
   }
 
   private writeProtectAll(): void {

@@ -18,7 +18,7 @@ const GM_BLOCK = 256;
  * data-processing (2 source) with sf=1). Returns null when `word` is none of them.
  */
 export function decodeMteDataProcessing(word: number, mte: boolean): Insn | null {
-  if (!mte || (word & 0xdfe00000) !== 0x9ac00000) return null;
+  if (!mte || ((word & 0xdfe00000) >>> 0) !== 0x9ac00000) return null;
   const opcode = (word >>> 10) & 0x3f;
   const s = (word >>> 29) & 1;
   const rd = word & 31;

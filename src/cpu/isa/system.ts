@@ -9,6 +9,7 @@ import { EL0_OK, EL0_TRAP, lookupSysReg, type SysRegDef } from '../sysregs.js';
 import { exitAfter } from './branch-system.js';
 import { addressTranslate } from './address-translate.js';
 import { dcZeroBlock } from './cache-ops.js';
+import { decodeFlagPstate } from './flagm.js';
 
 /**
  * System instructions (C5.2, C6.2.xxx): hints, barriers, MSR (immediate), SYS (cache, address
@@ -26,7 +27,7 @@ export function decodeSystem(word: number, mte: boolean): Insn | null {
     if (l) return null;
     if (crn === 2 && rt === 31) return decodeHint(word, crm, op2);
     if (crn === 3 && rt === 31) return decodeBarrier(word, crm, op2);
-    if (crn === 4 && rt === 31) return decodeMsrImmediate(word, op1, crm, op2, mte);
+    if (crn === 4 && rt === 31) return decodeFlagPstate(word) ?? decodeMsrImmediate(word, op1, crm, op2, mte);
     return null;
   }
   if (op0 === 1) return l ? null : decodeSys(word, op1, crn, crm, op2, rt, mte);

@@ -44,9 +44,13 @@ export interface WalkResult {
   attr: number;
   perms: number;
   level: number;
+  /** Shareability field of the leaf descriptor (SH[1:0]). */
+  sh: number;
 }
 
 const DESC_VALID = 1;
+/** TCR_EL1.IPS -> output address limit, capped at the 48 bits this CPU implements (PARange). */
+const PA_LIMITS = [32, 36, 40, 42, 44, 48, 48, 48].map((bits) => 2 ** bits);
 const DESC_TABLE = 2;
 
 /**
@@ -72,6 +76,7 @@ export function translate(
     out.attr = isFetch ? ATTR_NORMAL_NC : ATTR_DEVICE;
     out.perms = PERM_ALL;
     out.level = 3;
+    out.sh = 2;
     return -1;
   }
   const upper = (hi & 0x00800000) !== 0;
@@ -93,8 +98,7 @@ export function translate(
   if (epd) return FSC.TRANSLATION | 0;
   const ttbrLo = upper ? regime.ttbr1Lo : regime.ttbr0Lo;
   const ttbrHi = upper ? regime.ttbr1Hi : regime.ttbr0Hi;
-  const ips = [32, 36, 40, 42, 44, 48, 52, 48][regime.tcrHi & 7]!;
-  const paBits = Math.min(ips, 48);
+  const paLimit = PA_LIMITS[regime.tcrHi & 7]!;
   const levels = Math.ceil((vaBits - 12) / 9);
   let level = 4 - levels;
   // Table base: TTBR bits [47:1] aligned to the size of the start table.
@@ -117,7 +121,7 @@ export function translate(
     if ((dLo & DESC_VALID) === 0) return FSC.TRANSLATION | level;
     const oa = ((dHi & 0xffff) >>> 0) * 2 ** 32 + ((dLo & ~0xfff) >>> 0);
     if (level < 3 && (dLo & DESC_TABLE) !== 0) {
-      if (oa >= 2 ** paBits) return FSC.ADDRESS_SIZE | level;
+      if (oa >= paLimit) return FSC.ADDRESS_SIZE | level;
       pxnTable |= (dHi >>> 27) & 1;
       uxnTable |= (dHi >>> 28) & 1;
       apTable |= (dHi >>> 29) & 3;
@@ -129,7 +133,7 @@ export function translate(
     if (level === 0 || (level === 3 && (dLo & DESC_TABLE) === 0)) return FSC.TRANSLATION | level;
     const blockSize = 2 ** shift;
     const blockBase = oa - (oa % blockSize);
-    if (blockBase >= 2 ** paBits) return FSC.ADDRESS_SIZE | level;
+    if (blockBase >= paLimit) return FSC.ADDRESS_SIZE | level;
     if ((dLo & 0x400) === 0) {
       const ha = (regime.tcrHi >>> 7) & 1; // TCR_EL1.HA is bit 39
       if (!ha) return FSC.ACCESS_FLAG | level;
@@ -143,18 +147,17 @@ export function translate(
     out.attr = attrIndex < 4 ? (regime.mairLo >>> (attrIndex * 8)) & 0xff : (regime.mairHi >>> ((attrIndex - 4) * 8)) & 0xff;
     out.perms = permissions((dLo >>> 6) & 3, apTable, (dHi >>> 21) & 1 | pxnTable, (dHi >>> 22) & 1 | uxnTable, regime.wxn);
     out.level = level;
+    out.sh = (dLo >>> 8) & 3;
     return -1;
   }
 }
 
-/** `bits` index bits of the VA starting at bit `shift`. */
+/** `bits` (<= 9) index bits of the VA starting at bit `shift` (12, 21, 30 or 39). */
 function vaIndex(lo: number, hi: number, shift: number, bits: number): number {
-  const mask = 2 ** bits - 1;
+  const mask = (1 << bits) - 1;
   if (shift >= 32) return (hi >>> (shift - 32)) & mask;
-  // The field may straddle bit 32.
-  const low = lo >>> shift;
-  const combined = low + (hi >>> 0) * 2 ** (32 - shift);
-  return combined % (mask + 1);
+  // The field may straddle bit 32 (level 1: VA[38:30]).
+  return ((lo >>> shift) | (hi << (32 - shift))) & mask;
 }
 
 /** Offset of the VA's 4 KiB page within a block of 2^shift bytes. */

@@ -1,0 +1,41 @@
+#!/usr/bin/env node
+import { Command, CommanderError, Option } from 'commander';
+import { runCommand } from './run-command.js';
+import { parseCount, parseMemorySize, parseOnOff } from './parse.js';
+import { EXIT_STATUS } from '../node/run-guest.js';
+
+/** Command-line front end (DESIGN.md §7). All work happens in the library; this only wires it. */
+function buildProgram(): Command {
+  const program = new Command('tagvisor')
+    .description('A virtual machine monitor for AArch64 guests that use the Memory Tagging Extension')
+    .exitOverride()
+    .configureOutput({ outputError: (text, write) => write(text.startsWith('error:') ? `tagvisor: ${text}` : text) });
+
+  program
+    .command('run')
+    .description('boot a bare-metal AArch64 ELF guest on the QEMU virt-compatible machine')
+    .argument('<guest.elf>', 'guest image (AArch64 ELF)')
+    .addOption(new Option('-m, --memory <size>', 'guest RAM, e.g. 256M').argParser(parseMemorySize).default(256 * 2 ** 20, '256M'))
+    .addOption(new Option('--mte <on|off>', 'expose MTE to the guest').argParser(parseOnOff).default(true, 'on'))
+    .addOption(new Option('--max-insns <n>', 'stop after n guest instructions (exit status 124)').argParser(parseCount))
+    .option('--stats', 'at exit, print instructions, MIPS and tag-check faults to stderr')
+    .action(async (guest: string, options: { memory: number; mte: boolean; maxInsns?: number; stats?: boolean }) => {
+      process.exitCode = await runCommand(guest, options);
+    });
+  return program;
+}
+
+async function main(): Promise<void> {
+  try {
+    await buildProgram().parseAsync(process.argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      process.exitCode = error.exitCode === 0 ? 0 : EXIT_STATUS.BAD_INPUT;
+      return;
+    }
+    process.stderr.write(`tagvisor: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exitCode = EXIT_STATUS.INTERNAL;
+  }
+}
+
+await main();

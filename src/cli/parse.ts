@@ -1,0 +1,30 @@
+import { InvalidArgumentError } from 'commander';
+
+const UNITS: Record<string, number> = { K: 2 ** 10, M: 2 ** 20, G: 2 ** 30 };
+/** Guest RAM limits: one region holds at most ~3.8 GiB (a wasm32 memory with its tags). */
+const MIN_RAM = 2 ** 20;
+const MAX_RAM = 3 * 2 ** 30;
+
+/** Parses a QEMU-style size ("256M", "1G", "512" = MiB) into bytes. */
+export function parseMemorySize(text: string): number {
+  const match = /^(\d+)([KMG]?)(i?B)?$/i.exec(text.trim());
+  if (!match) throw new InvalidArgumentError(`'${text}' is not a size (examples: 256M, 1G)`);
+  const unit = match[2] ? UNITS[match[2].toUpperCase()]! : UNITS.M!;
+  const bytes = Number(match[1]) * unit;
+  if (bytes % 4096 !== 0) throw new InvalidArgumentError(`${text} is not a whole number of 4 KiB pages`);
+  if (bytes < MIN_RAM || bytes > MAX_RAM) throw new InvalidArgumentError(`${text} is outside the supported range 1M..3G`);
+  return bytes;
+}
+
+export function parseOnOff(text: string): boolean {
+  if (text === 'on') return true;
+  if (text === 'off') return false;
+  throw new InvalidArgumentError(`expected 'on' or 'off', got '${text}'`);
+}
+
+export function parseCount(text: string): number {
+  if (!/^\d+$/.test(text)) throw new InvalidArgumentError(`'${text}' is not a non-negative integer`);
+  const value = Number(text);
+  if (!Number.isSafeInteger(value)) throw new InvalidArgumentError(`${text} is too large`);
+  return value;
+}

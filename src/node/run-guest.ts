@@ -1,0 +1,51 @@
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import type { VirtMachine } from '../vmm/index.js';
+
+/** Exit statuses of `tagvisor run` (DESIGN.md §7). */
+export const EXIT_STATUS = {
+  OK: 0,
+  BAD_INPUT: 2,
+  INTERNAL: 70,
+  INSN_LIMIT: 124,
+} as const;
+
+export interface RunOptions {
+  /** Stop after this many guest instructions (exit status 124). */
+  readonly maxInsns?: number;
+  /** Instructions per slice between event-loop turns. */
+  readonly sliceSize?: number;
+}
+
+export interface RunOutcome {
+  readonly status: number;
+  readonly instructions: number;
+  readonly seconds: number;
+  readonly why: string;
+}
+
+/**
+ * Drives a machine to shutdown (or the instruction limit), yielding to Node's event loop between
+ * slices so sockets (monitor, gdb) stay served.
+ */
+export async function runToCompletion(machine: VirtMachine, options: RunOptions = {}): Promise<RunOutcome> {
+  const limit = options.maxInsns ?? Infinity;
+  const slice = options.sliceSize ?? 4_000_000;
+  const started = performance.now();
+  while (machine.state === 'running') {
+    const left = limit - machine.instructions;
+    if (left <= 0) break;
+    machine.runSlice(Math.min(slice, left));
+    if (machine.state === 'running') await yieldToEventLoop();
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const shutdown = machine.shutdown;
+  if (!shutdown) return { status: EXIT_STATUS.INSN_LIMIT, instructions: machine.instructions, seconds, why: `instruction limit (${limit}) reached` };
+  switch (shutdown.kind) {
+    case 'semihosting-exit':
+      return { status: shutdown.code & 0xff, instructions: machine.instructions, seconds, why: `semihosting exit ${shutdown.code}` };
+    case 'system-off':
+      return { status: EXIT_STATUS.OK, instructions: machine.instructions, seconds, why: 'PSCI SYSTEM_OFF' };
+    case 'cpu-off':
+      return { status: EXIT_STATUS.OK, instructions: machine.instructions, seconds, why: 'PSCI CPU_OFF of the last vCPU' };
+  }
+}

@@ -1,0 +1,5 @@
+export * from './machine.js';
+export * from './elf.js';
+export * from './psci.js';
+export * from './semihosting.js';
+export * from './devices/pl011.js';
