@@ -302,7 +302,7 @@ export class Cpu {
     if (t.keyLo[e] === ((lo >>> 12) | (h << 20)) && t.keyHi[e] === h >> 12) {
       const off = t.offset[e]! + (lo & 0xfff);
       const tags = t.tags[e]!;
-      if (this.mteActive !== 0 && tags !== null && this.tagMismatch(tags, off, lo, hi, 1, false)) return 0;
+      if (this.mteActive !== 0 && tags !== null && ((((tags[off >>> 5]! >>> ((off >>> 2) & 4)) ^ (hi >>> 24)) & 15) !== 0) && this.tagMismatch(tags, off, lo, hi, 1, false)) return 0;
       return t.view[e]!.getUint8(off);
     }
     return slowLoad(this, lo, hi, 1, 0);
@@ -315,7 +315,7 @@ export class Cpu {
     if (t.keyLo[e] === ((lo >>> 12) | (h << 20)) && t.keyHi[e] === h >> 12 && (lo & 0xfff) <= 0xffe) {
       const off = t.offset[e]! + (lo & 0xfff);
       const tags = t.tags[e]!;
-      if (this.mteActive !== 0 && tags !== null && this.tagMismatch(tags, off, lo, hi, 2, false)) return 0;
+      if (this.mteActive !== 0 && tags !== null && ((((tags[off >>> 5]! >>> ((off >>> 2) & 4)) ^ (hi >>> 24)) & 15) !== 0 || (off & 15) > 14) && this.tagMismatch(tags, off, lo, hi, 2, false)) return 0;
       return t.view[e]!.getUint16(off, true);
     }
     return slowLoad(this, lo, hi, 2, 0);
@@ -328,7 +328,7 @@ export class Cpu {
     if (t.keyLo[e] === ((lo >>> 12) | (h << 20)) && t.keyHi[e] === h >> 12 && (lo & 0xfff) <= 0xffc) {
       const off = t.offset[e]! + (lo & 0xfff);
       const tags = t.tags[e]!;
-      if (this.mteActive !== 0 && tags !== null && this.tagMismatch(tags, off, lo, hi, 4, false)) return 0;
+      if (this.mteActive !== 0 && tags !== null && ((((tags[off >>> 5]! >>> ((off >>> 2) & 4)) ^ (hi >>> 24)) & 15) !== 0 || (off & 15) > 12) && this.tagMismatch(tags, off, lo, hi, 4, false)) return 0;
       return t.view[e]!.getInt32(off, true);
     }
     return slowLoad(this, lo, hi, 4, 0);
@@ -342,7 +342,7 @@ export class Cpu {
     if (t.keyLo[e] === ((lo >>> 12) | (h << 20)) && t.keyHi[e] === h >> 12 && (lo & 0xfff) <= 0xff8) {
       const off = t.offset[e]! + (lo & 0xfff);
       const tags = t.tags[e]!;
-      if (this.mteActive !== 0 && tags !== null && this.tagMismatch(tags, off, lo, hi, 8, false)) return 0;
+      if (this.mteActive !== 0 && tags !== null && ((((tags[off >>> 5]! >>> ((off >>> 2) & 4)) ^ (hi >>> 24)) & 15) !== 0 || (off & 15) > 8) && this.tagMismatch(tags, off, lo, hi, 8, false)) return 0;
       const view = t.view[e]!;
       this.ldHi = view.getInt32(off + 4, true);
       return view.getInt32(off, true);
@@ -357,7 +357,7 @@ export class Cpu {
     if (t.keyLo[e] === ((lo >>> 12) | (h << 20)) && t.keyHi[e] === h >> 12) {
       const off = t.offset[e]! + (lo & 0xfff);
       const tags = t.tags[e]!;
-      if (this.mteActive !== 0 && tags !== null && this.tagMismatch(tags, off, lo, hi, 1, true)) return;
+      if (this.mteActive !== 0 && tags !== null && ((((tags[off >>> 5]! >>> ((off >>> 2) & 4)) ^ (hi >>> 24)) & 15) !== 0) && this.tagMismatch(tags, off, lo, hi, 1, true)) return;
       t.view[e]!.setUint8(off, value);
       return;
     }
@@ -371,7 +371,7 @@ export class Cpu {
     if (t.keyLo[e] === ((lo >>> 12) | (h << 20)) && t.keyHi[e] === h >> 12 && (lo & 0xfff) <= 0xffe) {
       const off = t.offset[e]! + (lo & 0xfff);
       const tags = t.tags[e]!;
-      if (this.mteActive !== 0 && tags !== null && this.tagMismatch(tags, off, lo, hi, 2, true)) return;
+      if (this.mteActive !== 0 && tags !== null && ((((tags[off >>> 5]! >>> ((off >>> 2) & 4)) ^ (hi >>> 24)) & 15) !== 0 || (off & 15) > 14) && this.tagMismatch(tags, off, lo, hi, 2, true)) return;
       t.view[e]!.setUint16(off, value, true);
       return;
     }
@@ -385,7 +385,7 @@ export class Cpu {
     if (t.keyLo[e] === ((lo >>> 12) | (h << 20)) && t.keyHi[e] === h >> 12 && (lo & 0xfff) <= 0xffc) {
       const off = t.offset[e]! + (lo & 0xfff);
       const tags = t.tags[e]!;
-      if (this.mteActive !== 0 && tags !== null && this.tagMismatch(tags, off, lo, hi, 4, true)) return;
+      if (this.mteActive !== 0 && tags !== null && ((((tags[off >>> 5]! >>> ((off >>> 2) & 4)) ^ (hi >>> 24)) & 15) !== 0 || (off & 15) > 12) && this.tagMismatch(tags, off, lo, hi, 4, true)) return;
       t.view[e]!.setInt32(off, value, true);
       return;
     }
@@ -399,7 +399,7 @@ export class Cpu {
     if (t.keyLo[e] === ((lo >>> 12) | (h << 20)) && t.keyHi[e] === h >> 12 && (lo & 0xfff) <= 0xff8) {
       const off = t.offset[e]! + (lo & 0xfff);
       const tags = t.tags[e]!;
-      if (this.mteActive !== 0 && tags !== null && this.tagMismatch(tags, off, lo, hi, 8, true)) return;
+      if (this.mteActive !== 0 && tags !== null && ((((tags[off >>> 5]! >>> ((off >>> 2) & 4)) ^ (hi >>> 24)) & 15) !== 0 || (off & 15) > 8) && this.tagMismatch(tags, off, lo, hi, 8, true)) return;
       const view = t.view[e]!;
       view.setInt32(off, vlo, true);
       view.setInt32(off + 4, vhi, true);
@@ -409,6 +409,8 @@ export class Cpu {
   }
 
   /**
+   * The fast paths call this only when the first granule's tag differs from the pointer's or the
+   * access spans two granules, so a matching access costs one compare.
    * Checks the granules of an in-page access against the pointer's logical tag. Returns true when
    * a synchronous tag-check fault was raised (the access must not happen); an asynchronous
    * failure is recorded in TFSR and the access proceeds.

@@ -35,8 +35,14 @@ export class PagePart {
 const walk: WalkResult = { pagePa: 0, attr: 0, perms: 0, level: 0, sh: 0 };
 /** The first page of the last probed access (tag instructions need its region and attribute). */
 export const part0 = new PagePart();
-const part1 = new PagePart();
+/** The second page of the last probed access, when it crossed a page boundary (`probedParts` = 2). */
+export const part1 = new PagePart();
 let parts = 0;
+
+/** How many pages the last successful probe covered (1 or 2). */
+export function probedParts(): number {
+  return parts;
+}
 
 /** The EL whose permissions and tag-check controls an access uses. */
 export function accessEl(cpu: Cpu, flags: number): number {
@@ -84,14 +90,31 @@ export function probe(cpu: Cpu, lo: number, hi: number, size: number, write: boo
 
 function translatePart(cpu: Cpu, part: PagePart, lo: number, hi: number, length: number, write: boolean, flags: number, el: number): boolean {
   const reportWrite = write || (flags & ACC_RMW) !== 0;
+  const needRead = !write || (flags & ACC_RMW) !== 0;
+  const needWrite = write || (flags & ACC_RMW) !== 0;
   const h = cpu.canonHi(hi);
+  part.lo = lo;
+  part.hi = hi;
+  part.length = length;
+  // A TLB hit in the access EL's set(s) proves the permission check passed when the entry was
+  // filled: translation, PAN and dirty-logging changes all flush the sets they affect.
+  const index = (lo >>> 12) & TLB_MASK;
+  const readHit = needRead ? tlbHit(cpu, (el === 0 ? SET_EL0_READ : SET_EL1_READ) * TLB_SIZE + index, lo, h) : -1;
+  const writeHit = needWrite ? tlbHit(cpu, (el === 0 ? SET_EL0_WRITE : SET_EL1_WRITE) * TLB_SIZE + index, lo, h) : -1;
+  if ((!needRead || readHit >= 0) && (!needWrite || writeHit >= 0)) {
+    const e = needWrite ? writeHit : readHit;
+    const t = cpu.dtlb;
+    part.pa = t.pagePa[e]! + (lo & 0xfff);
+    part.attr = t.attr[e]!;
+    part.region = t.region[e]!;
+    part.mmio = null;
+    return true;
+  }
   const fsc = translate(cpu.regime, cpu.space, lo, h, false, walk);
   if (fsc >= 0) {
     cpu.setFault(fsc, lo, hi, reportWrite);
     return false;
   }
-  const needRead = !write || (flags & ACC_RMW) !== 0;
-  const needWrite = write || (flags & ACC_RMW) !== 0;
   const perms = walk.perms;
   let allowed = el === 0
     ? (!needRead || (perms & PERM_R0) !== 0) && (!needWrite || (perms & PERM_W0) !== 0)
@@ -105,13 +128,19 @@ function translatePart(cpu: Cpu, part: PagePart, lo: number, hi: number, length:
   const pa = walk.pagePa + (lo & 0xfff);
   part.pa = pa;
   part.attr = walk.attr;
-  part.lo = lo;
-  part.hi = hi;
-  part.length = length;
   part.region = cpu.space.findRam(pa) ?? null;
   part.mmio = part.region ? null : (cpu.space.findMmio(pa) ?? null);
   // A part that is neither RAM nor MMIO faults (external abort) when performed, after the tag check.
+  if (part.region && el === cpu.el) {
+    if (needRead) fillTlb(cpu, part, h, false);
+    if (needWrite) fillTlb(cpu, part, h, true);
+  }
   return true;
+}
+
+function tlbHit(cpu: Cpu, e: number, lo: number, h: number): number {
+  const t = cpu.dtlb;
+  return t.keyLo[e] === ((lo >>> 12) | (h << 20)) && t.keyHi[e] === h >> 12 ? e : -1;
 }
 
 /** Checks the granules of one part; returns true if a synchronous fault was raised. */
@@ -209,7 +238,6 @@ export function slowLoadBytes(cpu: Cpu, lo: number, hi: number, size: number, fl
   if (!probe(cpu, lo, hi, size, false, flags)) return false;
   if (!readPart(cpu, part0, scratch, 0)) return false;
   if (parts === 2 && !readPart(cpu, part1, scratch, part0.length)) return false;
-  if (parts === 1) fillTlb(cpu, lo, hi, false, flags);
   return true;
 }
 
@@ -218,7 +246,6 @@ export function slowStoreBytes(cpu: Cpu, lo: number, hi: number, size: number, f
   if (!probe(cpu, lo, hi, size, true, flags)) return false;
   if (!writePart(cpu, part0, scratch, 0)) return false;
   if (parts === 2 && !writePart(cpu, part1, scratch, part0.length)) return false;
-  if (parts === 1) fillTlb(cpu, lo, hi, true, flags);
   return true;
 }
 
@@ -246,25 +273,25 @@ export function slowStore(cpu: Cpu, lo: number, hi: number, size: number, vlo: n
 }
 
 /**
- * Installs a fast TLB entry for the page of the last probed access when the fast path may handle
+ * Installs a TLB entry for a page the slow path just translated, when the fast path may handle
  * every later access to it on its own: RAM, not Device, no strict alignment, and for writes a
  * writable page that holds no decoded code and is already dirty (or not logged).
  */
-function fillTlb(cpu: Cpu, lo: number, hi: number, write: boolean, flags: number): void {
-  const region = part0.region;
-  if (!region || isDeviceAttr(part0.attr) || cpu.alignCheck || (flags & ACC_UNPRIV) !== 0) return;
-  const offset = part0.pa - region.base;
+function fillTlb(cpu: Cpu, part: PagePart, h: number, write: boolean): void {
+  const region = part.region!;
+  if (isDeviceAttr(part.attr) || cpu.alignCheck) return;
+  const offset = part.pa - region.base;
   const pageOffset = offset - (offset % 4096);
   const page = pageOffset / 4096;
   if (write && (region.readOnly || region.codePages[page] === 1 || (region.dirtyLogging && !region.dataDirty.isSet(page)))) return;
   let tags: Uint8Array | null = null;
-  if (part0.attr === ATTR_TAGGED && region.tags && cpu.tagAccessEnabled(cpu.el)) {
+  if (part.attr === ATTR_TAGGED && region.tags && cpu.tagAccessEnabled(cpu.el)) {
     region.tags.ensureInitialised(page);
     tags = region.tags.packed;
   }
   const set = cpu.el === 0 ? (write ? SET_EL0_WRITE : SET_EL0_READ) : write ? SET_EL1_WRITE : SET_EL1_READ;
+  const lo = part.lo;
   const e = set * TLB_SIZE + ((lo >>> 12) & TLB_MASK);
-  const h = cpu.canonHi(hi);
   const t = cpu.dtlb;
   t.keyLo[e] = (lo >>> 12) | (h << 20);
   t.keyHi[e] = h >> 12;
@@ -272,5 +299,7 @@ function fillTlb(cpu: Cpu, lo: number, hi: number, write: boolean, flags: number
   t.pagePa[e] = region.base + pageOffset;
   t.view[e] = region.view;
   t.tags[e] = tags;
+  t.attr[e] = part.attr;
+  t.region[e] = region;
 }
 

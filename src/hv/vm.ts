@@ -208,6 +208,7 @@ export class Vm {
   }
 
   private loggedRegion(op: string, slot: number): RamRegion {
+    if (!Number.isInteger(slot) || slot < 0 || slot >= MAX_MEMSLOTS) throw new KvmError('EINVAL', op, `slot ${slot} out of range`);
     const memslot = this.memslots.get(slot);
     if (!memslot) throw new KvmError('ENOENT', op, `slot ${slot} does not exist`);
     if (!memslot.region.dirtyLogging) throw new KvmError('ENOENT', op, `slot ${slot} has no dirty log (KVM_MEM_LOG_DIRTY_PAGES is off)`);

@@ -58,6 +58,19 @@ export class GuestMemory {
   }
 
   /**
+   * The one region holding all of [gpa, gpa + length), checked and authorized like
+   * `authorizedChunks`, or null when the request spans regions or leaves RAM (the caller then
+   * takes the general path, which reports the precise error). Saves the chunk list on the
+   * common single-region request.
+   */
+  authorizedRegion(cls: AccessClass, op: AccessOp, gpa: number, length: number, tags: boolean): RamRegion | null {
+    const region = this.space.findRam(gpa);
+    if (!region || length <= 0 || !Number.isInteger(length) || gpa + length > region.end || (op === 'write' && region.readOnly)) return null;
+    this.policyHook.authorize({ cls, op, gpa, length, tags });
+    return region;
+  }
+
+  /**
    * Splits a request into RAM chunks after checking, for the whole range and before anything is
    * copied: that it is RAM, that writes do not target read-only RAM, and that the policy allows it.
    */

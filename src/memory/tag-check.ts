@@ -1,4 +1,5 @@
 import type { PhysicalAddressSpace } from './address-space.js';
+import { GuestMemoryError } from './errors.js';
 
 /**
  * The guest's tag check in its simplest form: the first address in [gpa, gpa + size) whose
@@ -32,7 +33,10 @@ export function tagCheckedRead(space: PhysicalAddressSpace, gpa: number, dst: Ui
 export function tagCheckedWrite(space: PhysicalAddressSpace, gpa: number, src: Uint8Array, logicalTag: number): number {
   const mismatch = firstTagMismatch(space, gpa, src.length, logicalTag);
   if (mismatch >= 0) return mismatch;
-  for (const chunk of space.ramChunks(gpa, src.length)) {
+  const chunks = space.ramChunks(gpa, src.length);
+  const rom = chunks.find((chunk) => chunk.region.readOnly);
+  if (rom) throw new GuestMemoryError('read-only', `write to read-only region ${rom.region.name}`, gpa, src.length);
+  for (const chunk of chunks) {
     chunk.region.bytes.set(src.subarray(chunk.done, chunk.done + chunk.length), chunk.offset);
     chunk.region.noteDataWrite(chunk.offset, chunk.length);
   }

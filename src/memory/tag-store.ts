@@ -118,14 +118,36 @@ export class TagStore {
 
   /** Copies `count` tags, one per byte, starting at the granule holding `offset`. */
   readUnpacked(offset: number, count: number, dst: Uint8Array, dstOffset = 0): void {
-    const first = offset >>> GRANULE_SHIFT;
-    for (let i = 0; i < count; i++) dst[dstOffset + i] = this.tagAt((first + i) * GRANULE_SIZE);
+    const packed = this.packed;
+    let granule = offset >>> GRANULE_SHIFT;
+    const end = granule + count;
+    while (granule < end) {
+      // One page at a time: the initialised check is per page, the unpacking a tight loop.
+      const pageEnd = Math.min(end, (Math.floor(granule / GRANULES_PER_PAGE) + 1) * GRANULES_PER_PAGE);
+      const out = dstOffset + (granule - (offset >>> GRANULE_SHIFT));
+      if (this.initialised[Math.floor(granule / GRANULES_PER_PAGE)] !== 1) {
+        dst.fill(0, out, out + (pageEnd - granule));
+      } else {
+        for (let g = granule, o = out; g < pageEnd; g++, o++) dst[o] = (packed[g >>> 1]! >>> ((g & 1) << 2)) & 0xf;
+      }
+      granule = pageEnd;
+    }
   }
 
   /** Writes `count` tags given one per byte (low nibble used) from the granule holding `offset`. */
   writeUnpacked(offset: number, count: number, src: Uint8Array, srcOffset = 0): void {
-    const first = offset >>> GRANULE_SHIFT;
-    for (let i = 0; i < count; i++) this.setTag((first + i) * GRANULE_SIZE, src[srcOffset + i]!);
+    const packed = this.packed;
+    let granule = offset >>> GRANULE_SHIFT;
+    const end = granule + count;
+    while (granule < end) {
+      this.ensureInitialised(Math.floor(granule / GRANULES_PER_PAGE));
+      const pageEnd = Math.min(end, (Math.floor(granule / GRANULES_PER_PAGE) + 1) * GRANULES_PER_PAGE);
+      for (let g = granule, i = srcOffset + (granule - (offset >>> GRANULE_SHIFT)); g < pageEnd; g++, i++) {
+        const shift = (g & 1) << 2;
+        packed[g >>> 1] = (packed[g >>> 1]! & ~(0xf << shift)) | ((src[i]! & 0xf) << shift);
+      }
+      granule = pageEnd;
+    }
   }
 
   /** Copies a page's packed tags into `dst` (zeros if the page was never tagged). */

@@ -6,9 +6,10 @@ import { R } from '../int64.js';
 import { ATTR_TAGGED } from '../mmu/translate.js';
 import { randomTag, tagOf, withTag } from '../mte.js';
 import { rsp, rz, wz } from '../regs.js';
-import { ACC_NOCHECK, noteGuestWrite, part0, probe } from '../slow-access.js';
+import { ACC_NOCHECK, noteGuestWrite, part0, part1, probe, probedParts, type PagePart } from '../slow-access.js';
 import { addWithCarry64 } from './alu.js';
 import { DCZ_BLOCK } from './cache-ops.js';
+import { TLB_MASK } from '../mmu/tlb.js';
 
 /** GMID_EL1.BS = 6: LDGM/STGM move the tags of 256 bytes (16 granules, 64 bits). */
 const GM_BLOCK = 256;
@@ -155,30 +156,56 @@ function storeTag(cpu: Cpu, i: Insn): number {
     return dataAbort(cpu);
   }
   const tag = tagOf(cpu.x[i.d + 1]!);
-  // Each granule may sit on its own page (ST2G across a page boundary): probe all first.
-  for (let g = 0; g < granules; g++) {
-    if (!probe(cpu, (lo + g * 16) | 0, hi, 16, true, ACC_NOCHECK)) return dataAbort(cpu);
+  if (storeTagFast(cpu, lo, hi, granules, tag, zero)) {
+    if (i.t !== 2) writeBack(cpu, i, newLo, newHi);
+    return NEXT;
   }
-  for (let g = 0; g < granules; g++) {
-    probe(cpu, (lo + g * 16) | 0, hi, 16, true, ACC_NOCHECK);
-    writeGranule(cpu, tag, zero);
-  }
+  // One probe covers both granules of ST2G, even across a page boundary (part0 + part1).
+  if (!probe(cpu, lo, hi, granules * 16, true, ACC_NOCHECK)) return dataAbort(cpu);
+  writeGranules(cpu, part0, tag, zero);
+  if (probedParts() === 2) writeGranules(cpu, part1, tag, zero);
   if (i.t !== 2) writeBack(cpu, i, newLo, newHi);
   return NEXT;
 }
 
-/** Writes one probed granule (part0): zeros if asked, and the tag where tags are stored. */
-function writeGranule(cpu: Cpu, tag: number, zero: boolean): void {
-  const region = part0.region;
-  if (!region) return; // MMIO: tag stores and STZG data to devices are not supported
-  const offset = part0.pa - region.base;
-  if (zero) {
-    region.bytes.fill(0, offset, offset + 16);
-    noteGuestWrite(cpu, region, offset, 16);
+/**
+ * STG family through a write-TLB hit inside one page: the entry proves write permission, and its
+ * `tags` is non-null exactly when the page is Normal-Tagged with tag access enabled (otherwise the
+ * tag store is ignored). Write entries only exist for pages without decoded code that are dirty
+ * or not logged, so zeroing needs no further bookkeeping.
+ */
+function storeTagFast(cpu: Cpu, lo: number, hi: number, granules: number, tag: number, zero: boolean): boolean {
+  const h = cpu.canonHi(hi);
+  const e = cpu.wrBase + ((lo >>> 12) & TLB_MASK);
+  const t = cpu.dtlb;
+  if (t.keyLo[e] !== ((lo >>> 12) | (h << 20)) || t.keyHi[e] !== h >> 12 || (lo & 0xfff) + granules * 16 > 4096) return false;
+  const region = t.region[e]!;
+  const offset = t.offset[e]! + (lo & 0xfff);
+  if (zero) region.bytes.fill(0, offset, offset + granules * 16);
+  const tags = t.tags[e];
+  if (tags !== null) {
+    // The entry's page was initialised as tagged memory when the entry was filled.
+    for (let g = offset >>> 4, end = g + granules; g < end; g++) {
+      const shift = (g & 1) << 2;
+      tags[g >>> 1] = (tags[g >>> 1]! & ~(0xf << shift)) | (tag << shift);
+    }
+    region.noteTagWrite(offset, granules * 16);
   }
-  if (part0.attr === ATTR_TAGGED && region.tags && cpu.tagAccessEnabled(cpu.el)) {
-    region.tags.setTag(offset, tag);
-    region.noteTagWrite(offset, 16);
+  return true;
+}
+
+/** Writes the granules of one probed page part: zeros if asked, and the tag where tags are stored. */
+function writeGranules(cpu: Cpu, part: PagePart, tag: number, zero: boolean): void {
+  const region = part.region;
+  if (!region) return; // MMIO: tag stores and STZG data to devices are not supported
+  const offset = part.pa - region.base;
+  if (zero) {
+    region.bytes.fill(0, offset, offset + part.length);
+    noteGuestWrite(cpu, region, offset, part.length);
+  }
+  if (part.attr === ATTR_TAGGED && region.tags && cpu.tagAccessEnabled(cpu.el)) {
+    region.tags.fillTags(offset, part.length / 16, tag);
+    region.noteTagWrite(offset, part.length);
   }
 }
 

@@ -1,3 +1,4 @@
+import type { RamRegion } from '../../memory/index.js';
 import type { CodePage } from '../fetch.js';
 
 
@@ -31,6 +32,9 @@ export class DataTlb {
   readonly view: DataView[] = new Array<DataView>(DATA_SETS * TLB_SIZE);
   /** Packed tag storage of the region, when the page is Normal-Tagged and tags may be checked. */
   readonly tags: (Uint8Array | null)[] = new Array<Uint8Array | null>(DATA_SETS * TLB_SIZE).fill(null);
+  /** MAIR attribute and region of the page, for the slow path's probes. */
+  readonly attr = new Uint8Array(DATA_SETS * TLB_SIZE);
+  readonly region: (RamRegion | null)[] = new Array<RamRegion | null>(DATA_SETS * TLB_SIZE).fill(null);
 
   flush(): void {
     this.keyHi.fill(TLB_INVALID);

@@ -30,6 +30,7 @@ export class MigrationAccess {
   }
 
   readPage(gpa: number, dst: Uint8Array): void {
+    if (dst.length < PAGE_SIZE) throw new GuestMemoryError('invalid-range', `page buffer must hold ${PAGE_SIZE} bytes, got ${dst.length}`, gpa, dst.length);
     const { region, page } = this.page('read', gpa, false);
     dst.set(region.bytes.subarray(page * PAGE_SIZE, (page + 1) * PAGE_SIZE));
   }
@@ -76,6 +77,7 @@ export class MigrationAccess {
 
   /** Sets every granule of the page to one tag (the compact wire form). */
   fillPageTags(gpa: number, tag: number): void {
+    if (!Number.isInteger(tag) || tag < 0 || tag > 15) throw new GuestMemoryError('invalid-range', `tag value ${tag} is not a 4-bit tag`, gpa, PAGE_SIZE);
     const { region, page } = this.page('write', gpa, true);
     this.tagsOf(region, gpa).fillTags(page * PAGE_SIZE, PAGE_SIZE / 16, tag);
     region.noteTagWrite(page * PAGE_SIZE, PAGE_SIZE);

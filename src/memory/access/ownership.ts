@@ -2,6 +2,7 @@ import { hex } from '../address.js';
 import { PAGE_SIZE } from '../constants.js';
 import { GuestMemoryError } from '../errors.js';
 import type { PhysicalAddressSpace } from '../address-space.js';
+import type { RamRegion } from '../ram-region.js';
 import { denied, type AccessPolicy, type AccessRequest } from './policy.js';
 
 /**
@@ -9,7 +10,8 @@ import { denied, type AccessPolicy, type AccessRequest } from './policy.js';
  * the guest shares and unshares pages by hypercall. Pages outside RAM have no owner entry.
  */
 export class PageOwnership {
-  private readonly shared = new Map<number, Uint8Array>();
+  /** Keyed by region object: a region re-created at the same base starts with every page private. */
+  private readonly shared = new WeakMap<RamRegion, Uint8Array>();
 
   constructor(private readonly space: PhysicalAddressSpace) {}
 
@@ -27,7 +29,7 @@ export class PageOwnership {
       const addr = page * PAGE_SIZE;
       const region = this.space.findRam(addr);
       if (!region) continue; // not RAM: the access itself will fail as unmapped
-      if (this.bits(region.base, region.pages)[(addr - region.base) / PAGE_SIZE] !== 1) return Math.max(addr, gpa);
+      if (this.bits(region)[(addr - region.base) / PAGE_SIZE] !== 1) return Math.max(addr, gpa);
     }
     return -1;
   }
@@ -46,16 +48,16 @@ export class PageOwnership {
     }
     const chunks = this.space.ramChunks(gpa, length); // validates the whole range first
     for (const chunk of chunks) {
-      const bits = this.bits(chunk.region.base, chunk.region.pages);
+      const bits = this.bits(chunk.region);
       bits.fill(value, chunk.offset / PAGE_SIZE, (chunk.offset + chunk.length) / PAGE_SIZE);
     }
   }
 
-  private bits(base: number, pages: number): Uint8Array {
-    let bits = this.shared.get(base);
+  private bits(region: RamRegion): Uint8Array {
+    let bits = this.shared.get(region);
     if (!bits) {
-      bits = new Uint8Array(pages);
-      this.shared.set(base, bits);
+      bits = new Uint8Array(region.pages);
+      this.shared.set(region, bits);
     }
     return bits;
   }
