@@ -24,9 +24,9 @@ export async function runCommand(guestPath: string, options: RunCommandOptions):
     if (error instanceof ElfError) return fail(`${guestPath}: ${error.message}`);
     throw error;
   }
-  machine.onOutput = (bytes) => process.stdout.write(bytes);
-  machine.onConsole = (bytes) => process.stderr.write(bytes);
-  machine.onWarning = (message) => process.stderr.write(`tagvisor: ${message}\n`);
+  machine.events.on('output', (bytes) => process.stdout.write(bytes));
+  machine.events.on('console', (bytes) => process.stderr.write(bytes));
+  machine.events.on('warning', (message) => process.stderr.write(`tagvisor: ${message}\n`));
   const outcome = await runToCompletion(machine, options.maxInsns === undefined ? {} : { maxInsns: options.maxInsns });
   if (outcome.status === EXIT_STATUS.INSN_LIMIT) process.stderr.write(`tagvisor: stopped: ${outcome.why}\n`);
   if (options.stats) {

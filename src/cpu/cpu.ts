@@ -1,7 +1,7 @@
 import type { PhysicalAddressSpace, RamRegion } from '../memory/index.js';
 import { decode } from './decoder.js';
-import { takeSyncException } from './exception-entry.js';
-import { EC, FSC } from './exceptions.js';
+import { takeException, takeSyncException } from './exception-entry.js';
+import { EC, FSC, VECTOR } from './exceptions.js';
 import { Insn, NEXT } from './insn.js';
 import { fetchCodePage, type CodePage } from './fetch.js';
 import { DataTlb, FetchTlb, SET_EL0_READ, SET_EL0_WRITE, SET_EL1_READ, SET_EL1_WRITE, TLB_MASK, TLB_SIZE } from './mmu/tlb.js';
@@ -24,6 +24,21 @@ export const Exit = {
   /** `requestStop` was called (another thread or a callback asked the vCPU to return). */
   STOP: 5,
 } as const;
+
+/**
+ * System registers implemented outside the core (the GIC CPU interface, the generic timer):
+ * MRS/MSR of an encoding the core does not know are forwarded here. `access` returns EL0_OK,
+ * EL0_TRAP or EL0_UNDEF (sysregs.ts) for the current EL; `read` leaves the value in int64.R.
+ */
+export interface ExternalSysRegs {
+  access(cpu: Cpu, key: number, isRead: boolean): number;
+  read(cpu: Cpu, key: number): void;
+  write(cpu: Cpu, key: number, lo: number, hi: number): void;
+}
+
+/** Interrupt request lines into the core (driven by the interrupt controller). */
+export const IRQ_LINE = 1;
+export const FIQ_LINE = 2;
 
 export interface CpuOptions {
   /** The VM exposes MTE (ID_AA64PFR1_EL1.MTE = 3); otherwise MTE instructions are UNDEFINED. */
@@ -114,6 +129,11 @@ export class Cpu {
   /** Tag-check failures since reset (synchronous + asynchronous). */
   tagFaultCount = 0;
   onTagFault: ((info: TagFaultInfo) => void) | null = null;
+  /** Asserted interrupt lines (IRQ_LINE | FIQ_LINE); taken at instruction boundaries when unmasked. */
+  irqLines = 0;
+  /** Counter ticks that passed while the vCPU idled in WFI (the virtual counter is icount + idleTicks). */
+  idleTicks = 0;
+  sysregHooks: ExternalSysRegs | null = null;
   private stopRequested = false;
 
   readonly dtlb = new DataTlb();
@@ -153,6 +173,8 @@ export class Cpu {
     this.tco = this.pan = this.uao = this.dit = this.ssbs = this.il = 0;
     this.exclusivePa = -1;
     this.icount = 0;
+    this.idleTicks = 0;
+    this.irqLines = 0;
     this.tagFaultCount = 0;
     this.codePages.clear();
     this.flushTlb();
@@ -470,6 +492,7 @@ export class Cpu {
         break;
       }
       this.refetch = false;
+      if (this.irqLines !== 0 && this.takeInterrupt()) continue;
       const page = this.pcLo & 3 || this.il ? null : fetchCodePage(this);
       if (page === null) {
         this.fetchFailed();
@@ -502,6 +525,24 @@ export class Cpu {
       if (this.exitReason !== Exit.NONE) break;
     }
     return budget - remaining;
+  }
+
+  /** The virtual counter (CNTVCT/CNTPCT): one tick per instruction plus time spent idle. */
+  counter(): number {
+    return this.icount + this.idleTicks;
+  }
+
+  /** An unmasked interrupt line is asserted: take the IRQ/FIQ exception (FIQ first). */
+  private takeInterrupt(): boolean {
+    if ((this.irqLines & FIQ_LINE) !== 0 && (this.daif & 0x40) === 0) {
+      takeException(this, VECTOR.FIQ, 0, this.pcLo, this.pcHi);
+      return true;
+    }
+    if ((this.irqLines & IRQ_LINE) !== 0 && (this.daif & 0x80) === 0) {
+      takeException(this, VECTOR.IRQ, 0, this.pcLo, this.pcHi);
+      return true;
+    }
+    return false;
   }
 
   private advancePastPage(pageLo: number): void {

@@ -174,7 +174,10 @@ def(3, 3, 4, 2, 7, { name: 'TCO', read: (cpu) => set(cpu.tco << 25), write: (cpu
 
 // ---- generic timer: the counter is the instruction count (1 GHz nominal, deterministic) ----
 const counterEl0 = (bit: number) => (cpu: Cpu): number => ((cpu.sysLo(Sys.CNTKCTL_EL1) & bit) !== 0 ? EL0_OK : EL0_TRAP);
-const readCounter = (cpu: Cpu): void => set(cpu.icount % 2 ** 32, Math.floor(cpu.icount / 2 ** 32));
+const readCounter = (cpu: Cpu): void => {
+  const ticks = cpu.counter();
+  set(ticks % 2 ** 32, Math.floor(ticks / 2 ** 32));
+};
 def(3, 3, 14, 0, 0, constant('CNTFRQ_EL0', 1_000_000_000, 0, counterEl0(3)));
 def(3, 3, 14, 0, 1, { name: 'CNTPCT_EL0', read: readCounter, el0: counterEl0(1) });
 def(3, 3, 14, 0, 2, { name: 'CNTVCT_EL0', read: readCounter, el0: counterEl0(2) });

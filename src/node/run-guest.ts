@@ -31,7 +31,11 @@ export async function runToCompletion(machine: VirtMachine, options: RunOptions 
   const limit = options.maxInsns ?? Infinity;
   const slice = options.sliceSize ?? 4_000_000;
   const started = performance.now();
-  while (machine.state === 'running') {
+  while (machine.state === 'running' || machine.state === 'paused') {
+    if (machine.state === 'paused') {
+      await untilResumed(machine);
+      continue;
+    }
     const left = limit - machine.instructions;
     if (left <= 0) break;
     machine.runSlice(Math.min(slice, left));
@@ -48,4 +52,17 @@ export async function runToCompletion(machine: VirtMachine, options: RunOptions 
     case 'cpu-off':
       return { status: EXIT_STATUS.OK, instructions: machine.instructions, seconds, why: 'PSCI CPU_OFF of the last vCPU' };
   }
+}
+
+/** Resolves when a paused machine resumes or shuts down (a front end decides which). */
+function untilResumed(machine: VirtMachine): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      offResume();
+      offShutdown();
+      resolve();
+    };
+    const offResume = machine.events.on('resume', done);
+    const offShutdown = machine.events.on('shutdown', done);
+  });
 }

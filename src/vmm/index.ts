@@ -3,3 +3,4 @@ export * from './elf.js';
 export * from './psci.js';
 export * from './semihosting.js';
 export * from './devices/pl011.js';
+export * from './events.js';

@@ -1,7 +1,9 @@
+import type { TagFaultInfo } from '../cpu/cpu.js';
 import { KVM_CAP_ARM_MTE, Vm, type Vcpu } from '../hv/index.js';
 import { GuestMemoryError, hex } from '../memory/index.js';
 import { Pl011, PL011_BASE, PL011_SIZE } from './devices/pl011.js';
 import { ElfError, parseElf, type ElfImage } from './elf.js';
+import { Emitter } from './events.js';
 import { handlePsci } from './psci.js';
 import { handleSemihosting, SemihostingError } from './semihosting.js';
 
@@ -20,28 +22,46 @@ export type Shutdown =
   | { readonly kind: 'system-off' }
   | { readonly kind: 'cpu-off' };
 
-export type MachineState = 'created' | 'running' | 'shutdown';
+/**
+ * created: no image yet; running: runSlice executes guest code; paused: stopped by a front end
+ * (monitor, debugger) and resumable; shutdown: the guest powered off or exited.
+ */
+export type MachineState = 'created' | 'running' | 'paused' | 'shutdown';
+
+/** Why a machine paused. */
+export type StopReason = 'pause' | 'step' | 'breakpoint' | 'watchpoint';
+
+/** What a machine reports to front ends (CLI, monitor, gdb stub, web viewer). */
+export interface MachineEvents {
+  [name: string]: unknown;
+  /** UART output (the guest's stdout), in program order. */
+  output: Uint8Array;
+  /** Semihosting console output (QEMU sends it to stderr). */
+  console: Uint8Array;
+  /** A problem the guest caused that does not stop it (a bad semihosting pointer...). */
+  warning: string;
+  stop: { readonly reason: StopReason };
+  resume: Record<string, never>;
+  reset: Record<string, never>;
+  shutdown: Shutdown;
+  'tag-check-fault': TagFaultInfo;
+}
 
 /**
  * The QEMU `virt`-compatible board (DESIGN.md §3): RAM at 0x4000_0000, PL011 UART0, PSCI over
- * HVC, semihosting, one vCPU. It runs in slices so a front end can interleave I/O; all guest
- * output goes through `onOutput` in program order.
+ * HVC, semihosting, one vCPU. It runs in slices so a front end can interleave I/O, and it can be
+ * paused, stepped and resumed between slices.
  */
 export class VirtMachine {
   readonly vm: Vm;
   readonly vcpu: Vcpu;
   readonly memoryBytes: number;
   readonly uart: Pl011;
+  readonly events = new Emitter<MachineEvents>();
   state: MachineState = 'created';
   shutdown: Shutdown | null = null;
   /** Guest instructions executed since the machine was created. */
   instructions = 0;
-  /** UART output (the guest's stdout). */
-  onOutput: (bytes: Uint8Array) => void = () => {};
-  /** Semihosting console output (SYS_WRITEC/WRITE0/WRITE): QEMU sends it to stderr. */
-  onConsole: (bytes: Uint8Array) => void = () => {};
-  /** Problems the guest caused that do not stop it (bad semihosting pointers...). */
-  onWarning: (message: string) => void = () => {};
   private image: ElfImage | null = null;
   private pending: number[] = [];
 
@@ -53,6 +73,7 @@ export class VirtMachine {
     this.uart = new Pl011((byte) => this.pending.push(byte));
     this.vm.memory.space.addMmio(PL011_BASE, PL011_SIZE, 'pl011', this.uart);
     this.vcpu = this.vm.createVcpu(0);
+    this.vcpu.cpu.onTagFault = (info) => this.events.emit('tag-check-fault', info);
   }
 
   get mte(): boolean {
@@ -82,12 +103,39 @@ export class VirtMachine {
     }
     this.uart.reset();
     this.vcpu.reset(this.image.entry);
+    this.shutdown = null;
+    if (this.state !== 'paused') this.state = 'running';
+    this.events.emit('reset', {});
+  }
+
+  /** Stops a running machine between slices (and interrupts a slice in progress). */
+  pause(reason: StopReason = 'pause'): void {
+    if (this.state !== 'running') return;
+    this.state = 'paused';
+    this.vcpu.requestExit();
+    this.events.emit('stop', { reason });
+  }
+
+  resume(): void {
+    if (this.state !== 'paused') return;
     this.state = 'running';
+    this.events.emit('resume', {});
+  }
+
+  /** Executes one instruction of a paused machine; it stays paused. */
+  step(): void {
+    if (this.state !== 'paused') return;
+    this.state = 'running';
+    this.runSlice(1);
+    if (this.state === 'running') {
+      this.state = 'paused';
+      this.events.emit('stop', { reason: 'step' });
+    }
   }
 
   /**
-   * Runs up to `budget` guest instructions, serving the vCPU's exits. Returns the number executed.
-   * Stops early when the machine shuts down or `interrupt()` is called.
+   * Runs up to `budget` guest instructions while the machine is running, serving the vCPU's
+   * exits. Returns the number executed.
    */
   runSlice(budget: number): number {
     if (this.state !== 'running') return 0;
@@ -106,11 +154,6 @@ export class VirtMachine {
     return budget - left;
   }
 
-  /** Asks a running slice to return at the next instruction boundary. */
-  interrupt(): void {
-    this.vcpu.requestExit();
-  }
-
   private serve(reason: 'hypercall' | 'semihosting' | 'wfi' | 'debug'): void {
     switch (reason) {
       case 'hypercall': {
@@ -125,17 +168,19 @@ export class VirtMachine {
       }
       case 'semihosting': {
         try {
-          const outcome = handleSemihosting(this.vcpu, this.vm.memory.debug, (bytes) => this.emit(bytes));
+          const outcome = handleSemihosting(this.vcpu, this.vm.memory.debug, (bytes) => this.emitConsole(bytes));
           if (outcome.kind === 'exit') this.stop({ kind: 'semihosting-exit', code: outcome.code });
         } catch (error) {
           if (!(error instanceof SemihostingError || error instanceof GuestMemoryError)) throw error;
-          this.onWarning(`semihosting call failed: ${error.message}`);
+          this.events.emit('warning', `semihosting call failed: ${error.message}`);
           this.vcpu.setX(0, BigInt.asUintN(64, -1n));
         }
         return;
       }
-      case 'wfi':
       case 'debug':
+        this.pause('breakpoint');
+        return;
+      case 'wfi':
         // No interrupt sources yet: WFI completes at once (the architecture allows it).
         return;
     }
@@ -144,18 +189,20 @@ export class VirtMachine {
   private stop(shutdown: Shutdown): void {
     this.shutdown = shutdown;
     this.state = 'shutdown';
+    this.flushOutput();
+    this.events.emit('shutdown', shutdown);
   }
 
   /** Semihosting console output, after any UART bytes written before it. */
-  private emit(bytes: Uint8Array): void {
+  private emitConsole(bytes: Uint8Array): void {
     this.flushOutput();
-    if (bytes.length > 0) this.onConsole(bytes);
+    if (bytes.length > 0) this.events.emit('console', bytes);
   }
 
   private flushOutput(): void {
     if (this.pending.length === 0) return;
     const bytes = Uint8Array.from(this.pending);
     this.pending = [];
-    this.onOutput(bytes);
+    this.events.emit('output', bytes);
   }
 }

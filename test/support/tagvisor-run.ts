@@ -15,8 +15,8 @@ export async function runGuest(elfPath: string, options: { memoryMiB?: number; m
   machine.loadElf(readFileSync(elfPath));
   const out: Uint8Array[] = [];
   const consoleOut: Uint8Array[] = [];
-  machine.onOutput = (bytes) => out.push(bytes.slice());
-  machine.onConsole = (bytes) => consoleOut.push(bytes.slice());
+  machine.events.on('output', (bytes) => out.push(bytes.slice()));
+  machine.events.on('console', (bytes) => consoleOut.push(bytes.slice()));
   const outcome = await runToCompletion(machine, { maxInsns: options.maxInsns ?? 200_000_000 });
   return {
     stdout: Buffer.concat(out).toString('latin1'),

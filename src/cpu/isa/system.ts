@@ -3,9 +3,9 @@ import { takeSyncException, undefinedInstruction } from '../exception-entry.js';
 import { EC } from '../exceptions.js';
 import { Insn, JUMP, NEXT } from '../insn.js';
 import { R } from '../int64.js';
-import { rz } from '../regs.js';
+import { rz, wz } from '../regs.js';
 import { Sys } from '../sysreg-state.js';
-import { EL0_OK, EL0_TRAP, lookupSysReg, type SysRegDef } from '../sysregs.js';
+import { EL0_OK, EL0_TRAP, EL0_UNDEF, lookupSysReg, type SysRegDef } from '../sysregs.js';
 import { exitAfter } from './branch-system.js';
 import { addressTranslate } from './address-translate.js';
 import { dcZeroBlock } from './cache-ops.js';
@@ -31,11 +31,19 @@ export function decodeSystem(word: number, mte: boolean): Insn | null {
     return null;
   }
   if (op0 === 1) return l ? null : decodeSys(word, op1, crn, crm, op2, rt, mte);
-  const def = lookupSysReg((word >>> 5) & 0xffff);
-  if (!def || (def.mte && !mte)) return null;
+  const key = (word >>> 5) & 0xffff;
+  const def = lookupSysReg(key);
+  if (!def) {
+    // Unknown to the core: maybe a device's register (GIC CPU interface, timer), decided at run time.
+    const insn = new Insn(l ? mrsExternal : msrExternal, word);
+    insn.d = l ? wz(rt) : rz(rt);
+    insn.s = key;
+    return insn;
+  }
+  if (def.mte && !mte) return null;
   if (l ? !def.read : !def.write) return null;
   const insn = new Insn(l ? mrs : msr, word);
-  insn.d = rz(rt);
+  insn.d = l ? wz(rt) : rz(rt); // MRS XZR, ... discards the value
   sysRegDefs[insn.s = registerDef(def)] = def;
   return insn;
 }
@@ -92,6 +100,27 @@ function msr(cpu: Cpu, i: Insn): number {
   if (def.name === 'SP_EL0' && cpu.spsel === 0) return undefinedInstruction(cpu);
   def.write!(cpu, cpu.x[i.d]!, cpu.x[i.d + 1]!);
   // Writes may change translation, EL or tag checking: resume through the fetch path.
+  return nextAndRefetch(cpu);
+}
+
+/** MRS/MSR of a register outside the core: the VMM's hooks decide, UNDEFINED without them. */
+function mrsExternal(cpu: Cpu, i: Insn): number {
+  const hooks = cpu.sysregHooks;
+  const rule = hooks ? hooks.access(cpu, i.s, true) : EL0_UNDEF;
+  if (rule === EL0_TRAP) return takeSyncException(cpu, EC.SYSREG, sysTrapIss(i.word, true));
+  if (rule !== EL0_OK) return undefinedInstruction(cpu);
+  hooks!.read(cpu, i.s);
+  cpu.x[i.d] = R.lo;
+  cpu.x[i.d + 1] = R.hi;
+  return NEXT;
+}
+
+function msrExternal(cpu: Cpu, i: Insn): number {
+  const hooks = cpu.sysregHooks;
+  const rule = hooks ? hooks.access(cpu, i.s, false) : EL0_UNDEF;
+  if (rule === EL0_TRAP) return takeSyncException(cpu, EC.SYSREG, sysTrapIss(i.word, false));
+  if (rule !== EL0_OK) return undefinedInstruction(cpu);
+  hooks!.write(cpu, i.s, cpu.x[i.d]!, cpu.x[i.d + 1]!);
   return nextAndRefetch(cpu);
 }
 
