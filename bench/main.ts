@@ -3,6 +3,7 @@
  * Modules run one after another; with filter arguments only modules whose name contains one of
  * them run (`node dist/bench/main.js memory`). Each module prints `name: value` lines (report.ts).
  */
+import { cpuBench } from './cpu.js';
 import { memoryBench } from './memory.js';
 
 export interface BenchModule {
@@ -11,7 +12,7 @@ export interface BenchModule {
 }
 
 /** Add new benchmark modules here. */
-const modules: readonly BenchModule[] = [memoryBench];
+const modules: readonly BenchModule[] = [memoryBench, cpuBench];
 
 async function main(filters: readonly string[]): Promise<number> {
   const selected = modules.filter((m) => filters.length === 0 || filters.some((f) => m.name.includes(f)));
