@@ -1,8 +1,9 @@
 // @ts-check
 import tseslint from 'typescript-eslint';
 
-/** Layers (DESIGN.md §2): each imports only the layers below it. */
-const layers = ['memory', 'cpu', 'hv', 'vmm'];
+/** Layers (DESIGN.md §2): each imports only the layers below it. `common` holds contracts and
+ * small utilities every layer shares (save/restore, CRC). */
+const layers = ['common', 'memory', 'cpu', 'hv', 'vmm'];
 const layerRules = layers.map((layer, index) => ({
   files: [`src/${layer}/**/*.ts`],
   rules: {

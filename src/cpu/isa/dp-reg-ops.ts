@@ -1,3 +1,4 @@
+import { CRC32_TABLE, CRC32C_TABLE } from '../../common/crc32.js';
 import type { Cpu } from '../cpu.js';
 import { NEXT, type Insn } from '../insn.js';
 import { R, asr64, bswap16x2, bswap32, clz64, lsl64, lsr64, mul64, rbit32, ror32, ror64, udiv64 } from '../int64.js';
@@ -248,21 +249,8 @@ export function rorv32(cpu: Cpu, i: Insn): number {
 
 // ---- 2 source: CRC32 (polynomial 0x04C11DB7) and CRC32C (0x1EDC6F41), bit-reflected ----
 
-/** Byte-at-a-time tables for the reflected polynomials: CRC32 at 0, CRC32C at 256. */
-const CRC_TABLE = buildCrcTable();
-
-function buildCrcTable(): Int32Array {
-  const table = new Int32Array(512);
-  const polys = [0xedb88320, 0x82f63b78]; // bit-reversed 0x04C11DB7, 0x1EDC6F41
-  for (let p = 0; p < 2; p++) {
-    for (let b = 0; b < 256; b++) {
-      let c = b;
-      for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ polys[p]! : c >>> 1;
-      table[p * 256 + b] = c;
-    }
-  }
-  return table;
-}
+/** Byte-at-a-time tables for the reflected polynomials: CRC32 at 0, CRC32C at 256 (int32 view). */
+const CRC_TABLE = Int32Array.from([...CRC32_TABLE, ...CRC32C_TABLE]);
 
 function crcWord(acc: number, v: number, off: number): number {
   const t = CRC_TABLE;
