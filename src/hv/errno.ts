@@ -2,9 +2,11 @@
 export const Errno = {
   ENOENT: 2,
   EINTR: 4,
+  ENXIO: 6,
   EFAULT: 14,
   EBUSY: 16,
   EEXIST: 17,
+  ENODEV: 19,
   EINVAL: 22,
   ENOSPC: 28,
 } as const;

@@ -2,6 +2,7 @@ import { Cpu, Exit } from '../cpu/cpu.js';
 import { undefinedInstruction } from '../cpu/exception-entry.js';
 import { toBig } from '../cpu/int64.js';
 import { SP_SLOT } from '../cpu/regs.js';
+import { VcpuPersistence } from './vcpu-state.js';
 import type { Vm } from './vm.js';
 
 /** Why KVM_RUN returned, in the shape of struct kvm_run's exit_reason. */
@@ -25,6 +26,8 @@ export type VcpuExit =
  */
 export class Vcpu {
   readonly cpu: Cpu;
+  /** Save/restore of the architectural state (section "vcpu<id>"). */
+  readonly persistence: VcpuPersistence;
   /** Instructions executed by the last `run`. */
   lastRunInstructions = 0;
 
@@ -33,6 +36,7 @@ export class Vcpu {
     readonly id: number,
   ) {
     this.cpu = new Cpu(vm.memory.space, { mte: vm.mteEnabled });
+    this.persistence = new VcpuPersistence(this.cpu, `vcpu${id}`);
     vm.registerVcpu(id, {
       writeProtectAll: () => this.cpu.writeProtectAll(),
       memoryChanged: () => {

@@ -54,7 +54,11 @@ export class GuestMemory {
 
   /** A reset VM starts with no page used as tagged memory (tags read 0, then are zeroed on use). */
   resetTags(): void {
-    for (const region of this.space.ramRegions) region.tags?.uninitialiseAll();
+    for (const region of this.space.ramRegions) {
+      if (!region.tags) continue;
+      region.tags.uninitialiseAll();
+      if (region.dirtyLogging) region.tagDirty.setAll(); // migration must forget them too
+    }
   }
 
   /**

@@ -6,6 +6,8 @@ import { ElfError, parseElf, type ElfImage } from './elf.js';
 import { Emitter } from './events.js';
 import { handlePsci } from './psci.js';
 import { handleSemihosting, SemihostingError } from './semihosting.js';
+import { MachinePersistence, type MachineStateHost } from './machine-state.js';
+import type { Stateful } from '../common/persist.js';
 
 /** QEMU virt: RAM starts at 1 GiB. */
 export const RAM_BASE = 0x4000_0000;
@@ -62,8 +64,11 @@ export class VirtMachine {
   shutdown: Shutdown | null = null;
   /** Guest instructions executed since the machine was created. */
   instructions = 0;
-  private image: ElfImage | null = null;
+  image: ElfImage | null = null;
   private pending: number[] = [];
+  private readonly persistence = new MachinePersistence(this.stateHost());
+  /** Devices and other components beyond the vCPU that snapshots and migration carry. */
+  private readonly extraComponents: Stateful<unknown>[] = [];
 
   constructor(options: MachineOptions = {}) {
     this.memoryBytes = options.memoryBytes ?? DEFAULT_RAM_BYTES;
@@ -78,6 +83,48 @@ export class VirtMachine {
 
   get mte(): boolean {
     return this.vm.mteEnabled;
+  }
+
+  /** Everything with state, in restore order: the machine, the vCPU, then devices. */
+  components(): Stateful<unknown>[] {
+    return [this.persistence, this.vcpu.persistence, this.uart, ...this.extraComponents] as Stateful<unknown>[];
+  }
+
+  /** Registers a device's state with snapshots and migration. */
+  addComponent(component: Stateful<unknown>): void {
+    if (this.components().some((c) => c.stateName === component.stateName)) throw new Error(`duplicate component ${component.stateName}`);
+    this.extraComponents.push(component);
+  }
+
+  /** Puts a machine restored from a snapshot or a migration into a runnable state. */
+  restored(state: 'running' | 'paused'): void {
+    this.shutdown = null;
+    this.state = state;
+  }
+
+  private stateHost(): MachineStateHost {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const machine = this;
+    return {
+      get image() {
+        return machine.image;
+      },
+      set image(value) {
+        machine.image = value;
+      },
+      get instructions() {
+        return machine.instructions;
+      },
+      set instructions(value) {
+        machine.instructions = value;
+      },
+      get ramBase() {
+        return RAM_BASE;
+      },
+      get ramBytes() {
+        return machine.memoryBytes;
+      },
+    };
   }
 
   /** Parses and loads an ELF image and points the vCPU at its entry. Throws ElfError for bad files. */

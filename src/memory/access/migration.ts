@@ -35,6 +35,14 @@ export class MigrationAccess {
     dst.set(region.bytes.subarray(page * PAGE_SIZE, (page + 1) * PAGE_SIZE));
   }
 
+  /** True when every byte of the page is zero (such pages travel without data). */
+  isZeroPage(gpa: number): boolean {
+    const { region, page } = this.page('read', gpa, false);
+    const words = new Int32Array(region.bytes.buffer, region.bytes.byteOffset + page * PAGE_SIZE, PAGE_SIZE / 4);
+    for (let i = 0; i < words.length; i++) if (words[i] !== 0) return false;
+    return true;
+  }
+
   writePage(gpa: number, src: Uint8Array): void {
     if (src.length !== PAGE_SIZE) throw new GuestMemoryError('invalid-range', `page data must be ${PAGE_SIZE} bytes, got ${src.length}`, gpa, src.length);
     const { region, page } = this.page('write', gpa, false);

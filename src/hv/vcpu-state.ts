@@ -1,0 +1,146 @@
+import { expectState, StateError, type Stateful } from '../common/persist.js';
+import type { Cpu } from '../cpu/cpu.js';
+import { SP_SLOT } from '../cpu/regs.js';
+import { Sys, SYS_NAMES, type SysName } from '../cpu/sysreg-state.js';
+
+/** Everything architectural about a vCPU that a snapshot or migration must carry. */
+export interface VcpuState {
+  /** x0..x30, 8 bytes each, little-endian. */
+  readonly x: Uint8Array;
+  readonly pc: Uint8Array;
+  /** PSTATE fields, including TCO (MTE). */
+  readonly pstate: {
+    readonly nzcv: number;
+    readonly el: number;
+    readonly spsel: number;
+    readonly daif: number;
+    readonly tco: number;
+    readonly pan: number;
+    readonly uao: number;
+    readonly dit: number;
+    readonly ssbs: number;
+    readonly il: number;
+  };
+  /** Every value-holding system register by name (SCTLR_EL1, GCR_EL1, RGSR_EL1, TFSR_EL1, ...). */
+  readonly sysregs: Readonly<Record<string, Uint8Array>>;
+  /** Instructions executed and idle ticks: the virtual counter must not jump across a migration. */
+  readonly counter: { readonly instructions: number; readonly idleTicks: number };
+  readonly tagCheckFaults: number;
+}
+
+function pack(lo: number, hi: number, out: Uint8Array, at: number): void {
+  const view = new DataView(out.buffer, out.byteOffset);
+  view.setInt32(at, lo, true);
+  view.setInt32(at + 4, hi, true);
+}
+
+function unpack(bytes: Uint8Array, at: number): [number, number] {
+  const view = new DataView(bytes.buffer, bytes.byteOffset);
+  return [view.getInt32(at, true), view.getInt32(at + 4, true)];
+}
+
+/** Save/restore of one vCPU (section name "vcpu<id>"). */
+export class VcpuPersistence implements Stateful<VcpuState> {
+  readonly stateVersion = 1;
+
+  constructor(
+    private readonly cpu: Cpu,
+    readonly stateName: string,
+  ) {}
+
+  save(): VcpuState {
+    const cpu = this.cpu;
+    const x = new Uint8Array(31 * 8);
+    for (let n = 0; n < 31; n++) pack(cpu.x[n * 2]!, cpu.x[n * 2 + 1]!, x, n * 8);
+    const pc = new Uint8Array(8);
+    pack(cpu.pcLo, cpu.pcHi, pc, 0);
+    const sysregs: Record<string, Uint8Array> = {};
+    for (const name of SYS_NAMES) {
+      const value = new Uint8Array(8);
+      const index = Sys[name];
+      const [lo, hi] = index === Sys.SP_EL0 || index === Sys.SP_EL1 ? cpu.bankedSp(index) : [cpu.sysLo(index), cpu.sysHi(index)];
+      pack(lo, hi, value, 0);
+      sysregs[name] = value;
+    }
+    return {
+      x,
+      pc,
+      pstate: {
+        nzcv: (cpu.nf << 3) | (cpu.zf << 2) | (cpu.cf << 1) | cpu.vf,
+        el: cpu.el,
+        spsel: cpu.spsel,
+        daif: cpu.daif,
+        tco: cpu.tco,
+        pan: cpu.pan,
+        uao: cpu.uao,
+        dit: cpu.dit,
+        ssbs: cpu.ssbs,
+        il: cpu.il,
+      },
+      sysregs,
+      counter: { instructions: cpu.icount, idleTicks: cpu.idleTicks },
+      tagCheckFaults: cpu.tagFaultCount,
+    };
+  }
+
+  check(untrusted: unknown, version: number): VcpuState {
+    const path = this.stateName;
+    if (version !== this.stateVersion) throw new StateError(path, `unsupported state version ${version}`);
+    const s = expectState.object(untrusted, path);
+    expectState.bytes(s.x, `${path}.x`, 31 * 8);
+    expectState.bytes(s.pc, `${path}.pc`, 8);
+    const p = expectState.object(s.pstate, `${path}.pstate`);
+    expectState.integer(p.nzcv, `${path}.pstate.nzcv`, 0, 15);
+    expectState.integer(p.el, `${path}.pstate.el`, 0, 1);
+    expectState.integer(p.spsel, `${path}.pstate.spsel`, 0, 1);
+    const daif = expectState.integer(p.daif, `${path}.pstate.daif`, 0, 0x3c0);
+    if ((daif & ~0x3c0) !== 0) throw new StateError(`${path}.pstate.daif`, 'bits outside D, A, I, F');
+    for (const bit of ['tco', 'pan', 'uao', 'dit', 'ssbs', 'il'] as const) expectState.integer(p[bit], `${path}.pstate.${bit}`, 0, 1);
+    if (p.tco === 1 && !this.cpu.mte) throw new StateError(`${path}.pstate.tco`, 'TCO set on a vCPU without MTE');
+    const regs = expectState.object(s.sysregs, `${path}.sysregs`);
+    for (const [name, value] of Object.entries(regs)) {
+      if (!(SYS_NAMES as readonly string[]).includes(name)) throw new StateError(`${path}.sysregs`, `unknown register ${name}`);
+      expectState.bytes(value, `${path}.sysregs.${name}`, 8);
+    }
+    const counter = expectState.object(s.counter, `${path}.counter`);
+    expectState.integer(counter.instructions, `${path}.counter.instructions`, 0, Number.MAX_SAFE_INTEGER);
+    expectState.integer(counter.idleTicks, `${path}.counter.idleTicks`, 0, Number.MAX_SAFE_INTEGER);
+    expectState.integer(s.tagCheckFaults, `${path}.tagCheckFaults`, 0, Number.MAX_SAFE_INTEGER);
+    return untrusted as VcpuState;
+  }
+
+  load(state: VcpuState): void {
+    const cpu = this.cpu;
+    cpu.reset();
+    for (let n = 0; n < 31; n++) [cpu.x[n * 2], cpu.x[n * 2 + 1]] = unpack(state.x, n * 8);
+    [cpu.pcLo, cpu.pcHi] = unpack(state.pc, 0);
+    for (const [name, value] of Object.entries(state.sysregs)) {
+      const [lo, hi] = unpack(value, 0);
+      cpu.setSys(Sys[name as SysName], lo, hi);
+    }
+    const p = state.pstate;
+    cpu.nf = (p.nzcv >>> 3) & 1;
+    cpu.zf = (p.nzcv >>> 2) & 1;
+    cpu.cf = (p.nzcv >>> 1) & 1;
+    cpu.vf = p.nzcv & 1;
+    cpu.el = p.el;
+    cpu.spsel = p.spsel;
+    cpu.daif = p.daif;
+    cpu.tco = p.tco;
+    cpu.pan = p.pan;
+    cpu.uao = p.uao;
+    cpu.dit = p.dit;
+    cpu.ssbs = p.ssbs;
+    cpu.il = p.il;
+    // The live SP comes from the bank that (el, spsel) selects.
+    const bank = p.el === 0 || p.spsel === 0 ? Sys.SP_EL0 : Sys.SP_EL1;
+    cpu.x[SP_SLOT * 2] = cpu.sysLo(bank);
+    cpu.x[SP_SLOT * 2 + 1] = cpu.sysHi(bank);
+    cpu.icount = state.counter.instructions;
+    cpu.idleTicks = state.counter.idleTicks;
+    cpu.tagFaultCount = state.tagCheckFaults;
+    cpu.flushTlb();
+    cpu.updateControl();
+    cpu.refetch = true;
+  }
+}

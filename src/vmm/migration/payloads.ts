@@ -1,0 +1,273 @@
+import { PACKED_TAG_BYTES_PER_PAGE, PAGE_SIZE } from '../../memory/index.js';
+import { ByteReader, ByteWriter, decodeValue, encodeValue, StreamFormatError } from './value-codec.js';
+
+/** docs/migration-protocol.md: the format this code writes, and the versions it reads. */
+export const FORMAT_VERSION = 1;
+export const READABLE_VERSIONS: readonly number[] = [FORMAT_VERSION, FORMAT_VERSION - 1].filter((v) => v >= 1);
+export const MAGIC = 'TAGVISOR';
+export const TAG_ENCODING = 'mte-packed4';
+export const MAX_RAM_PAGES_PER_SECTION = 4096;
+export const MAX_TAG_PAGES_PER_SECTION = 16384;
+const MAX_JSON = 64 * 1024;
+
+export interface Capabilities {
+  readonly machine: string;
+  readonly pageSize: number;
+  readonly mte: boolean;
+  readonly tagEncoding: string;
+  readonly ram: readonly { readonly base: number; readonly size: number }[];
+  readonly components: readonly string[];
+}
+
+const textEncoder = new TextEncoder();
+const textDecoder = new TextDecoder('utf-8', { fatal: true });
+
+function json(reader: ByteReader, what: string): unknown {
+  if (reader.remaining > MAX_JSON) throw new StreamFormatError(`${what} is larger than ${MAX_JSON} bytes`);
+  try {
+    return JSON.parse(textDecoder.decode(reader.take(reader.remaining)));
+  } catch {
+    throw new StreamFormatError(`${what} is not valid JSON`);
+  }
+}
+
+// ---- HELLO ----
+
+export function encodeHello(caps: Capabilities): Uint8Array {
+  const out = new ByteWriter();
+  out.bytes(textEncoder.encode(MAGIC));
+  out.u16(FORMAT_VERSION);
+  out.u16(0);
+  out.bytes(textEncoder.encode(JSON.stringify(caps)));
+  return out.finish();
+}
+
+export function decodeHello(payload: Uint8Array): { version: number; caps: Capabilities } {
+  const reader = new ByteReader(payload);
+  const magic = reader.take(MAGIC.length, 'magic');
+  if (textDecoder.decode(magic) !== MAGIC) throw new StreamFormatError('not a Tagvisor migration stream (bad magic)');
+  const version = reader.u16('format version');
+  if (!READABLE_VERSIONS.includes(version)) {
+    throw new StreamFormatError(`unsupported format version ${version} (this reader accepts ${READABLE_VERSIONS.join(', ')})`);
+  }
+  if (reader.u16('reserved') !== 0) throw new StreamFormatError('reserved HELLO field is not zero');
+  return { version, caps: checkCapabilities(json(reader, 'capabilities')) };
+}
+
+function checkCapabilities(value: unknown): Capabilities {
+  const fail = (why: string): never => {
+    throw new StreamFormatError(`bad capabilities: ${why}`);
+  };
+  if (typeof value !== 'object' || value === null) return fail('not an object');
+  const v = value as Record<string, unknown>;
+  if (typeof v.machine !== 'string') fail('machine');
+  if (typeof v.pageSize !== 'number') fail('pageSize');
+  if (typeof v.mte !== 'boolean') fail('mte');
+  if (typeof v.tagEncoding !== 'string') fail('tagEncoding');
+  if (!Array.isArray(v.ram) || v.ram.length > 64) fail('ram');
+  for (const r of v.ram as unknown[]) {
+    const region = r as Record<string, unknown>;
+    if (typeof r !== 'object' || r === null || !Number.isSafeInteger(region.base) || !Number.isSafeInteger(region.size)) fail('ram region');
+  }
+  if (!Array.isArray(v.components) || v.components.length > 256 || !v.components.every((c) => typeof c === 'string')) fail('components');
+  return value as Capabilities;
+}
+
+/** Why a target cannot accept a source's capabilities, or null when it can. */
+export function capabilityMismatch(source: Capabilities, target: Capabilities): string | null {
+  if (source.machine !== target.machine) return `machine type differs (source ${source.machine}, destination ${target.machine})`;
+  if (source.pageSize !== target.pageSize) return `page size differs (source ${source.pageSize}, destination ${target.pageSize})`;
+  if (source.mte !== target.mte) {
+    return source.mte
+      ? 'the source VM has MTE and the destination does not: allocation tags would be lost'
+      : 'the destination VM has MTE and the source does not';
+  }
+  if (source.mte && source.tagEncoding !== TAG_ENCODING) return `unknown tag encoding ${source.tagEncoding}`;
+  const layout = (caps: Capabilities) => caps.ram.map((r) => `${r.base}+${r.size}`).join(',');
+  if (layout(source) !== layout(target)) return `RAM layout differs (source ${layout(source)}, destination ${layout(target)})`;
+  const components = (caps: Capabilities) => [...caps.components].sort().join(',');
+  if (components(source) !== components(target)) return `devices differ (source ${components(source)}, destination ${components(target)})`;
+  return null;
+}
+
+// ---- RAM ----
+
+export const RAM_ZERO = 0;
+export const RAM_RAW = 1;
+
+/** Builds one RAM section payload; `page` returns a window to fill with the page's data. */
+export class RamBatch {
+  private readonly out = new ByteWriter(64 * 1024);
+  count = 0;
+
+  constructor() {
+    this.out.u32(0);
+  }
+
+  addZero(gpa: number): void {
+    this.out.u64(gpa);
+    this.out.u8(RAM_ZERO);
+    this.count++;
+  }
+
+  /** Appends a raw page and returns the 4 KiB window to copy its bytes into. */
+  addRaw(gpa: number): Uint8Array {
+    this.out.u64(gpa);
+    this.out.u8(RAM_RAW);
+    this.count++;
+    return this.out.window(PAGE_SIZE);
+  }
+
+  get bytes(): number {
+    return this.out.length;
+  }
+
+  finish(): Uint8Array {
+    const payload = this.out.finish();
+    new DataView(payload.buffer, payload.byteOffset).setUint32(0, this.count, true);
+    return payload;
+  }
+}
+
+export interface RamPage {
+  readonly gpa: number;
+  /** Page data, or null for a zero page. A view into the section: copy it before keeping it. */
+  readonly data: Uint8Array | null;
+}
+
+export function decodeRam(payload: Uint8Array): RamPage[] {
+  const reader = new ByteReader(payload);
+  const count = reader.u32('page count');
+  if (count > MAX_RAM_PAGES_PER_SECTION) throw new StreamFormatError(`RAM section with ${count} pages exceeds ${MAX_RAM_PAGES_PER_SECTION}`);
+  const pages: RamPage[] = [];
+  for (let i = 0; i < count; i++) {
+    const gpa = reader.u64('page address');
+    if (gpa % PAGE_SIZE !== 0) throw new StreamFormatError(`page address 0x${gpa.toString(16)} is not page-aligned`);
+    const encoding = reader.u8('page encoding');
+    if (encoding === RAM_ZERO) pages.push({ gpa, data: null });
+    else if (encoding === RAM_RAW) pages.push({ gpa, data: reader.take(PAGE_SIZE, 'page data') });
+    else throw new StreamFormatError(`unknown page encoding ${encoding}`);
+  }
+  reader.expectEnd('RAM pages');
+  return pages;
+}
+
+// ---- TAGS ----
+
+export const TAGS_NONE = 0;
+export const TAGS_UNIFORM = 1;
+export const TAGS_PACKED = 2;
+
+export class TagBatch {
+  private readonly out = new ByteWriter(16 * 1024);
+  count = 0;
+
+  constructor() {
+    this.out.u32(0);
+  }
+
+  addNone(gpa: number): void {
+    this.out.u64(gpa);
+    this.out.u8(TAGS_NONE);
+    this.count++;
+  }
+
+  addUniform(gpa: number, tag: number): void {
+    this.out.u64(gpa);
+    this.out.u8(TAGS_UNIFORM);
+    this.out.u8(tag);
+    this.count++;
+  }
+
+  /** Appends packed tags and returns the 128-byte window to copy them into. */
+  addPacked(gpa: number): Uint8Array {
+    this.out.u64(gpa);
+    this.out.u8(TAGS_PACKED);
+    this.count++;
+    return this.out.window(PACKED_TAG_BYTES_PER_PAGE);
+  }
+
+  get bytes(): number {
+    return this.out.length;
+  }
+
+  finish(): Uint8Array {
+    const payload = this.out.finish();
+    new DataView(payload.buffer, payload.byteOffset).setUint32(0, this.count, true);
+    return payload;
+  }
+}
+
+export type PageTags =
+  | { readonly gpa: number; readonly kind: 'none' }
+  | { readonly gpa: number; readonly kind: 'uniform'; readonly tag: number }
+  | { readonly gpa: number; readonly kind: 'packed'; readonly packed: Uint8Array };
+
+export function decodeTags(payload: Uint8Array): PageTags[] {
+  const reader = new ByteReader(payload);
+  const count = reader.u32('tag page count');
+  if (count > MAX_TAG_PAGES_PER_SECTION) throw new StreamFormatError(`TAGS section with ${count} pages exceeds ${MAX_TAG_PAGES_PER_SECTION}`);
+  const pages: PageTags[] = [];
+  for (let i = 0; i < count; i++) {
+    const gpa = reader.u64('page address');
+    if (gpa % PAGE_SIZE !== 0) throw new StreamFormatError(`page address 0x${gpa.toString(16)} is not page-aligned`);
+    const encoding = reader.u8('tag encoding');
+    if (encoding === TAGS_NONE) pages.push({ gpa, kind: 'none' });
+    else if (encoding === TAGS_UNIFORM) {
+      const tag = reader.u8('uniform tag');
+      if (tag > 15) throw new StreamFormatError(`tag value ${tag} is not a 4-bit tag`);
+      pages.push({ gpa, kind: 'uniform', tag });
+    } else if (encoding === TAGS_PACKED) pages.push({ gpa, kind: 'packed', packed: reader.take(PACKED_TAG_BYTES_PER_PAGE, 'packed tags') });
+    else throw new StreamFormatError(`unknown tag encoding ${encoding}`);
+  }
+  reader.expectEnd('tag pages');
+  return pages;
+}
+
+// ---- STATE ----
+
+export function encodeState(name: string, version: number, state: unknown): Uint8Array {
+  const out = new ByteWriter(1024);
+  const nameBytes = textEncoder.encode(name);
+  out.u16(nameBytes.length);
+  out.bytes(nameBytes);
+  out.u16(version);
+  encodeValue(state, out);
+  return out.finish();
+}
+
+export function decodeState(payload: Uint8Array): { name: string; version: number; state: unknown } {
+  const reader = new ByteReader(payload);
+  const nameLength = reader.u16('state name length');
+  let name: string;
+  try {
+    name = textDecoder.decode(reader.take(nameLength, 'state name'));
+  } catch {
+    throw new StreamFormatError('state name is not valid UTF-8');
+  }
+  const version = reader.u16('state version');
+  const state = decodeValue(reader);
+  reader.expectEnd(`state ${name}`);
+  return { name, version, state };
+}
+
+// ---- END ----
+
+export interface EndSummary {
+  readonly ramPages: number;
+  readonly tagPages: number;
+  readonly states: number;
+  readonly rounds: number;
+}
+
+export function encodeEnd(summary: EndSummary): Uint8Array {
+  return textEncoder.encode(JSON.stringify(summary));
+}
+
+export function decodeEnd(payload: Uint8Array): EndSummary {
+  const value = json(new ByteReader(payload), 'END summary') as Record<string, unknown>;
+  for (const field of ['ramPages', 'tagPages', 'states', 'rounds']) {
+    if (!Number.isSafeInteger(value?.[field]) || (value[field] as number) < 0) throw new StreamFormatError(`END summary: bad ${field}`);
+  }
+  return value as unknown as EndSummary;
+}

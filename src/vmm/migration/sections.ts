@@ -1,0 +1,126 @@
+import { crc32 } from '../../common/crc32.js';
+import { StreamFormatError } from './value-codec.js';
+
+/** Section types (docs/migration-protocol.md §1). */
+export const Section = {
+  HELLO: 0x01,
+  RAM: 0x02,
+  TAGS: 0x03,
+  STATE: 0x04,
+  END: 0x05,
+  ACCEPT: 0x10,
+  REFUSE: 0x11,
+  COMMITTED: 0x12,
+} as const;
+
+export type SectionType = (typeof Section)[keyof typeof Section];
+
+const KNOWN = new Set<number>(Object.values(Section));
+export const SECTION_HEADER_BYTES = 8;
+export const SECTION_TRAILER_BYTES = 4;
+/** Largest payload a reader accepts: bounds memory use for a hostile stream. */
+export const MAX_SECTION_PAYLOAD = 16 * 1024 * 1024;
+
+export interface RawSection {
+  readonly type: SectionType;
+  readonly payload: Uint8Array;
+}
+
+/** Frames a payload: header, payload, CRC-32 over both. */
+export function encodeSection(type: SectionType, payload: Uint8Array): Uint8Array {
+  if (payload.length > MAX_SECTION_PAYLOAD) throw new Error(`section payload of ${payload.length} bytes exceeds the limit`);
+  const out = new Uint8Array(SECTION_HEADER_BYTES + payload.length + SECTION_TRAILER_BYTES);
+  const view = new DataView(out.buffer);
+  view.setUint8(0, type);
+  view.setUint32(4, payload.length, true);
+  out.set(payload, SECTION_HEADER_BYTES);
+  const crc = crc32(payload, crc32(out.subarray(0, SECTION_HEADER_BYTES)));
+  view.setUint32(SECTION_HEADER_BYTES + payload.length, crc, true);
+  return out;
+}
+
+/**
+ * Incremental section parser for bytes arriving in arbitrary chunks (a TCP stream, a file).
+ * Every header is validated before its payload is awaited, so a hostile length cannot make it
+ * buffer more than MAX_SECTION_PAYLOAD; a CRC mismatch is an error before the payload is used.
+ */
+export class SectionReader {
+  private chunks: Uint8Array[] = [];
+  private buffered = 0;
+  /** Bytes consumed by complete sections so far (for error messages). */
+  consumed = 0;
+
+  push(chunk: Uint8Array): void {
+    if (chunk.length === 0) return;
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
+  }
+
+  /** Bytes received that do not yet form a complete section. */
+  get pending(): number {
+    return this.buffered;
+  }
+
+  /** The next complete section, or null when more bytes are needed. Throws on a bad section. */
+  next(): RawSection | null {
+    if (this.buffered < SECTION_HEADER_BYTES) return null;
+    const header = this.peek(SECTION_HEADER_BYTES);
+    const view = new DataView(header.buffer, header.byteOffset, SECTION_HEADER_BYTES);
+    const type = view.getUint8(0);
+    const where = `section at byte ${this.consumed}`;
+    if (!KNOWN.has(type)) throw new StreamFormatError(`${where}: unknown section type 0x${type.toString(16)}`);
+    if (view.getUint8(1) !== 0 || view.getUint16(2, true) !== 0) throw new StreamFormatError(`${where}: reserved header fields are not zero`);
+    const length = view.getUint32(4, true);
+    if (length > MAX_SECTION_PAYLOAD) throw new StreamFormatError(`${where}: payload of ${length} bytes exceeds ${MAX_SECTION_PAYLOAD}`);
+    const total = SECTION_HEADER_BYTES + length + SECTION_TRAILER_BYTES;
+    if (this.buffered < total) return null;
+    const bytes = this.take(total);
+    const payload = bytes.subarray(SECTION_HEADER_BYTES, SECTION_HEADER_BYTES + length);
+    const expected = new DataView(bytes.buffer, bytes.byteOffset + SECTION_HEADER_BYTES + length, 4).getUint32(0, true);
+    const actual = crc32(payload, crc32(bytes.subarray(0, SECTION_HEADER_BYTES)));
+    if (expected !== actual) throw new StreamFormatError(`${where}: checksum mismatch (corrupted stream)`);
+    this.consumed += total;
+    return { type: type as SectionType, payload };
+  }
+
+  private peek(n: number): Uint8Array {
+    const first = this.chunks[0]!;
+    if (first.length >= n) return first.subarray(0, n);
+    return this.gather(n, false);
+  }
+
+  private take(n: number): Uint8Array {
+    const first = this.chunks[0]!;
+    if (first.length === n) {
+      this.chunks.shift();
+      this.buffered -= n;
+      return first;
+    }
+    if (first.length > n) {
+      this.chunks[0] = first.subarray(n);
+      this.buffered -= n;
+      return first.subarray(0, n);
+    }
+    return this.gather(n, true);
+  }
+
+  private gather(n: number, consume: boolean): Uint8Array {
+    const out = new Uint8Array(n);
+    let filled = 0;
+    let index = 0;
+    while (filled < n) {
+      const chunk = this.chunks[index]!;
+      const part = Math.min(chunk.length, n - filled);
+      out.set(chunk.subarray(0, part), filled);
+      filled += part;
+      if (consume) {
+        if (part === chunk.length) this.chunks.shift();
+        else this.chunks[0] = chunk.subarray(part);
+      } else {
+        index++;
+      }
+    }
+    if (consume) this.buffered -= n;
+    return out;
+  }
+}

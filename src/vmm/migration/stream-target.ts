@@ -1,0 +1,128 @@
+import { StateError, type Stateful } from '../../common/persist.js';
+import type { VirtMachine } from '../machine.js';
+import { PageApplier } from './page-stream.js';
+import { capabilityMismatch, decodeEnd, decodeHello, decodeRam, decodeState, decodeTags, type Capabilities, type EndSummary, type PageTags, type RamPage } from './payloads.js';
+import { Section, type RawSection } from './sections.js';
+import { StreamFormatError } from './value-codec.js';
+
+/** The capabilities a machine offers or requires (docs/migration-protocol.md §2). */
+export function machineCapabilities(machine: VirtMachine): Capabilities {
+  return {
+    machine: 'virt',
+    pageSize: 4096,
+    mte: machine.mte,
+    tagEncoding: 'mte-packed4',
+    ram: machine.vm.memory.migration.layout(),
+    components: machine.components().map((c) => c.stateName),
+  };
+}
+
+/** The target refuses the stream's capabilities (not a malformed stream: a configuration mismatch). */
+export class CapabilityError extends Error {
+  override readonly name = 'CapabilityError';
+}
+
+type Phase = 'hello' | 'pages' | 'states' | 'done';
+
+/**
+ * Consumes a stream section by section (docs/migration-protocol.md §4), validating order, every
+ * payload and every component state. In 'direct' mode pages go into the machine's memory as they
+ * arrive (a fresh migration target that has not started); in 'staged' mode (loading a snapshot
+ * into an existing machine) nothing is written until `commit`, after the whole stream validated.
+ * Component states are always checked on arrival and loaded only by `commit`.
+ */
+export class StreamTarget {
+  private phase: Phase = 'hello';
+  private readonly pages: PageApplier;
+  private readonly stagedRam: RamPage[][] = [];
+  private readonly stagedTags: PageTags[][] = [];
+  private readonly states = new Map<string, { component: Stateful<unknown>; state: unknown }>();
+  private receivedRam = 0;
+  private receivedTags = 0;
+  summary: EndSummary | null = null;
+  caps: Capabilities | null = null;
+
+  constructor(
+    private readonly machine: VirtMachine,
+    private readonly mode: 'direct' | 'staged',
+  ) {
+    this.pages = new PageApplier(machine.vm.memory.migration);
+  }
+
+  get done(): boolean {
+    return this.phase === 'done';
+  }
+
+  accept(section: RawSection): void {
+    switch (section.type) {
+      case Section.HELLO: {
+        this.expect('hello', 'HELLO');
+        const { caps } = decodeHello(section.payload);
+        const mismatch = capabilityMismatch(caps, machineCapabilities(this.machine));
+        if (mismatch) throw new CapabilityError(`capability mismatch: ${mismatch}`);
+        this.caps = caps;
+        this.phase = 'pages';
+        return;
+      }
+      case Section.RAM: {
+        this.expect('pages', 'RAM');
+        const pages = decodeRam(section.payload);
+        this.pages.checkPages(pages);
+        this.receivedRam += pages.length;
+        if (this.mode === 'direct') this.pages.applyRam(pages);
+        else this.stagedRam.push(pages);
+        return;
+      }
+      case Section.TAGS: {
+        this.expect('pages', 'TAGS');
+        if (!this.machine.mte) throw new StreamFormatError('TAGS section for a VM without MTE');
+        const pages = decodeTags(section.payload);
+        this.pages.checkPages(pages);
+        this.receivedTags += pages.length;
+        if (this.mode === 'direct') this.pages.applyTags(pages);
+        else this.stagedTags.push(pages);
+        return;
+      }
+      case Section.STATE: {
+        if (this.phase === 'pages') this.phase = 'states';
+        this.expect('states', 'STATE');
+        const { name, version, state } = decodeState(section.payload);
+        const component = this.machine.components().find((c) => c.stateName === name);
+        if (!component) throw new StreamFormatError(`state for unknown component ${JSON.stringify(name)}`);
+        if (this.states.has(name)) throw new StreamFormatError(`state for ${name} sent twice`);
+        this.states.set(name, { component, state: component.check(state, version) });
+        return;
+      }
+      case Section.END: {
+        this.expect('states', 'END');
+        const summary = decodeEnd(section.payload);
+        if (summary.ramPages !== this.receivedRam || summary.tagPages !== this.receivedTags || summary.states !== this.states.size) {
+          throw new StreamFormatError(
+            `stream totals do not match: END says ${summary.ramPages} pages, ${summary.tagPages} tag pages, ${summary.states} states; ` +
+              `received ${this.receivedRam}, ${this.receivedTags}, ${this.states.size}`,
+          );
+        }
+        const missing = this.machine.components().filter((c) => !this.states.has(c.stateName));
+        if (missing.length > 0) throw new StateError(missing[0]!.stateName, 'no state in the stream');
+        this.summary = summary;
+        this.phase = 'done';
+        return;
+      }
+      default:
+        throw new StreamFormatError(`unexpected section 0x${section.type.toString(16)} in a migration stream`);
+    }
+  }
+
+  /** Applies a complete, validated stream: staged pages, then every component state. */
+  commit(): void {
+    if (this.phase !== 'done') throw new StreamFormatError('stream ended before its END section');
+    for (const pages of this.stagedRam) this.pages.applyRam(pages);
+    for (const pages of this.stagedTags) this.pages.applyTags(pages);
+    // Restore in the machine's order (machine, vCPU, devices) so devices see a consistent vCPU.
+    for (const component of this.machine.components()) component.load(this.states.get(component.stateName)!.state);
+  }
+
+  private expect(phase: Phase, what: string): void {
+    if (this.phase !== phase) throw new StreamFormatError(`${what} section out of order (expected ${this.phase === 'done' ? 'nothing after END' : this.phase})`);
+  }
+}

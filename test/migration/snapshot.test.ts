@@ -1,0 +1,125 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { VirtMachine } from '../../src/vmm/index.js';
+import { loadSnapshot, saveSnapshot } from '../../src/vmm/migration/index.js';
+
+const GUESTS = join(import.meta.dirname, '../../guests');
+const image = (name: string) => readFileSync(join(GUESTS, 'build', `${name}.elf`));
+
+interface Transcript {
+  out: string;
+  status: string;
+}
+
+/** 64 MiB: the smallest RAM the guests support keeps each snapshot cheap. */
+function newMachine(mte = true): VirtMachine {
+  return new VirtMachine({ memoryBytes: 64 * 2 ** 20, mte });
+}
+
+function collect(machine: VirtMachine, into: Uint8Array[]): void {
+  machine.events.on('output', (bytes) => into.push(bytes.slice()));
+}
+
+/** Runs a machine to shutdown; returns how it ended. */
+function finish(machine: VirtMachine): string {
+  for (let slices = 0; machine.state === 'running' && slices < 1000; slices++) machine.runSlice(1_000_000);
+  const s = machine.shutdown;
+  return s === null ? 'still running' : s.kind === 'semihosting-exit' ? `exit ${s.code}` : s.kind;
+}
+
+function reference(guest: string): Transcript & { instructions: number } {
+  const machine = newMachine();
+  const out: Uint8Array[] = [];
+  collect(machine, out);
+  machine.loadElf(image(guest));
+  const status = finish(machine);
+  return { out: Buffer.concat(out).toString('latin1'), status, instructions: machine.instructions };
+}
+
+/** Runs `at` instructions, snapshots, restores into a fresh machine, runs to the end there. */
+function snapshotAt(guest: string, at: number): Transcript {
+  const source = newMachine();
+  const out: Uint8Array[] = [];
+  collect(source, out);
+  source.loadElf(image(guest));
+  source.runSlice(at);
+  source.pause();
+  const chunks = saveSnapshot(source);
+  const target = newMachine();
+  collect(target, out);
+  loadSnapshot(target, Buffer.concat(chunks));
+  target.resume();
+  const status = finish(target);
+  return { out: Buffer.concat(out).toString('latin1'), status };
+}
+
+describe('snapshots carry memory, tags, vCPU and devices: a guest cannot tell', () => {
+  it.each(['demo', 'heap', 'mte-async', 'mte-el0', 'mte-tagmem', 'isa-mem'])('%s, snapshotted at 12 points', (guest) => {
+    const truth = reference(guest);
+    expect(truth.status).toMatch(/exit|system-off/);
+    for (let k = 1; k <= 12; k++) {
+      const at = Math.floor((truth.instructions * k) / 13);
+      const run = snapshotAt(guest, at);
+      expect({ at, ...run }).toEqual({ at, out: truth.out, status: truth.status });
+    }
+  });
+
+  it('the tagging workload (IRG/ST2G, checked loads, use-after-free after the switch), at 2 points', () => {
+    const truth = reference('bench-mte');
+    expect(truth.out).toMatch(/use after free: ESR=96000011/);
+    for (const fraction of [0.3, 0.97]) {
+      const at = Math.floor(truth.instructions * fraction);
+      expect(snapshotAt('bench-mte', at)).toEqual({ out: truth.out, status: truth.status });
+    }
+  });
+});
+
+describe('a bad snapshot changes nothing', () => {
+  function pausedMachine(): { machine: VirtMachine; snapshot: Uint8Array } {
+    const machine = newMachine();
+    machine.loadElf(image('demo'));
+    machine.runSlice(20_000);
+    machine.pause();
+    return { machine, snapshot: Buffer.concat(saveSnapshot(machine)) };
+  }
+
+  function fingerprint(machine: VirtMachine): string {
+    const state = machine.components().map((c) => c.save());
+    const page = new Uint8Array(4096);
+    machine.vm.memory.migration.readPage(0x4008_0000, page);
+    return JSON.stringify(state, (_k, v: unknown) => (v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v)) + Buffer.from(page).toString('hex');
+  }
+
+  it.each([
+    ['truncated in the middle', (s: Uint8Array) => s.subarray(0, s.length >> 1), /truncated/],
+    ['truncated before END', (s: Uint8Array) => s.subarray(0, s.length - 10), /truncated/],
+    ['one flipped bit in a page', (s: Uint8Array) => { const c = s.slice(); c[c.length >> 1]! ^= 0x10; return c; }, /checksum mismatch/],
+    ['bad magic', (s: Uint8Array) => { const c = s.slice(); c[8] = 0x58; return c; }, /checksum mismatch|bad magic/],
+    ['garbage', () => new Uint8Array(1000).fill(0x41), /unknown section type/],
+    ['empty file', () => new Uint8Array(0), /no END/],
+  ])('%s', (_name, corrupt, reason) => {
+    const { snapshot } = pausedMachine();
+    const victim = newMachine();
+    victim.loadElf(image('heap'));
+    victim.runSlice(5_000);
+    victim.pause();
+    const before = fingerprint(victim);
+    expect(() => loadSnapshot(victim, corrupt(snapshot))).toThrow(reason);
+    expect(fingerprint(victim)).toBe(before);
+    expect(victim.state).toBe('paused');
+  });
+
+  it('refuses a snapshot of an MTE VM on a VM without MTE (capability mismatch)', () => {
+    const { snapshot } = pausedMachine();
+    const noMte = newMachine(false);
+    expect(() => loadSnapshot(noMte, snapshot)).toThrow(/source VM has MTE and the destination does not/);
+  });
+
+  it('refuses a snapshot for a different RAM size', () => {
+    const { snapshot } = pausedMachine();
+    const small = new VirtMachine({ memoryBytes: 128 * 2 ** 20 });
+    expect(small.memoryBytes).not.toBe(newMachine().memoryBytes);
+    expect(() => loadSnapshot(small, snapshot)).toThrow(/RAM layout differs/);
+  });
+});
