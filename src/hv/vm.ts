@@ -1,6 +1,8 @@
-import { GRANULE_SIZE, GuestMemory, GuestMemoryError, PAGE_SIZE, hex, type RamRegion } from '../memory/index.js';
+import { GRANULE_SIZE, GuestMemory, GuestMemoryError, PAGE_SIZE, hex, type RamRegion, type RegionDirtyLog } from '../memory/index.js';
 import { KvmError } from './errno.js';
+import { GIC_NR_IRQS } from './vgic/gic-state.js';
 import { Vcpu } from './vcpu.js';
+import { VgicV3, type VgicV3Options } from './vgic/vgic-v3.js';
 import {
   KVM_ARM_TAGS_FROM_GUEST,
   KVM_CAP_ARM_MTE,
@@ -34,6 +36,8 @@ export interface VcpuHooks {
   writeProtectAll(): void;
   /** Memslots were added or removed: translations and decoded code must be rebuilt. */
   memoryChanged?(): void;
+  /** An in-kernel interrupt controller was created: connect the vCPU's lines and registers. */
+  attachIrqchip?(gic: VgicV3): void;
 }
 
 /**
@@ -46,6 +50,8 @@ export class Vm {
   private readonly memslots = new Map<number, Memslot>();
   private readonly vcpus = new Map<number, VcpuHooks>();
   private readonly hostMte: boolean;
+  /** The in-kernel GICv3 (issue 4), once created with createDevice('arm-vgic-v3'). */
+  irqchip: VgicV3 | null = null;
 
   constructor(options: VmOptions = {}) {
     this.hostMte = options.hostMte ?? true;
@@ -150,6 +156,24 @@ export class Vm {
   }
 
   /**
+   * Tagvisor extension: the data and tag dirty logs of every logged memslot at once, as bitmaps,
+   * cleared and write-protected like KVM_GET_DIRTY_LOG (what pre-copy migration needs per round).
+   */
+  takeDirtyLogs(): RegionDirtyLog[] {
+    const logs = this.memory.migration.takeDirty().filter((log) => this.memory.space.findRam(log.base)?.dirtyLogging);
+    this.writeProtectAll();
+    return logs;
+  }
+
+  /** Turns dirty logging on or off for every memslot (KVM_MEM_LOG_DIRTY_PAGES on each). */
+  setDirtyLoggingAll(on: boolean): void {
+    for (const [slot, memslot] of this.memslots) {
+      const flags = on ? memslot.flags | KVM_MEM_LOG_DIRTY_PAGES : memslot.flags & ~KVM_MEM_LOG_DIRTY_PAGES;
+      this.setUserMemoryRegion({ slot, flags, guestPhysAddr: memslot.region.base, memorySize: memslot.region.size });
+    }
+  }
+
+  /**
    * KVM_ARM_MTE_COPY_TAGS: copy allocation tags between guest memory and `buffer` (one tag per
    * byte). Returns `length` on success, or the number of guest bytes handled when it fails after
    * handling some; throws when nothing was handled.
@@ -194,6 +218,39 @@ export class Vm {
     return handled;
   }
 
+  /**
+   * KVM_CREATE_DEVICE for KVM_DEV_TYPE_ARM_VGIC_V3 (with its KVM_VGIC_V3_ADDR_TYPE_DIST/REDIST
+   * addresses, QEMU virt's by default): the in-kernel GICv3. One per VM (EEXIST); ENODEV for other
+   * types. Existing and later vCPUs are connected to it.
+   */
+  createDevice(type: 'arm-vgic-v3', options: VgicV3Options = {}): VgicV3 {
+    const op = 'KVM_CREATE_DEVICE';
+    if (type !== 'arm-vgic-v3') throw new KvmError('ENODEV', op, `unknown device type ${String(type)}`);
+    if (this.irqchip) throw new KvmError('EEXIST', op, 'the VM already has a vGIC');
+    let gic: VgicV3;
+    try {
+      gic = new VgicV3(this.memory.space, options);
+    } catch (error) {
+      if (error instanceof GuestMemoryError) throw new KvmError(error.code === 'overlap' ? 'EEXIST' : 'EINVAL', op, error.message);
+      throw error;
+    }
+    this.irqchip = gic;
+    for (const vcpu of this.vcpus.values()) vcpu.attachIrqchip?.(gic);
+    return gic;
+  }
+
+  /**
+   * KVM_IRQ_LINE with an in-kernel irqchip: drives SPI `intid` (32..287), or PPI `intid` (16..31)
+   * of vCPU `vcpuId`, to `level`. ENXIO without a vGIC, EINVAL for other INTIDs.
+   */
+  irqLine(intid: number, level: boolean, vcpuId = 0): void {
+    const op = 'KVM_IRQ_LINE';
+    if (!this.irqchip) throw new KvmError('ENXIO', op, 'the VM has no in-kernel interrupt controller');
+    if (!Number.isInteger(intid) || intid < 16 || intid >= GIC_NR_IRQS) throw new KvmError('EINVAL', op, `INTID ${intid} is not a PPI or SPI`);
+    if (intid < 32 && !this.vcpus.has(vcpuId)) throw new KvmError('EINVAL', op, `vcpu ${vcpuId} does not exist`);
+    this.irqchip.setLine(intid, level);
+  }
+
   /** KVM_CREATE_VCPU: a vCPU with the given id (see Vcpu for the run interface). */
   createVcpu(id: number): Vcpu {
     return new Vcpu(this, id);
@@ -205,6 +262,7 @@ export class Vm {
     if (!Number.isInteger(id) || id < 0 || id >= MAX_VCPUS) throw new KvmError('EINVAL', op, `vcpu id ${id} out of range (max ${MAX_VCPUS})`);
     if (this.vcpus.has(id)) throw new KvmError('EEXIST', op, `vcpu ${id} already exists`);
     this.vcpus.set(id, hooks);
+    if (this.irqchip) hooks.attachIrqchip?.(this.irqchip);
   }
 
   private loggedRegion(op: string, slot: number): RamRegion {

@@ -7,6 +7,8 @@ export const EXIT_STATUS = {
   BAD_INPUT: 2,
   INTERNAL: 70,
   INSN_LIMIT: 124,
+  /** gdb's `kill` ended the run (128 + SIGKILL, as for a killed process). The monitor's `quit` exits 0. */
+  KILLED_BY_GDB: 137,
 } as const;
 
 export interface RunOptions {
@@ -51,6 +53,12 @@ export async function runToCompletion(machine: VirtMachine, options: RunOptions 
       return { status: EXIT_STATUS.OK, instructions: machine.instructions, seconds, why: 'PSCI SYSTEM_OFF' };
     case 'cpu-off':
       return { status: EXIT_STATUS.OK, instructions: machine.instructions, seconds, why: 'PSCI CPU_OFF of the last vCPU' };
+    case 'migrated':
+      return { status: EXIT_STATUS.OK, instructions: machine.instructions, seconds, why: 'migrated to the destination' };
+    case 'terminated':
+      return shutdown.by === 'gdb'
+        ? { status: EXIT_STATUS.KILLED_BY_GDB, instructions: machine.instructions, seconds, why: 'killed from gdb' }
+        : { status: EXIT_STATUS.OK, instructions: machine.instructions, seconds, why: 'quit from the monitor' };
   }
 }
 

@@ -1,6 +1,6 @@
 import type { TagFaultInfo } from '../cpu/cpu.js';
 import { KVM_CAP_ARM_MTE, Vm, type Vcpu } from '../hv/index.js';
-import { GuestMemoryError, hex } from '../memory/index.js';
+import { GuestMemoryError, hex, type RegionDirtyLog } from '../memory/index.js';
 import { Pl011, PL011_BASE, PL011_SIZE } from './devices/pl011.js';
 import { ElfError, parseElf, type ElfImage } from './elf.js';
 import { Emitter } from './events.js';
@@ -8,12 +8,14 @@ import { handlePsci } from './psci.js';
 import { handleSemihosting, SemihostingError } from './semihosting.js';
 import { MachinePersistence, type MachineStateHost } from './machine-state.js';
 import type { Stateful } from '../common/persist.js';
+import { VirtDevices, type VirtDeviceOptions } from './virt-devices.js';
+import { handleMemoryHypercall } from './hyp-mem.js';
 
 /** QEMU virt: RAM starts at 1 GiB. */
 export const RAM_BASE = 0x4000_0000;
 export const DEFAULT_RAM_BYTES = 256 * 1024 * 1024;
 
-export interface MachineOptions {
+export interface MachineOptions extends VirtDeviceOptions {
   readonly memoryBytes?: number;
   readonly mte?: boolean;
 }
@@ -21,8 +23,12 @@ export interface MachineOptions {
 /** How a machine stopped for good. */
 export type Shutdown =
   | { readonly kind: 'semihosting-exit'; readonly code: number }
+  /** The guest now runs on a migration target; this machine stopped for good. */
+  | { readonly kind: 'migrated' }
   | { readonly kind: 'system-off' }
-  | { readonly kind: 'cpu-off' };
+  | { readonly kind: 'cpu-off' }
+  /** Ended by a front end: the monitor's `quit` or gdb's `kill` (docs/monitor-api.md, docs/gdb.md). */
+  | { readonly kind: 'terminated'; readonly by: 'monitor' | 'gdb' };
 
 /**
  * created: no image yet; running: runSlice executes guest code; paused: stopped by a front end
@@ -47,6 +53,8 @@ export interface MachineEvents {
   reset: Record<string, never>;
   shutdown: Shutdown;
   'tag-check-fault': TagFaultInfo;
+  /** Bytes the guest sent on its virtio-console (issue 4). */
+  'virtio-console': Uint8Array;
 }
 
 /**
@@ -59,6 +67,8 @@ export class VirtMachine {
   readonly vcpu: Vcpu;
   readonly memoryBytes: number;
   readonly uart: Pl011;
+  /** GICv3, arch timer PPIs, virtio-mmio transports and the DMA path (virt-devices.ts). */
+  readonly devices: VirtDevices;
   readonly events = new Emitter<MachineEvents>();
   state: MachineState = 'created';
   shutdown: Shutdown | null = null;
@@ -66,6 +76,8 @@ export class VirtMachine {
   instructions = 0;
   image: ElfImage | null = null;
   private pending: number[] = [];
+  /** runSlice is executing guest code (pause and terminate must interrupt it). */
+  private inSlice = false;
   private readonly persistence = new MachinePersistence(this.stateHost());
   /** Devices and other components beyond the vCPU that snapshots and migration carry. */
   private readonly extraComponents: Stateful<unknown>[] = [];
@@ -79,6 +91,9 @@ export class VirtMachine {
     this.vm.memory.space.addMmio(PL011_BASE, PL011_SIZE, 'pl011', this.uart);
     this.vcpu = this.vm.createVcpu(0);
     this.vcpu.cpu.onTagFault = (info) => this.events.emit('tag-check-fault', info);
+    const consoleOut = options.console ? (bytes: Uint8Array) => this.emitVirtioConsole(bytes, options.console!) : undefined;
+    this.devices = new VirtDevices(this.vm, this.vcpu, { ...options, ...(consoleOut ? { console: consoleOut } : {}) }, (message) => this.events.emit('warning', message));
+    for (const component of this.devices.components()) this.addComponent(component);
   }
 
   get mte(): boolean {
@@ -94,6 +109,21 @@ export class VirtMachine {
   addComponent(component: Stateful<unknown>): void {
     if (this.components().some((c) => c.stateName === component.stateName)) throw new Error(`duplicate component ${component.stateName}`);
     this.extraComponents.push(component);
+  }
+
+  /** Dirty logging of data and tags on all RAM (migration). */
+  setDirtyLogging(on: boolean): void {
+    this.vm.setDirtyLoggingAll(on);
+  }
+
+  /** This round's dirty pages of every region, data and tags, cleared (migration). */
+  takeDirtyLogs(): RegionDirtyLog[] {
+    return this.vm.takeDirtyLogs();
+  }
+
+  /** The migration target committed: this machine's guest lives on there. */
+  migrated(): void {
+    this.stop({ kind: 'migrated' });
   }
 
   /** Puts a machine restored from a snapshot or a migration into a runnable state. */
@@ -149,6 +179,7 @@ export class VirtMachine {
       this.vm.memory.dma.write(segment.paddr + segment.data.length, new Uint8Array(segment.memSize - segment.data.length));
     }
     this.uart.reset();
+    this.devices.reset();
     this.vcpu.reset(this.image.entry);
     this.shutdown = null;
     if (this.state !== 'paused') this.state = 'running';
@@ -159,8 +190,17 @@ export class VirtMachine {
   pause(reason: StopReason = 'pause'): void {
     if (this.state !== 'running') return;
     this.state = 'paused';
-    this.vcpu.requestExit();
+    // Only a slice in progress needs interrupting: a request left pending would make the next
+    // step() execute nothing.
+    if (this.inSlice) this.vcpu.requestExit();
     this.events.emit('stop', { reason });
+  }
+
+  /** Ends the machine on a front end's request (monitor `quit`, gdb `kill`). */
+  terminate(by: 'monitor' | 'gdb'): void {
+    if (this.state === 'shutdown') return;
+    if (this.inSlice) this.vcpu.requestExit();
+    this.stop({ kind: 'terminated', by });
   }
 
   resume(): void {
@@ -187,6 +227,7 @@ export class VirtMachine {
   runSlice(budget: number): number {
     if (this.state !== 'running') return 0;
     let left = budget;
+    this.inSlice = true;
     try {
       while (left > 0 && this.state === 'running') {
         const exit = this.vcpu.run(left);
@@ -195,6 +236,7 @@ export class VirtMachine {
         this.serve(exit.reason);
       }
     } finally {
+      this.inSlice = false;
       this.instructions += budget - left;
       this.flushOutput();
     }
@@ -204,6 +246,8 @@ export class VirtMachine {
   private serve(reason: 'hypercall' | 'semihosting' | 'wfi' | 'debug'): void {
     switch (reason) {
       case 'hypercall': {
+        // Vendor-hypervisor memory sharing (the bounce pool, hyp-mem.ts) before PSCI.
+        if (handleMemoryHypercall(this.vcpu, this.devices.pool)) return;
         const outcome = handlePsci(this.vcpu);
         if (outcome === 'system-off') this.stop({ kind: 'system-off' });
         else if (outcome === 'cpu-off') this.stop({ kind: 'cpu-off' });
@@ -225,7 +269,8 @@ export class VirtMachine {
         return;
       }
       case 'debug':
-        this.pause('breakpoint');
+        // A debugger's breakpoint or watchpoint (src/cpu/debug-hooks.ts says which).
+        this.pause(this.vcpu.cpu.debug?.lastHit?.kind === 'watchpoint' ? 'watchpoint' : 'breakpoint');
         return;
       case 'wfi':
         // No interrupt sources yet: WFI completes at once (the architecture allows it).
@@ -238,6 +283,13 @@ export class VirtMachine {
     this.state = 'shutdown';
     this.flushOutput();
     this.events.emit('shutdown', shutdown);
+  }
+
+  /** virtio-console output, after any UART bytes written before it. */
+  private emitVirtioConsole(bytes: Uint8Array, sink: (bytes: Uint8Array) => void): void {
+    this.flushOutput();
+    sink(bytes);
+    this.events.emit('virtio-console', bytes);
   }
 
   /** Semihosting console output, after any UART bytes written before it. */

@@ -20,3 +20,4 @@ describe.runIf(assemblerAvailable())('cpu smoke', () => {
     expect(m.x(3)).toBe(0n);
   });
 });
+

@@ -4,3 +4,7 @@ export * from './value-codec.js';
 export * from './page-stream.js';
 export * from './stream-target.js';
 export * from './snapshot.js';
+export * from './channel.js';
+export * from './source.js';
+export * from './target.js';
+export * from './memory-channel.js';

@@ -1,0 +1,13 @@
+import type { RawSection } from './sections.js';
+
+/**
+ * A bidirectional section transport between migration source and target (TCP in Node, a pair of
+ * in-memory queues in tests). `send` resolves once the transport took the bytes (back-pressure);
+ * `receive` resolves with the peer's next complete, checksum-verified section. Both reject when
+ * the connection fails or closes; after that the channel is unusable.
+ */
+export interface MigrationChannel {
+  send(bytes: Uint8Array): Promise<void>;
+  receive(): Promise<RawSection>;
+  close(): void;
+}

@@ -1,0 +1,205 @@
+import { DirtyBitmap } from '../../memory/index.js';
+import type { VirtMachine } from '../machine.js';
+import type { MigrationChannel } from './channel.js';
+import { PageEncoder } from './page-stream.js';
+import { encodeEnd, encodeHello, encodeState } from './payloads.js';
+import { encodeSection, Section } from './sections.js';
+import { machineCapabilities } from './stream-target.js';
+
+export interface MigrationOptions {
+  /** Stop-and-copy once the remaining dirty set fits this long at the measured bandwidth. */
+  readonly maxDowntimeMs?: number;
+  /** Stop-and-copy after this many pre-copy rounds whatever is left. */
+  readonly maxRounds?: number;
+}
+
+export type MigrationStatus = 'setup' | 'active' | 'device' | 'completed' | 'failed';
+
+/** What `query-migrate` and the progress bar show. */
+export interface MigrationProgress {
+  status: MigrationStatus;
+  round: number;
+  pagesSent: number;
+  tagPagesSent: number;
+  bytesSent: number;
+  dataBytes: number;
+  tagBytes: number;
+  /** Dirty pages left after the last round. */
+  remainingPages: number;
+  /** Measured bandwidth, bytes per second (0 until the first round finished). */
+  bandwidth: number;
+  totalMs: number;
+  downtimeMs: number;
+  error?: string;
+}
+
+/** A page to stream: address, send its data, send its tags. */
+type PageToSend = [number, boolean, boolean];
+
+const BYTES_PER_DIRTY_PAGE = 4096 + 9;
+const BYTES_PER_TAG_PAGE = 128 + 9;
+
+/**
+ * Pre-copy live migration of a running machine (docs/migration-protocol.md §6). The guest keeps
+ * running while memory and tags are copied round by round (every await lets the machine's run
+ * loop take a slice); it is paused only for the last round and the device states. If anything
+ * fails before the target commits, dirty logging stops and the guest continues as if nothing
+ * happened.
+ */
+export class MigrationSource {
+  readonly progress: MigrationProgress = {
+    status: 'setup', round: 0, pagesSent: 0, tagPagesSent: 0, bytesSent: 0, dataBytes: 0, tagBytes: 0,
+    remainingPages: 0, bandwidth: 0, totalMs: 0, downtimeMs: 0,
+  };
+  onProgress: (progress: MigrationProgress) => void = () => {};
+  private readonly maxDowntimeMs: number;
+  private readonly maxRounds: number;
+  private queue: Uint8Array[] = [];
+
+  constructor(
+    private readonly machine: VirtMachine,
+    private readonly channel: MigrationChannel,
+    options: MigrationOptions = {},
+  ) {
+    this.maxDowntimeMs = options.maxDowntimeMs ?? 50;
+    this.maxRounds = options.maxRounds ?? 30;
+  }
+
+  /** Runs the migration to the end. Resolves with the final progress (status completed or failed). */
+  async run(): Promise<MigrationProgress> {
+    const started = performance.now();
+    const machine = this.machine;
+    const wasRunning = machine.state === 'running';
+    let pausedAt = 0;
+    machine.setDirtyLogging(true);
+    try {
+      if (machine.state !== 'running' && machine.state !== 'paused') throw new Error(`cannot migrate a machine that is ${machine.state}`);
+      await this.channel.send(encodeSection(Section.HELLO, encodeHello(machineCapabilities(machine))));
+      const reply = await this.channel.receive();
+      if (reply.type === Section.REFUSE) throw new Error(`destination refused: ${new TextDecoder().decode(reply.payload)}`);
+      if (reply.type !== Section.ACCEPT) throw new Error(`unexpected reply 0x${reply.type.toString(16)} to HELLO`);
+      this.progress.status = 'active';
+
+      const memory = machine.vm.memory.migration;
+      const encoder = new PageEncoder(memory, (section) => this.queue.push(section));
+      // Round 0: everything. A fresh target's pages are zero and never tagged, so
+      // uninitialised tags need no announcement yet.
+      const everything: PageToSend[] = [];
+      for (const r of memory.layout()) for (let gpa = r.base; gpa < r.base + r.size; gpa += 4096) everything.push([gpa, true, true]);
+      await this.round(encoder, everything);
+      for (;;) {
+        const { data, tags, pages, tagPages } = this.takeDirty();
+        this.progress.remainingPages = pages + tagPages;
+        const estimateMs = this.progress.bandwidth > 0 ? ((pages * BYTES_PER_DIRTY_PAGE + tagPages * BYTES_PER_TAG_PAGE) / this.progress.bandwidth) * 1000 : Infinity;
+        if (estimateMs <= this.maxDowntimeMs || this.progress.round >= this.maxRounds) {
+          // Stop and copy: these dirty pages go out with the guest paused.
+          pausedAt = performance.now();
+          if (machine.state === 'running') machine.pause();
+          this.progress.status = 'device';
+          const last = this.takeDirty();
+          data.orWith(last.data);
+          tags.orWith(last.tags);
+          await this.sendDirty(encoder, data, tags);
+          break;
+        }
+        await this.sendDirty(encoder, data, tags);
+      }
+      const components = machine.components();
+      for (const component of components) {
+        this.queue.push(encodeSection(Section.STATE, encodeState(component.stateName, component.stateVersion, component.save())));
+      }
+      const stats = encoder.stats;
+      this.queue.push(encodeSection(Section.END, encodeEnd({ ramPages: stats.ramPages, tagPages: stats.tagPages, states: components.length, rounds: this.progress.round })));
+      await this.drain(encoder);
+      const verdict = await this.channel.receive();
+      if (verdict.type === Section.REFUSE) throw new Error(`destination refused: ${new TextDecoder().decode(verdict.payload)}`);
+      if (verdict.type !== Section.COMMITTED) throw new Error(`unexpected reply 0x${verdict.type.toString(16)} to END`);
+      this.progress.downtimeMs = performance.now() - pausedAt;
+      this.progress.status = 'completed';
+      machine.setDirtyLogging(false);
+      machine.migrated();
+    } catch (error) {
+      this.progress.status = 'failed';
+      this.progress.error = error instanceof Error ? error.message : String(error);
+      machine.setDirtyLogging(false);
+      if (wasRunning && machine.state === 'paused') machine.resume();
+    } finally {
+      this.channel.close();
+      this.progress.totalMs = performance.now() - started;
+      this.onProgress(this.progress);
+    }
+    return this.progress;
+  }
+
+  /** One pre-copy round: stream the listed pages, measure the bandwidth. */
+  private async round(encoder: PageEncoder, pages: readonly PageToSend[]): Promise<void> {
+    const before = this.progress.bytesSent;
+    const started = performance.now();
+    const announceUntagged = this.progress.round > 0;
+    for (let i = 0; i < pages.length; i++) {
+      const [gpa, data, tags] = pages[i]!;
+      if (data) encoder.addData(gpa);
+      if (tags) encoder.addTags(gpa, announceUntagged);
+      // Ship what accumulated every 16 MiB or so: the socket stays busy and the guest keeps running.
+      if (i % 4096 === 4095) await this.drain(encoder, false);
+    }
+    await this.drain(encoder);
+    const elapsed = (performance.now() - started) / 1000;
+    const sent = this.progress.bytesSent - before;
+    if (elapsed > 0 && sent > 0) this.progress.bandwidth = sent / elapsed;
+    this.progress.round++;
+    this.onProgress(this.progress);
+  }
+
+  /** Data-dirty pages (with their tags if those changed too), then pages whose tags alone changed. */
+  private async sendDirty(encoder: PageEncoder, data: DirtyBitmapSet, tags: DirtyBitmapSet): Promise<void> {
+    const pages: PageToSend[] = [];
+    data.forEachPage((gpa) => pages.push([gpa, true, tags.has(gpa)]));
+    tags.forEachPage((gpa) => {
+      if (!data.has(gpa)) pages.push([gpa, false, true]);
+    });
+    await this.round(encoder, pages);
+  }
+
+  private takeDirty(): { data: DirtyBitmapSet; tags: DirtyBitmapSet; pages: number; tagPages: number } {
+    const logs = this.machine.takeDirtyLogs();
+    const data = new DirtyBitmapSet(logs.map((l) => ({ base: l.base, bitmap: l.data })));
+    const tags = new DirtyBitmapSet(logs.map((l) => ({ base: l.base, bitmap: l.tags })));
+    return { data, tags, pages: data.count(), tagPages: tags.count() };
+  }
+
+  /** Sends queued sections, accounting bytes; `all` flushes the encoder's partial batches too. */
+  private async drain(encoder: PageEncoder, all = true): Promise<void> {
+    if (all) encoder.flush();
+    const stats = encoder.stats;
+    for (const section of this.queue.splice(0)) {
+      await this.channel.send(section);
+      this.progress.bytesSent += section.length;
+    }
+    this.progress.pagesSent = stats.ramPages;
+    this.progress.tagPagesSent = stats.tagPages;
+    this.progress.dataBytes = stats.dataBytes;
+    this.progress.tagBytes = stats.tagBytes;
+  }
+}
+
+/** Dirty bitmaps of all RAM regions, addressed by guest physical address. */
+export class DirtyBitmapSet {
+  constructor(private readonly regions: { base: number; bitmap: DirtyBitmap }[]) {}
+
+  forEachPage(fn: (gpa: number) => void): void {
+    for (const { base, bitmap } of this.regions) bitmap.forEach((page) => fn(base + page * 4096));
+  }
+
+  has(gpa: number): boolean {
+    return this.regions.some(({ base, bitmap }) => gpa >= base && gpa < base + bitmap.pages * 4096 && bitmap.isSet((gpa - base) / 4096));
+  }
+
+  count(): number {
+    return this.regions.reduce((sum, { bitmap }) => sum + bitmap.count(), 0);
+  }
+
+  orWith(other: DirtyBitmapSet): void {
+    this.regions.forEach((r, i) => r.bitmap.orWith(other.regions[i]!.bitmap));
+  }
+}

@@ -1,0 +1,33 @@
+import type { VirtMachine } from '../machine.js';
+import type { MigrationChannel } from './channel.js';
+import { encodeSection, Section } from './sections.js';
+import { StreamTarget } from './stream-target.js';
+
+/**
+ * The receiving side of live migration. `machine` is a fresh machine with the same options as
+ * the source and no image; it never runs unless the whole stream arrives and validates. On any
+ * problem it tells the source (REFUSE) when the connection still works and rejects with the
+ * reason; the caller then exits without having run the guest.
+ */
+export async function receiveMigration(machine: VirtMachine, channel: MigrationChannel): Promise<void> {
+  const target = new StreamTarget(machine, 'direct');
+  try {
+    while (!target.done) {
+      const section = await channel.receive();
+      target.accept(section);
+      if (section.type === Section.HELLO) await channel.send(encodeSection(Section.ACCEPT, new Uint8Array(0)));
+    }
+    target.commit();
+    // Start the guest only once the source knows: if COMMITTED cannot be sent, the source
+    // resumes and this machine must never run (no split brain).
+    machine.restored('paused');
+    await channel.send(encodeSection(Section.COMMITTED, new Uint8Array(0)));
+    machine.restored('running');
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    await channel.send(encodeSection(Section.REFUSE, new TextEncoder().encode(reason))).catch(() => {});
+    throw error;
+  } finally {
+    channel.close();
+  }
+}
