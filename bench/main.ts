@@ -5,6 +5,8 @@
  */
 import { cpuBench } from './cpu.js';
 import { memoryBench } from './memory.js';
+import { migrationBench } from './migration.js';
+import { virtioBench } from './virtio.js';
 
 export interface BenchModule {
   readonly name: string;
@@ -12,7 +14,7 @@ export interface BenchModule {
 }
 
 /** Add new benchmark modules here. */
-const modules: readonly BenchModule[] = [memoryBench, cpuBench];
+const modules: readonly BenchModule[] = [memoryBench, cpuBench, migrationBench, virtioBench];
 
 async function main(filters: readonly string[]): Promise<number> {
   const selected = modules.filter((m) => filters.length === 0 || filters.some((f) => m.name.includes(f)));

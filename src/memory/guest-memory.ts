@@ -52,6 +52,15 @@ export class GuestMemory {
     return region;
   }
 
+  /**
+   * Touches every page of RAM so the host commits it now rather than on first use: an incoming
+   * migration target does this while it waits for the source, so page faults do not slow the
+   * stream down. Contents are unchanged (RAM is still zero).
+   */
+  prefault(): void {
+    for (const region of this.space.ramRegions) region.bytes.fill(0);
+  }
+
   /** A reset VM starts with no page used as tagged memory (tags read 0, then are zeroed on use). */
   resetTags(): void {
     for (const region of this.space.ramRegions) {

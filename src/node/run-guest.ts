@@ -40,7 +40,7 @@ export async function runToCompletion(machine: VirtMachine, options: RunOptions 
     }
     const left = limit - machine.instructions;
     if (left <= 0) break;
-    machine.runSlice(Math.min(slice, left));
+    machine.runSlice(Math.min(slice, left, machine.sliceLimit));
     if (machine.state === 'running') await yieldToEventLoop();
   }
   const seconds = (performance.now() - started) / 1000;

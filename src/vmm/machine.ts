@@ -74,10 +74,15 @@ export class VirtMachine {
   shutdown: Shutdown | null = null;
   /** Guest instructions executed since the machine was created. */
   instructions = 0;
+  /**
+   * Largest slice a driver should run before giving the event loop a turn. Lowered while a
+   * migration streams, so the socket is serviced often (the guest and the stream share a thread).
+   */
+  sliceLimit = Infinity;
   image: ElfImage | null = null;
   private pending: number[] = [];
-  /** runSlice is executing guest code (pause and terminate must interrupt it). */
-  private inSlice = false;
+  /** The vCPU is executing guest code (pause and terminate called from inside must interrupt it). */
+  private inRun = false;
   private readonly persistence = new MachinePersistence(this.stateHost());
   /** Devices and other components beyond the vCPU that snapshots and migration carry. */
   private readonly extraComponents: Stateful<unknown>[] = [];
@@ -190,16 +195,16 @@ export class VirtMachine {
   pause(reason: StopReason = 'pause'): void {
     if (this.state !== 'running') return;
     this.state = 'paused';
-    // Only a slice in progress needs interrupting: a request left pending would make the next
-    // step() execute nothing.
-    if (this.inSlice) this.vcpu.requestExit();
+    // Only a vCPU run in progress needs interrupting: a request left pending would make the
+    // next step() execute nothing.
+    if (this.inRun) this.vcpu.requestExit();
     this.events.emit('stop', { reason });
   }
 
   /** Ends the machine on a front end's request (monitor `quit`, gdb `kill`). */
   terminate(by: 'monitor' | 'gdb'): void {
     if (this.state === 'shutdown') return;
-    if (this.inSlice) this.vcpu.requestExit();
+    if (this.inRun) this.vcpu.requestExit();
     this.stop({ kind: 'terminated', by });
   }
 
@@ -227,16 +232,17 @@ export class VirtMachine {
   runSlice(budget: number): number {
     if (this.state !== 'running') return 0;
     let left = budget;
-    this.inSlice = true;
     try {
       while (left > 0 && this.state === 'running') {
+        this.inRun = true;
         const exit = this.vcpu.run(left);
+        this.inRun = false;
         left -= this.vcpu.lastRunInstructions;
         if (exit.reason === 'budget' || exit.reason === 'intr') break;
         this.serve(exit.reason);
       }
     } finally {
-      this.inSlice = false;
+      this.inRun = false;
       this.instructions += budget - left;
       this.flushOutput();
     }

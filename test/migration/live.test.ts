@@ -176,3 +176,16 @@ describe('tag-only changes', () => {
     expect(after).toEqual(before);
   });
 });
+
+describe('sections stay within the format limits', () => {
+  it('a RAM section full of non-zero pages fits MAX_SECTION_PAYLOAD', async () => {
+    const { MAX_RAM_PAGES_PER_SECTION, MAX_SECTION_PAYLOAD, RamBatch, SectionReader } = await import('../../src/vmm/migration/index.js');
+    const batch = new RamBatch();
+    for (let i = 0; i < MAX_RAM_PAGES_PER_SECTION; i++) batch.addRaw(0x4000_0000 + i * 4096).fill(i & 0xff);
+    const section = batch.seal();
+    expect(section.length - 12).toBeLessThanOrEqual(MAX_SECTION_PAYLOAD);
+    const reader = new SectionReader();
+    reader.push(section);
+    expect(reader.next()?.payload.length).toBe(section.length - 12);
+  });
+});

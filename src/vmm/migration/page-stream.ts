@@ -1,5 +1,4 @@
 import { PACKED_TAG_BYTES_PER_PAGE, PAGE_SIZE, type MigrationAccess } from '../../memory/index.js';
-import { encodeSection, Section } from './sections.js';
 import { MAX_RAM_PAGES_PER_SECTION, MAX_TAG_PAGES_PER_SECTION, RamBatch, TagBatch, type PageTags, type RamPage } from './payloads.js';
 import { StreamFormatError } from './value-codec.js';
 
@@ -19,6 +18,8 @@ export class StreamStats {
  */
 export class PageEncoder {
   private ram = new RamBatch();
+  /** Pages the caller announced it is about to add (sizes the next RAM batch). */
+  private expected = 0;
   private tags = new TagBatch();
   readonly stats = new StreamStats();
 
@@ -26,6 +27,12 @@ export class PageEncoder {
     private readonly memory: MigrationAccess,
     private readonly emit: (section: Uint8Array) => void,
   ) {}
+
+  /** Announces how many pages are coming, so batches are allocated at their final size. */
+  expect(pages: number): void {
+    this.expected = pages;
+    if (this.ram.count === 0) this.ram = new RamBatch(pages);
+  }
 
   /** Queues the data of the page at `gpa`. */
   addData(gpa: number): void {
@@ -67,15 +74,16 @@ export class PageEncoder {
 
   private flushRam(): void {
     if (this.ram.count === 0) return;
-    const section = encodeSection(Section.RAM, this.ram.finish());
+    const section = this.ram.seal();
     this.stats.dataBytes += section.length;
     this.emit(section);
-    this.ram = new RamBatch();
+    this.expected = Math.max(0, this.expected - MAX_RAM_PAGES_PER_SECTION);
+    this.ram = new RamBatch(this.expected);
   }
 
   private flushTags(): void {
     if (this.tags.count === 0) return;
-    const section = encodeSection(Section.TAGS, this.tags.finish());
+    const section = this.tags.seal();
     this.stats.tagBytes += section.length;
     this.emit(section);
     this.tags = new TagBatch();
@@ -105,7 +113,11 @@ export class PageApplier {
   }
 
   applyRam(pages: readonly RamPage[]): void {
-    for (const page of pages) this.memory.writePage(page.gpa, page.data ?? ZERO_PAGE);
+    for (const page of pages) {
+      // A zero page over a page that is already zero (a fresh target) needs no write.
+      if (page.data === null && this.memory.isZeroPage(page.gpa)) continue;
+      this.memory.writePage(page.gpa, page.data ?? ZERO_PAGE);
+    }
     this.ramPages += pages.length;
   }
 

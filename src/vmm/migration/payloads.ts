@@ -1,4 +1,5 @@
 import { PACKED_TAG_BYTES_PER_PAGE, PAGE_SIZE } from '../../memory/index.js';
+import { sealSection, Section, SECTION_HEADER_BYTES, SECTION_TRAILER_BYTES, type SectionType } from './sections.js';
 import { ByteReader, ByteWriter, decodeValue, encodeValue, StreamFormatError } from './value-codec.js';
 
 /** docs/migration-protocol.md: the format this code writes, and the versions it reads. */
@@ -6,7 +7,8 @@ export const FORMAT_VERSION = 1;
 export const READABLE_VERSIONS: readonly number[] = [FORMAT_VERSION, FORMAT_VERSION - 1].filter((v) => v >= 1);
 export const MAGIC = 'TAGVISOR';
 export const TAG_ENCODING = 'mte-packed4';
-export const MAX_RAM_PAGES_PER_SECTION = 4096;
+/** 4000 raw pages (4105 bytes each with their header) stay under MAX_SECTION_PAYLOAD. */
+export const MAX_RAM_PAGES_PER_SECTION = 4000;
 export const MAX_TAG_PAGES_PER_SECTION = 16384;
 const MAX_JSON = 64 * 1024;
 
@@ -45,7 +47,7 @@ export function encodeHello(caps: Capabilities): Uint8Array {
 export function decodeHello(payload: Uint8Array): { version: number; caps: Capabilities } {
   const reader = new ByteReader(payload);
   const magic = reader.take(MAGIC.length, 'magic');
-  if (textDecoder.decode(magic) !== MAGIC) throw new StreamFormatError('not a Tagvisor migration stream (bad magic)');
+  if (!magic.every((byte, i) => byte === MAGIC.charCodeAt(i))) throw new StreamFormatError('not a Tagvisor migration stream (bad magic)');
   const version = reader.u16('format version');
   if (!READABLE_VERSIONS.includes(version)) {
     throw new StreamFormatError(`unsupported format version ${version} (this reader accepts ${READABLE_VERSIONS.join(', ')})`);
@@ -97,10 +99,14 @@ export const RAM_RAW = 1;
 
 /** Builds one RAM section payload; `page` returns a window to fill with the page's data. */
 export class RamBatch {
-  private readonly out = new ByteWriter(64 * 1024);
+  private readonly out: ByteWriter;
   count = 0;
 
-  constructor() {
+  /** `expectedPages` sizes the buffer up front so that filling it never copies. */
+  constructor(expectedPages = 16) {
+    const pages = Math.min(Math.max(expectedPages, 1), MAX_RAM_PAGES_PER_SECTION);
+    this.out = new ByteWriter(SECTION_HEADER_BYTES + 4 + pages * (PAGE_SIZE + 9) + SECTION_TRAILER_BYTES);
+    this.out.reserve(SECTION_HEADER_BYTES); // the section is built in place (sealSection)
     this.out.u32(0);
   }
 
@@ -122,11 +128,18 @@ export class RamBatch {
     return this.out.length;
   }
 
-  finish(): Uint8Array {
-    const payload = this.out.finish();
-    new DataView(payload.buffer, payload.byteOffset).setUint32(0, this.count, true);
-    return payload;
+  /** The complete RAM section. */
+  seal(): Uint8Array {
+    return sealBatch(this.out, this.count, Section.RAM);
   }
+}
+
+/** Writes the count, leaves room for the checksum and seals a batch built after an 8-byte header. */
+function sealBatch(out: ByteWriter, count: number, type: SectionType): Uint8Array {
+  out.reserve(SECTION_TRAILER_BYTES);
+  const frame = out.finish();
+  new DataView(frame.buffer, frame.byteOffset).setUint32(SECTION_HEADER_BYTES, count, true);
+  return sealSection(type, frame);
 }
 
 export interface RamPage {
@@ -163,6 +176,7 @@ export class TagBatch {
   count = 0;
 
   constructor() {
+    this.out.reserve(SECTION_HEADER_BYTES);
     this.out.u32(0);
   }
 
@@ -191,10 +205,9 @@ export class TagBatch {
     return this.out.length;
   }
 
-  finish(): Uint8Array {
-    const payload = this.out.finish();
-    new DataView(payload.buffer, payload.byteOffset).setUint32(0, this.count, true);
-    return payload;
+  /** The complete TAGS section. */
+  seal(): Uint8Array {
+    return sealBatch(this.out, this.count, Section.TAGS);
   }
 }
 

@@ -1,4 +1,4 @@
-import { crc32 } from '../../common/crc32.js';
+import { xxhash32 } from '../../common/xxhash32.js';
 import { StreamFormatError } from './value-codec.js';
 
 /** Section types (docs/migration-protocol.md §1). */
@@ -26,23 +26,33 @@ export interface RawSection {
   readonly payload: Uint8Array;
 }
 
-/** Frames a payload: header, payload, CRC-32 over both. */
+/** Frames a payload: header, payload, xxHash32 over both. */
 export function encodeSection(type: SectionType, payload: Uint8Array): Uint8Array {
-  if (payload.length > MAX_SECTION_PAYLOAD) throw new Error(`section payload of ${payload.length} bytes exceeds the limit`);
   const out = new Uint8Array(SECTION_HEADER_BYTES + payload.length + SECTION_TRAILER_BYTES);
-  const view = new DataView(out.buffer);
-  view.setUint8(0, type);
-  view.setUint32(4, payload.length, true);
   out.set(payload, SECTION_HEADER_BYTES);
-  const crc = crc32(payload, crc32(out.subarray(0, SECTION_HEADER_BYTES)));
-  view.setUint32(SECTION_HEADER_BYTES + payload.length, crc, true);
-  return out;
+  return sealSection(type, out);
+}
+
+/**
+ * Completes a section built in place: `frame` holds 8 header bytes, the payload, and 4 bytes of
+ * room for the checksum (the page batches write their pages straight into such a frame).
+ */
+export function sealSection(type: SectionType, frame: Uint8Array): Uint8Array {
+  const length = frame.length - SECTION_HEADER_BYTES - SECTION_TRAILER_BYTES;
+  if (length > MAX_SECTION_PAYLOAD) throw new Error(`section payload of ${length} bytes exceeds the limit`);
+  const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
+  view.setUint8(0, type);
+  view.setUint8(1, 0);
+  view.setUint16(2, 0, true);
+  view.setUint32(4, length, true);
+  view.setUint32(SECTION_HEADER_BYTES + length, xxhash32(frame.subarray(0, SECTION_HEADER_BYTES + length)), true);
+  return frame;
 }
 
 /**
  * Incremental section parser for bytes arriving in arbitrary chunks (a TCP stream, a file).
  * Every header is validated before its payload is awaited, so a hostile length cannot make it
- * buffer more than MAX_SECTION_PAYLOAD; a CRC mismatch is an error before the payload is used.
+ * buffer more than MAX_SECTION_PAYLOAD; a checksum mismatch is an error before the payload is used.
  */
 export class SectionReader {
   private chunks: Uint8Array[] = [];
@@ -77,7 +87,7 @@ export class SectionReader {
     const bytes = this.take(total);
     const payload = bytes.subarray(SECTION_HEADER_BYTES, SECTION_HEADER_BYTES + length);
     const expected = new DataView(bytes.buffer, bytes.byteOffset + SECTION_HEADER_BYTES + length, 4).getUint32(0, true);
-    const actual = crc32(payload, crc32(bytes.subarray(0, SECTION_HEADER_BYTES)));
+    const actual = xxhash32(bytes.subarray(0, SECTION_HEADER_BYTES + length));
     if (expected !== actual) throw new StreamFormatError(`${where}: checksum mismatch (corrupted stream)`);
     this.consumed += total;
     return { type: type as SectionType, payload };

@@ -14,6 +14,7 @@ export function saveSnapshot(machine: VirtMachine): Uint8Array[] {
   const chunks: Uint8Array[] = [encodeSection(Section.HELLO, encodeHello(machineCapabilities(machine)))];
   const memory = machine.vm.memory.migration;
   const encoder = new PageEncoder(memory, (section) => chunks.push(section));
+  encoder.expect(memory.layout().reduce((pages, r) => pages + r.size / 4096, 0));
   for (const region of memory.layout()) {
     for (let gpa = region.base; gpa < region.base + region.size; gpa += 4096) encoder.addData(gpa);
   }

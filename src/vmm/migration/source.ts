@@ -37,6 +37,8 @@ export interface MigrationProgress {
 type PageToSend = [number, boolean, boolean];
 
 const BYTES_PER_DIRTY_PAGE = 4096 + 9;
+/** Guest instructions between event-loop turns while streaming (~1 ms at interpreter speed). */
+const MIGRATION_SLICE = 50_000;
 const BYTES_PER_TAG_PAGE = 128 + 9;
 
 /**
@@ -72,6 +74,8 @@ export class MigrationSource {
     const wasRunning = machine.state === 'running';
     let pausedAt = 0;
     machine.setDirtyLogging(true);
+    const sliceLimit = machine.sliceLimit;
+    machine.sliceLimit = Math.min(sliceLimit, MIGRATION_SLICE);
     try {
       if (machine.state !== 'running' && machine.state !== 'paused') throw new Error(`cannot migrate a machine that is ${machine.state}`);
       await this.channel.send(encodeSection(Section.HELLO, encodeHello(machineCapabilities(machine))));
@@ -124,6 +128,7 @@ export class MigrationSource {
       machine.setDirtyLogging(false);
       if (wasRunning && machine.state === 'paused') machine.resume();
     } finally {
+      machine.sliceLimit = sliceLimit;
       this.channel.close();
       this.progress.totalMs = performance.now() - started;
       this.onProgress(this.progress);
@@ -136,6 +141,7 @@ export class MigrationSource {
     const before = this.progress.bytesSent;
     const started = performance.now();
     const announceUntagged = this.progress.round > 0;
+    encoder.expect(pages.filter((p) => p[1]).length);
     for (let i = 0; i < pages.length; i++) {
       const [gpa, data, tags] = pages[i]!;
       if (data) encoder.addData(gpa);

@@ -1,0 +1,149 @@
+/**
+ * Migration benchmark, from one run on loopback:
+ * - migration stream throughput as a fraction of raw TCP throughput between two Node processes;
+ * - downtime of a 256 MiB guest that dirties memory and tags continuously (bench-dirty);
+ * - tag bytes on the wire per GiB of guest RAM for a freshly booted guest and for a guest that
+ *   tagged all its RAM with random tags.
+ */
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { connectChannel } from '../src/node/migration-tcp.js';
+import { runToCompletion } from '../src/node/run-guest.js';
+import { VirtMachine } from '../src/vmm/index.js';
+import { MigrationSource, PageEncoder } from '../src/vmm/migration/index.js';
+import type { BenchModule } from './main.js';
+import { report } from './report.js';
+
+const ROOT = join(import.meta.dirname, '../..');
+const RAM = 256 * 2 ** 20;
+const FOREVER_FLAG = 0x41ff_f000;
+
+function child(script: string, args: string[] = []): { proc: ChildProcessWithoutNullStreams; line: (prefix: string) => Promise<string> } {
+  const proc = spawn(process.execPath, [join(ROOT, 'dist/bench/children', script), ...args]);
+  let buffered = '';
+  const lines: string[] = [];
+  const waiters: { prefix: string; resolve: (line: string) => void }[] = [];
+  const match = (): void => {
+    for (let w = 0; w < waiters.length; w++) {
+      const found = lines.findIndex((text) => text.startsWith(waiters[w]!.prefix));
+      if (found < 0) continue;
+      waiters.splice(w--, 1)[0]!.resolve(lines.splice(found, 1)[0]!);
+    }
+  };
+  proc.stdout.on('data', (chunk: Buffer) => {
+    buffered += chunk.toString();
+    let newline: number;
+    while ((newline = buffered.indexOf('\n')) >= 0) {
+      lines.push(buffered.slice(0, newline));
+      buffered = buffered.slice(newline + 1);
+    }
+    match();
+  });
+  proc.stderr.on('data', (chunk: Buffer) => process.stderr.write(chunk));
+  const line = (prefix: string): Promise<string> =>
+    new Promise((resolve, reject) => {
+      waiters.push({ prefix, resolve });
+      match();
+      proc.once('exit', (code) => reject(new Error(`${script} exited (${code}) before printing '${prefix}'`)));
+    });
+  return { proc, line };
+}
+
+/** Raw TCP: 512 MiB in 1 MiB writes to a sink process. */
+async function rawTcpBytesPerSecond(): Promise<number> {
+  const sink = child('tcp-sink.js');
+  const port = Number((await sink.line('port')).split(' ')[1]);
+  const chunk = new Uint8Array(2 ** 20).fill(0x5a);
+  const total = 512;
+  await new Promise<void>((resolve, reject) => {
+    const socket = connect({ host: '127.0.0.1', port }, () => {
+      let sent = 0;
+      const pump = (): void => {
+        while (sent < total) {
+          sent++;
+          if (!socket.write(chunk)) {
+            socket.once('drain', pump);
+            return;
+          }
+        }
+        socket.end();
+      };
+      pump();
+    });
+    socket.on('error', reject);
+    socket.on('close', () => resolve());
+  });
+  const [, bytes, , seconds] = (await sink.line('bytes')).split(' ');
+  return Number(bytes) / Number(seconds);
+}
+
+/** A 256 MiB guest running bench-dirty forever, with the upper RAM filled with incompressible data. */
+function dirtyGuest(): VirtMachine {
+  const machine = new VirtMachine({ memoryBytes: RAM });
+  machine.loadElf(readFileSync(join(ROOT, 'guests/build/bench-dirty.elf')));
+  machine.vm.memory.dma.write(FOREVER_FLAG, Uint8Array.of(1));
+  const noise = new Uint8Array(2 ** 20);
+  for (let i = 0; i < noise.length; i++) noise[i] = (i * 2654435761) >>> 24;
+  for (let at = 0x4400_0000; at < 0x4000_0000 + RAM; at += noise.length) machine.vm.memory.dma.write(at, noise);
+  return machine;
+}
+
+async function liveMigration(): Promise<{ bytesPerSecond: number; downtimeMs: number; rounds: number; tagBytes: number; totalMs: number }> {
+  const target = child('migration-target.js', [String(RAM)]);
+  const port = Number((await target.line('port')).split(' ')[1]);
+  const machine = dirtyGuest();
+  machine.runSlice(2_000_000); // the guest is in its dirtying loop
+  const channel = await connectChannel('127.0.0.1', port);
+  const running = runToCompletion(machine, { sliceSize: 200_000 });
+  const source = new MigrationSource(machine, channel);
+  let firstRound = 0;
+  source.onProgress = (p) => {
+    if (p.round === 1 && firstRound === 0) firstRound = p.bandwidth;
+  };
+  const progress = await source.run();
+  await running;
+  await target.line('received');
+  if (progress.status !== 'completed') throw new Error(`migration failed: ${progress.error}`);
+  return { bytesPerSecond: firstRound, downtimeMs: progress.downtimeMs, rounds: progress.round, tagBytes: progress.tagBytes, totalMs: progress.totalMs };
+}
+
+/** Tag bytes a full stream of `machine` would carry, per GiB of its RAM. */
+function tagBytesPerGib(machine: VirtMachine): number {
+  const memory = machine.vm.memory.migration;
+  const encoder = new PageEncoder(memory, () => {});
+  for (const r of memory.layout()) for (let gpa = r.base; gpa < r.base + r.size; gpa += 4096) encoder.addTags(gpa, false);
+  encoder.flush();
+  return encoder.stats.tagBytes / (machine.memoryBytes / 2 ** 30);
+}
+
+export const migrationBench: BenchModule = {
+  name: 'migration',
+  async run() {
+    const raw = await rawTcpBytesPerSecond();
+    const live = await liveMigration();
+    report('raw_tcp_mib_per_s', raw / 2 ** 20);
+    report('migration_round0_mib_per_s', live.bytesPerSecond / 2 ** 20);
+    report('migration_vs_raw_tcp_ratio', live.bytesPerSecond / raw);
+    report('migration_dirtying_guest_downtime_ms', live.downtimeMs);
+    report('migration_dirtying_guest_rounds', live.rounds);
+    report('migration_dirtying_guest_total_ms', live.totalMs);
+
+    const booted = new VirtMachine({ memoryBytes: RAM });
+    booted.loadElf(readFileSync(join(ROOT, 'guests/build/demo.elf')));
+    await runToCompletion(booted);
+    report('tag_bytes_per_gib_fresh_guest', Math.round(tagBytesPerGib(booted)));
+
+    const tagged = new VirtMachine({ memoryBytes: RAM });
+    const packed = new Uint8Array(128);
+    let seed = 1;
+    for (const r of tagged.vm.memory.migration.layout()) {
+      for (let gpa = r.base; gpa < r.base + r.size; gpa += 4096) {
+        for (let i = 0; i < packed.length; i++) packed[i] = (seed = (seed * 1103515245 + 12345) >>> 0) >>> 24;
+        tagged.vm.memory.migration.writePageTags(gpa, packed);
+      }
+    }
+    report('tag_bytes_per_gib_random_tags', Math.round(tagBytesPerGib(tagged)));
+  },
+};

@@ -1,0 +1,124 @@
+import { connect, createServer, type Socket } from 'node:net';
+import { SectionReader, type MigrationChannel, type RawSection } from '../vmm/migration/index.js';
+
+/** A migration channel over a TCP socket: back-pressure from `write`, sections from `data`. */
+export class SocketChannel implements MigrationChannel {
+  private readonly reader = new SectionReader();
+  private waiting: { resolve: (s: RawSection) => void; reject: (e: Error) => void } | null = null;
+  private drainWaiters: { resolve: () => void; reject: (e: Error) => void }[] = [];
+  private failure: Error | null = null;
+
+  constructor(private readonly socket: Socket) {
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => {
+      this.reader.push(chunk);
+      this.wake();
+    });
+    socket.on('error', (error) => this.fail(error));
+    socket.on('close', () => this.fail(new Error('connection closed by the peer')));
+  }
+
+  /** Resolves when the socket wants more (back-pressure); rejects if the connection fails first. */
+  send(bytes: Uint8Array): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (this.socket.write(bytes)) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      this.drainWaiters.push({ resolve, reject });
+      if (this.drainWaiters.length === 1) {
+        this.socket.once('drain', () => {
+          for (const waiter of this.drainWaiters.splice(0)) waiter.resolve();
+        });
+      }
+    });
+  }
+
+  receive(): Promise<RawSection> {
+    try {
+      const section = this.reader.next();
+      if (section) return Promise.resolve(section);
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => {
+      this.waiting = { resolve, reject };
+    });
+  }
+
+  close(): void {
+    this.socket.end();
+  }
+
+  private wake(): void {
+    const waiting = this.waiting;
+    if (!waiting) return;
+    try {
+      const section = this.reader.next();
+      if (!section) return;
+      this.waiting = null;
+      waiting.resolve(section);
+    } catch (error) {
+      this.waiting = null;
+      this.socket.destroy();
+      waiting.reject(error as Error);
+    }
+  }
+
+  private fail(error: Error): void {
+    this.failure ??= error;
+    const waiting = this.waiting;
+    this.waiting = null;
+    waiting?.reject(this.failure);
+    for (const waiter of this.drainWaiters.splice(0)) waiter.reject(this.failure);
+  }
+}
+
+/** `tcp:<host>:<port>` as used by --incoming, --to and --monitor. */
+export function parseTcpAddress(text: string): { host: string; port: number } {
+  const match = /^tcp:(\[[^\]]+\]|[^:]*):(\d{1,5})$/.exec(text);
+  if (!match) throw new Error(`'${text}' is not tcp:<host>:<port>`);
+  const port = Number(match[2]);
+  if (port > 65535) throw new Error(`port ${port} is out of range`);
+  return { host: (match[1] || '127.0.0.1').replace(/^\[|\]$/g, ''), port };
+}
+
+export function connectChannel(host: string, port: number, timeoutMs = 10_000): Promise<SocketChannel> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host, port });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`timed out connecting to ${host}:${port}`));
+    }, timeoutMs);
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      resolve(new SocketChannel(socket));
+    });
+    socket.once('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+  });
+}
+
+/**
+ * Listens on host:port for exactly one migration connection. `ready` resolves once listening
+ * (with the bound port, useful with port 0); `accepted` with the channel.
+ */
+export function listenOnce(host: string, port: number): { ready: Promise<number>; accepted: Promise<SocketChannel> } {
+  const server = createServer();
+  const accepted = new Promise<SocketChannel>((resolve, reject) => {
+    server.once('connection', (socket) => {
+      server.close();
+      resolve(new SocketChannel(socket));
+    });
+    server.once('error', reject);
+  });
+  const ready = new Promise<number>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      const address = server.address();
+      resolve(typeof address === 'object' && address ? address.port : port);
+    });
+  });
+  return { ready, accepted };
+}
