@@ -23,6 +23,23 @@ const layerRules = layers.map((layer, index) => ({
   },
 }));
 
+/** The browser playground and viewer UI (docs/web.md): a front end that must run in a browser. */
+const webRules = {
+  files: ['src/web/**/*.ts'],
+  rules: {
+    'no-restricted-imports': [
+      'error',
+      {
+        patterns: [
+          { group: ['node:*'], message: 'src/web runs in a browser: no node: imports (scripts/build-web.mjs refuses them too).' },
+          { group: ['**/node/**', '**/cli/**'], message: 'src/web runs in a browser: it must not import Node adapters or the CLI.' },
+        ],
+      },
+    ],
+    'no-restricted-globals': ['error', ...['process', 'Buffer', 'require', '__dirname', '__filename', 'global', 'setImmediate'].map((name) => ({ name, message: `${name} is Node-only; src/web runs in a browser.` }))],
+  },
+};
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'guests/**', 'test-output/**'] },
   ...tseslint.configs.recommended,
@@ -37,4 +54,5 @@ export default tseslint.config(
     },
   },
   ...layerRules,
+  webRules,
 );

@@ -228,9 +228,20 @@ void report_fault(const char *what)
     printf(" SPSR=%08lx\n", fault.spsr & SPSR_PRINT_MASK);
 }
 
+/* Default: interrupts are unexpected. Interrupt-driven guests override it (rt.h). */
+__attribute__((weak)) int irq_handler(struct frame *f, u64 kind)
+{
+    (void)f, (void)kind;
+    return 0;
+}
+
 /* Called from exc_common with the saved frame. Returns 1 when an EL0 task finished. */
 u64 exc_handler(struct frame *f, u64 kind)
 {
+    if ((kind & 3) == 1 || (kind & 3) == 2) {   /* IRQ or FIQ */
+        if (irq_handler(f, kind))
+            return 0;
+    }
     u64 esr = read_sysreg(esr_el1);
     u64 far = read_sysreg(far_el1);
     u64 ec = ESR_EC(esr);

@@ -99,6 +99,10 @@ struct frame {
     u64 x[31];
     u64 elr, spsr, sp_el0;
 };
+/* Weak hook for IRQs and FIQs (kind 1/5/9: IRQ, 2/6/10: FIQ, by the vector's EL and SP).
+ * Return 1 when handled (execution resumes where it was interrupted), 0 to report the
+ * interrupt as unexpected. The default returns 0. */
+int irq_handler(struct frame *f, u64 kind);
 /* Weak hook called before the runtime reports an unexpected exception. */
 void unexpected_exception(struct frame *f, u64 kind, u64 esr, u64 far);
 

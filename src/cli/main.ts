@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 import { Command, CommanderError, Option } from 'commander';
 import { runCommand } from './run-command.js';
-import { parseCount, parseMemorySize, parseOnOff } from './parse.js';
+import { collect, parseCount, parseDmaMode, parseMemorySize, parseOnOff } from './parse.js';
+import { parseGdbAddress, parseMonitorAddress } from './parse-address.js';
+import type { ListenAddress } from '../node/listen-address.js';
 import { EXIT_STATUS } from '../node/run-guest.js';
 
 /** Command-line front end (DESIGN.md §7). All work happens in the library; this only wires it. */
@@ -19,7 +21,15 @@ function buildProgram(): Command {
     .addOption(new Option('--mte <on|off>', 'expose MTE to the guest').argParser(parseOnOff).default(true, 'on'))
     .addOption(new Option('--max-insns <n>', 'stop after n guest instructions (exit status 124)').argParser(parseCount))
     .option('--stats', 'at exit, print instructions, MIPS and tag-check faults to stderr')
-    .action(async (guest: string, options: { memory: number; mte: boolean; maxInsns?: number; stats?: boolean }) => {
+    // Devices (docs/devices.md): virtio-blk disks, the DMA path, a virtio console on stdin/stdout.
+    .addOption(new Option('--drive <file>', 'attach a virtio-blk disk backed by <file> (or file=<path>[,readonly=on][,serial=<id>]); repeatable').argParser(collect))
+    .addOption(new Option('--dma <direct|bounce>', 'device DMA path').argParser(parseDmaMode).default('direct'))
+    .option('--virtio-console', 'attach a virtio-console: guest output to stdout, stdin to the guest')
+    // Debugger front ends (docs/gdb.md, docs/monitor-api.md).
+    .addOption(new Option('--gdb <tcp:host:port>', 'gdb remote stub (binds to loopback unless told otherwise)').argParser(parseGdbAddress))
+    .option('--wait-gdb', 'wait for gdb to connect and continue before the guest starts')
+    .addOption(new Option('--monitor <tcp:host:port|unix:path>', 'JSON monitor (QMP-like)').argParser(parseMonitorAddress))
+    .action(async (guest: string, options: { memory: number; mte: boolean; maxInsns?: number; stats?: boolean; drive?: string[]; dma: 'direct' | 'bounce'; virtioConsole?: boolean; gdb?: ListenAddress; waitGdb?: boolean; monitor?: ListenAddress }) => {
       process.exitCode = await runCommand(guest, options);
     });
   return program;

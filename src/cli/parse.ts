@@ -28,3 +28,14 @@ export function parseCount(text: string): number {
   if (!Number.isSafeInteger(value)) throw new InvalidArgumentError(`${text} is too large`);
   return value;
 }
+
+/** `--dma direct|bounce` (issue 4: the device DMA path, docs/devices.md). */
+export function parseDmaMode(text: string): 'direct' | 'bounce' {
+  if (text === 'direct' || text === 'bounce') return text;
+  throw new InvalidArgumentError(`expected 'direct' or 'bounce', got '${text}'`);
+}
+
+/** Repeatable options (`--drive a --drive b`) collect into a list. */
+export function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}

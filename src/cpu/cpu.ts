@@ -1,4 +1,5 @@
 import type { PhysicalAddressSpace, RamRegion } from '../memory/index.js';
+import type { CpuDebug } from './debug-hooks.js';
 import { decode } from './decoder.js';
 import { takeException, takeSyncException } from './exception-entry.js';
 import { EC, FSC, VECTOR } from './exceptions.js';
@@ -23,6 +24,11 @@ export const Exit = {
   DEBUG: 4,
   /** `requestStop` was called (another thread or a callback asked the vCPU to return). */
   STOP: 5,
+  /**
+   * A system register write moved a timer deadline (issue 4: arch timer in src/hv): the run
+   * returns after that instruction so the hypervisor can re-plan the slice to end at the deadline.
+   */
+  DEADLINE: 6,
 } as const;
 
 /**
@@ -31,6 +37,8 @@ export const Exit = {
  * EL0_TRAP or EL0_UNDEF (sysregs.ts) for the current EL; `read` leaves the value in int64.R.
  */
 export interface ExternalSysRegs {
+  /** The GIC CPU interface is reached through system registers (ID_AA64PFR0_EL1.GIC = 1). */
+  readonly gicSystemRegisters?: boolean;
   access(cpu: Cpu, key: number, isRead: boolean): number;
   read(cpu: Cpu, key: number): void;
   write(cpu: Cpu, key: number, lo: number, hi: number): void;
@@ -134,6 +142,8 @@ export class Cpu {
   /** Counter ticks that passed while the vCPU idled in WFI (the virtual counter is icount + idleTicks). */
   idleTicks = 0;
   sysregHooks: ExternalSysRegs | null = null;
+  /** Breakpoints, watchpoints and step-past state of an attached debugger (debug-hooks.ts); null: none. */
+  debug: CpuDebug | null = null;
   private stopRequested = false;
 
   readonly dtlb = new DataTlb();
@@ -298,6 +308,8 @@ export class Cpu {
   flushTlb(): void {
     this.dtlb.flush();
     this.itlb.flush();
+    // Debugger: breakpoint addresses are re-translated before the next fetch (debug-hooks.ts).
+    if (this.debug !== null) this.debug.translationStale = true;
   }
 
   /** Dirty logging started or was harvested: writes must be seen again. */
@@ -483,6 +495,8 @@ export class Cpu {
    * stopped early. Exceptions taken inside the guest do not stop it.
    */
   run(budget: number): number {
+    // Debugger: resuming from a breakpoint/watchpoint stop first steps past it (debug-hooks.ts).
+    if (this.debug !== null && this.debug.skipPending) return this.debug.runPastStop(budget);
     this.exitReason = Exit.NONE;
     let remaining = budget;
     while (remaining > 0) {
@@ -522,7 +536,14 @@ export class Cpu {
         idx = (this.pcLo & 0xfff) >>> 2;
       }
       this.icount += before - remaining;
-      if (this.exitReason !== Exit.NONE) break;
+      if (this.exitReason !== Exit.NONE) {
+        // Debug stops happen before their instruction executes (debug-hooks.ts): it did not run.
+        if (this.exitReason === Exit.DEBUG) {
+          remaining++;
+          this.icount--;
+        }
+        break;
+      }
     }
     return budget - remaining;
   }
@@ -552,7 +573,9 @@ export class Cpu {
   }
 
   private decodeSlot(page: CodePage, idx: number): Insn {
-    const insn = decode(page.view.getInt32(page.offset + idx * 4, true), this.mte);
+    let insn = decode(page.view.getInt32(page.offset + idx * 4, true), this.mte);
+    // Debugger: a breakpointed slot decodes to a trapping executor (debug-hooks.ts).
+    if (this.debug !== null) insn = this.debug.decoded(page, idx, insn);
     page.insns[idx] = insn;
     return insn;
   }

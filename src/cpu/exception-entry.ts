@@ -1,4 +1,5 @@
 import type { Cpu } from './cpu.js';
+import { FAULT_DEBUG } from './debug-hooks.js';
 import { EC, PSR, VECTOR } from './exceptions.js';
 import { JUMP } from './insn.js';
 import { Sys } from './sysreg-state.js';
@@ -64,6 +65,11 @@ export function undefinedInstruction(cpu: Cpu): number {
  * architecture for stage-1 aborts taken to EL1) provides no instruction syndrome.
  */
 export function dataAbort(cpu: Cpu): number {
+  if (cpu.fault === FAULT_DEBUG) {
+    // A debugger watchpoint, not an abort: the run loop exits with Exit.DEBUG (debug-hooks.ts).
+    cpu.fault = 0;
+    return JUMP;
+  }
   const fsc = cpu.fault & 0x3f;
   cpu.fault = 0;
   cpu.setSys(Sys.FAR_EL1, cpu.faultLo, cpu.faultHi);

@@ -31,6 +31,8 @@ export function fetchCodePage(cpu: Cpu): CodePage | null {
   const keyLo = (lo >>> 12) | (h << 20);
   if (tlb.keyLo[e] === keyLo && tlb.keyHi[e] === h >> 12) return tlb.code[e]!;
 
+  // Debugger: the translation changed since breakpoints were placed; move them first.
+  if (cpu.debug !== null && cpu.debug.translationStale) cpu.debug.resolveAll();
   const fsc = translate(cpu.regime, cpu.space, lo, h, true, walk);
   if (fsc >= 0) {
     cpu.setFault(fsc, lo, hi, false);

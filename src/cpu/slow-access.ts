@@ -77,6 +77,8 @@ export function probe(cpu: Cpu, lo: number, hi: number, size: number, write: boo
     if (!translatePart(cpu, part1, nextLo, nextHi, size - inFirst, write, flags, el)) return false;
     parts = 2;
   }
+  // Debugger watchpoints stop the access before it happens (debug-hooks.ts).
+  if (cpu.debug !== null && cpu.debug.watchCount !== 0 && cpu.debug.watchHit(lo, hi, size, reportWrite, !write || (flags & ACC_RMW) !== 0)) return false;
   if (isDeviceAttr(part0.attr) && (lo & (unit - 1)) !== 0) {
     cpu.setFault(FSC.ALIGNMENT, lo, hi, reportWrite);
     return false;
@@ -284,6 +286,8 @@ function fillTlb(cpu: Cpu, part: PagePart, h: number, write: boolean): void {
   const pageOffset = offset - (offset % 4096);
   const page = pageOffset / 4096;
   if (write && (region.readOnly || region.codePages[page] === 1 || (region.dirtyLogging && !region.dataDirty.isSet(page)))) return;
+  // Watched pages stay on the slow path, where watchpoints are checked.
+  if (cpu.debug !== null && cpu.debug.watchCount !== 0 && cpu.debug.watchesPage(part.lo, h)) return;
   let tags: Uint8Array | null = null;
   if (part.attr === ATTR_TAGGED && region.tags && cpu.tagAccessEnabled(cpu.el)) {
     region.tags.ensureInitialised(page);

@@ -78,7 +78,12 @@ const ID_AA64PFR0 = 0x00ff0011; // EL0 and EL1 AArch64 only; FP and AdvSIMD not 
 def(3, 0, 0, 0, 0, constant('MIDR_EL1', 0x000f0000, 0, el0IdTrap));
 def(3, 0, 0, 0, 5, constant('MPIDR_EL1', 0x80000000 | 0, 0, el0IdTrap));
 def(3, 0, 0, 0, 6, constant('REVIDR_EL1', 0, 0, el0IdTrap));
-def(3, 0, 0, 4, 0, constant('ID_AA64PFR0_EL1', ID_AA64PFR0, 0, el0IdTrap));
+def(3, 0, 0, 4, 0, {
+  name: 'ID_AA64PFR0_EL1',
+  // GIC (bits 27:24) = 1 when a GICv3 CPU interface is attached (src/hv/vgic), as QEMU gic-version=3.
+  read: (cpu) => set(ID_AA64PFR0 | (cpu.sysregHooks?.gicSystemRegisters ? 1 << 24 : 0)),
+  el0: el0IdTrap,
+});
 def(3, 0, 0, 4, 1, {
   name: 'ID_AA64PFR1_EL1',
   // SSBS = 2 (MSR/MRS SSBS); MTE = 3 (FEAT_MTE3, as QEMU -cpu max) only when the VM has MTE.
@@ -125,7 +130,8 @@ def(3, 0, 7, 4, 0, plain(Sys.PAR_EL1, 'PAR_EL1'));
 def(3, 0, 10, 2, 0, plain(Sys.MAIR_EL1, 'MAIR_EL1', { after: translationChanged }));
 def(3, 0, 10, 3, 0, plain(Sys.AMAIR_EL1, 'AMAIR_EL1', { maskLo: 0, maskHi: 0 }));
 def(3, 0, 12, 0, 0, plain(Sys.VBAR_EL1, 'VBAR_EL1', { maskLo: ~0x7ff }));
-def(3, 0, 12, 1, 0, constant('ISR_EL1', 0));
+// ISR_EL1: I (bit 7) and F (bit 6) show the interrupt lines the GIC asserts.
+def(3, 0, 12, 1, 0, { name: 'ISR_EL1', read: (cpu) => set(((cpu.irqLines & 1) << 7) | ((cpu.irqLines & 2) << 5)) });
 def(3, 0, 13, 0, 1, plain(Sys.CONTEXTIDR_EL1, 'CONTEXTIDR_EL1', { maskHi: 0 }));
 def(3, 0, 13, 0, 4, plain(Sys.TPIDR_EL1, 'TPIDR_EL1'));
 def(3, 3, 13, 0, 2, plain(Sys.TPIDR_EL0, 'TPIDR_EL0', { el0: el0Always }));

@@ -22,6 +22,7 @@ const CTL_ENABLE = 1;
 const CTL_IMASK = 2;
 const CTL_ISTATUS = 4;
 const U64 = (1n << 64n) - 1n;
+const FAR_AWAY = 1n << 48n;
 
 class Timer {
   ctl = 0;
@@ -61,30 +62,34 @@ export class ArchTimer implements Stateful<ArchTimerState> {
       t.ctl = 0;
       t.cval = 0n;
     }
-    this.sync();
+    this.sync(true);
   }
 
-  /** Counter ticks until the next change of a timer output; Infinity when none is coming. */
+  /**
+   * Counter ticks until the next change of a timer output; Infinity when none is coming. A
+   * deadline more than 2^48 ticks away (78 hours at 1 GHz) counts as none, so an idle guest never
+   * pushes the counter beyond what a JS number holds exactly.
+   */
   ticksUntilDeadline(): number {
     const now = BigInt(this.cpu.counter());
     let best = Infinity;
     for (const t of [this.virt, this.phys]) {
-      if ((t.ctl & (CTL_ENABLE | CTL_IMASK)) !== CTL_ENABLE || t.cval <= now) continue;
+      if ((t.ctl & (CTL_ENABLE | CTL_IMASK)) !== CTL_ENABLE || t.cval <= now || t.cval - now > FAR_AWAY) continue;
       best = Math.min(best, Number(t.cval - now));
     }
     return best;
   }
 
   /** Re-evaluates both timers at the current counter and drives their PPIs. */
-  sync(): void {
+  sync(force = false): void {
     const now = BigInt(this.cpu.counter());
-    this.syncOne(this.virt, PPI_VTIMER, now);
-    this.syncOne(this.phys, PPI_PTIMER, now);
+    this.syncOne(this.virt, PPI_VTIMER, now, force);
+    this.syncOne(this.phys, PPI_PTIMER, now, force);
   }
 
-  private syncOne(t: Timer, ppi: number, now: bigint): void {
+  private syncOne(t: Timer, ppi: number, now: bigint, force: boolean): void {
     const level = (t.ctl & (CTL_ENABLE | CTL_IMASK)) === CTL_ENABLE && now >= t.cval;
-    if (level === t.level) return;
+    if (level === t.level && !force) return;
     t.level = level;
     this.output(ppi, level);
   }
@@ -150,6 +155,6 @@ export class ArchTimer implements Stateful<ArchTimerState> {
       t.ctl = s.ctl;
       t.cval = (BigInt(s.cvalHi) << 32n) | BigInt(s.cvalLo);
     }
-    this.sync();
+    this.sync(true);
   }
 }

@@ -4,6 +4,8 @@ import { toBig } from '../cpu/int64.js';
 import { SP_SLOT } from '../cpu/regs.js';
 import { VcpuPersistence } from './vcpu-state.js';
 import type { Vm } from './vm.js';
+import { ArchTimer } from './arch-timer.js';
+import { SysRegRouter } from './sysreg-router.js';
 
 /** Why KVM_RUN returned, in the shape of struct kvm_run's exit_reason. */
 export type VcpuExit =
@@ -30,15 +32,28 @@ export class Vcpu {
   readonly persistence: VcpuPersistence;
   /** Instructions executed by the last `run`. */
   lastRunInstructions = 0;
+  /** System registers owned by in-kernel devices (timer, GIC CPU interface): cpu.sysregHooks. */
+  readonly sysregs = new SysRegRouter();
+  /** The in-kernel arch timer (CNTV/CNTP, PPIs 27/30), as every KVM arm64 vCPU has. */
+  readonly timer: ArchTimer;
 
   constructor(
     readonly vm: Vm,
     readonly id: number,
   ) {
     this.cpu = new Cpu(vm.memory.space, { mte: vm.mteEnabled });
+    // Issue 4: timer and GIC CPU interface registers reach the core through sysregHooks.
+    this.cpu.sysregHooks = this.sysregs;
+    this.timer = new ArchTimer(this.cpu, (intid, level) => vm.irqchip?.setLine(intid, level), id);
+    this.sysregs.add(this.timer.registers());
     this.persistence = new VcpuPersistence(this.cpu, `vcpu${id}`);
     vm.registerVcpu(id, {
       writeProtectAll: () => this.cpu.writeProtectAll(),
+      attachIrqchip: (gic) => {
+        this.sysregs.add(gic.attachCpu(this.cpu));
+        this.sysregs.gicSystemRegisters = true;
+        this.timer.sync(true);
+      },
       memoryChanged: () => {
         for (const region of vm.memory.space.ramRegions) this.cpu.watchRegion(region);
         this.cpu.flushTlb();
@@ -47,10 +62,44 @@ export class Vcpu {
     });
   }
 
-  /** KVM_RUN with an instruction budget. */
+  /**
+   * KVM_RUN with an instruction budget. Like KVM with an in-kernel irqchip, the arch timer is
+   * served here: slices end exactly at timer deadlines, and WFI with nothing pending idles the
+   * counter to the next deadline (deterministic time: the counter is instructions + idle ticks).
+   * Only a WFI that no timer will end exits to the VMM.
+   */
   run(budget: number): VcpuExit {
-    this.lastRunInstructions = this.cpu.run(budget);
-    switch (this.cpu.exitReason) {
+    let ran = 0;
+    for (;;) {
+      const slice = Math.min(budget - ran, this.timer.ticksUntilDeadline());
+      ran += this.cpu.run(slice);
+      this.timer.sync();
+      const reason = this.cpu.exitReason;
+      if (reason === Exit.DEADLINE || (reason === Exit.WFI && this.idleUntilInterrupt())) {
+        if (ran < budget) continue;
+        this.cpu.exitReason = Exit.NONE;
+      }
+      if (reason !== Exit.NONE || ran >= budget) break;
+    }
+    this.lastRunInstructions = ran;
+    return this.exitFor(this.cpu.exitReason);
+  }
+
+  /**
+   * WFI completes when an interrupt is pending (whatever PSTATE.I/F say) or, with none, after
+   * idling to the next timer deadline. Returns false when nothing in the hypervisor will wake it.
+   */
+  private idleUntilInterrupt(): boolean {
+    if (this.cpu.irqLines !== 0) return true;
+    const ticks = this.timer.ticksUntilDeadline();
+    if (ticks === Infinity) return false;
+    this.cpu.idleTicks += ticks;
+    this.timer.sync();
+    return true;
+  }
+
+  private exitFor(reason: number): VcpuExit {
+    switch (reason) {
       case Exit.HVC:
         return { reason: 'hypercall', imm: this.cpu.exitImm };
       case Exit.SEMIHOSTING:
@@ -109,6 +158,7 @@ export class Vcpu {
   /** Architectural reset of the vCPU, then PC = entry, EL1h, x0..x3 as given. */
   reset(entry: bigint, args: readonly bigint[] = []): void {
     this.cpu.reset();
+    this.timer.reset();
     args.forEach((value, n) => this.setX(n, value));
     this.pc = entry;
   }

@@ -73,15 +73,6 @@ export class SocketChannel implements MigrationChannel {
   }
 }
 
-/** `tcp:<host>:<port>` as used by --incoming, --to and --monitor. */
-export function parseTcpAddress(text: string): { host: string; port: number } {
-  const match = /^tcp:(\[[^\]]+\]|[^:]*):(\d{1,5})$/.exec(text);
-  if (!match) throw new Error(`'${text}' is not tcp:<host>:<port>`);
-  const port = Number(match[2]);
-  if (port > 65535) throw new Error(`port ${port} is out of range`);
-  return { host: (match[1] || '127.0.0.1').replace(/^\[|\]$/g, ''), port };
-}
-
 export function connectChannel(host: string, port: number, timeoutMs = 10_000): Promise<SocketChannel> {
   return new Promise((resolve, reject) => {
     const socket = connect({ host, port });

@@ -41,7 +41,7 @@ export async function runToCompletion(machine: VirtMachine, options: RunOptions 
     const left = limit - machine.instructions;
     if (left <= 0) break;
     machine.runSlice(Math.min(slice, left, machine.sliceLimit));
-    if (machine.state === 'running') await yieldToEventLoop();
+    if (machine.state === 'running') await (machine.waitingForHost ? untilWoken(machine) : yieldToEventLoop());
   }
   const seconds = (performance.now() - started) / 1000;
   const shutdown = machine.shutdown;
@@ -60,6 +60,23 @@ export async function runToCompletion(machine: VirtMachine, options: RunOptions 
         ? { status: EXIT_STATUS.KILLED_BY_GDB, instructions: machine.instructions, seconds, why: 'killed from gdb' }
         : { status: EXIT_STATUS.OK, instructions: machine.instructions, seconds, why: 'quit from the monitor' };
   }
+}
+
+/**
+ * A guest idles in WFI waiting for host input (virtio-console): resolves on the machine's 'wake'
+ * event or after 20 ms (a spurious wake-up, which the guest tolerates), so other front ends and
+ * the instruction limit are still served.
+ */
+function untilWoken(machine: VirtMachine): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, 20);
+    const off = machine.events.on('wake', done);
+    function done(): void {
+      clearTimeout(timer);
+      off();
+      resolve();
+    }
+  });
 }
 
 /** Resolves when a paused machine resumes or shuts down (a front end decides which). */

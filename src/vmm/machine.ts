@@ -55,6 +55,8 @@ export interface MachineEvents {
   'tag-check-fault': TagFaultInfo;
   /** Bytes the guest sent on its virtio-console (issue 4). */
   'virtio-console': Uint8Array;
+  /** Host input arrived for a device (virtio-console): a guest idle in WFI should run again. */
+  wake: Record<string, never>;
 }
 
 /**
@@ -72,6 +74,8 @@ export class VirtMachine {
   readonly events = new Emitter<MachineEvents>();
   state: MachineState = 'created';
   shutdown: Shutdown | null = null;
+  /** The last slice ended in WFI with nothing but host input to wake the guest (issue 4). */
+  waitingForHost = false;
   /** Guest instructions executed since the machine was created. */
   instructions = 0;
   /**
@@ -231,6 +235,7 @@ export class VirtMachine {
    */
   runSlice(budget: number): number {
     if (this.state !== 'running') return 0;
+    this.waitingForHost = false;
     let left = budget;
     try {
       while (left > 0 && this.state === 'running') {
@@ -240,6 +245,8 @@ export class VirtMachine {
         left -= this.vcpu.lastRunInstructions;
         if (exit.reason === 'budget' || exit.reason === 'intr') break;
         this.serve(exit.reason);
+        // Idle in WFI with only host input to wake it: end the slice so the front end can wait.
+        if (this.waitingForHost) break;
       }
     } finally {
       this.inRun = false;
@@ -279,7 +286,11 @@ export class VirtMachine {
         this.pause(this.vcpu.cpu.debug?.lastHit?.kind === 'watchpoint' ? 'watchpoint' : 'breakpoint');
         return;
       case 'wfi':
-        // No interrupt sources yet: WFI completes at once (the architecture allows it).
+        // The vCPU exits on WFI only when no interrupt is pending and no timer will end it
+        // (src/hv/vcpu.ts). WFI completes at once (the architecture allows spurious wake-ups);
+        // with a virtio-console, host input may be what the guest waits for: the slice ends and
+        // the front end may wait for a 'wake' (or a short while) before the next one.
+        if (this.devices.console) this.waitingForHost = true;
         return;
     }
   }

@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { qemuAvailable, runQemu } from '../support/qemu.js';
+import { guestDevices } from '../support/guest-devices.js';
 import { runGuest } from '../support/tagvisor-run.js';
 
 /**
@@ -70,17 +71,38 @@ function expected(guest: string): { out: string; status: number } {
 describe('guests on Tagvisor match QEMU', () => {
   it.each(guests)('%s', async (guest) => {
     const truth = expected(guest);
-    const result = await runGuest(join(GUESTS_DIR, 'build', `${guest}.elf`), { mte: hasMte(guest) });
-    expect(result.stdout).toBe(truth.out);
-    expect(result.status).toBe(truth.status);
+    // Guests that need devices (guests/devices.sh: virtio-blk*) get fresh disks; *-bounce guests
+    // run with --dma bounce, where the device may only use the pool the guest shares.
+    const devices = guestDevices(guest);
+    try {
+      const result = await runGuest(join(GUESTS_DIR, 'build', `${guest}.elf`), { mte: hasMte(guest), ...devices });
+      expect(result.stdout).toBe(truth.out);
+      expect(result.status).toBe(truth.status);
+    } finally {
+      devices.dispose();
+    }
   });
 });
 
 describe.runIf(qemuAvailable())('golden files are QEMU\'s current output', () => {
   it.each(guests)('%s', async (guest) => {
-    const run = await runQemu(join(GUESTS_DIR, 'build', `${guest}.elf`), { timeoutMs: 60_000, mte: hasMte(guest) });
-    expect(run.timedOut).toBe(false);
-    expect(run.stdout.toString('latin1')).toBe(readFileSync(join(GUESTS_DIR, 'expected', `${guest}.out`), 'latin1'));
-    expect(run.status).toBe(Number(readFileSync(join(GUESTS_DIR, 'expected', `${guest}.status`), 'latin1').trim()));
+    const devices = guestDevices(guest);
+    const tagvisorDevices = guestDevices(guest);
+    try {
+      const run = await runQemu(join(GUESTS_DIR, 'build', `${guest}.elf`), { timeoutMs: 60_000, mte: hasMte(guest), extraArgs: devices.qemuArgs });
+      expect(run.timedOut).toBe(false);
+      expect(run.stdout.toString('latin1')).toBe(readFileSync(join(GUESTS_DIR, 'expected', `${guest}.out`), 'latin1'));
+      expect(run.status).toBe(Number(readFileSync(join(GUESTS_DIR, 'expected', `${guest}.status`), 'latin1').trim()));
+      if (devices.drives.length > 0 || devices.console) {
+        // What the guest wrote must reach the disk files (and the console output) identically.
+        await runGuest(join(GUESTS_DIR, 'build', `${guest}.elf`), { mte: hasMte(guest), ...tagvisorDevices });
+        for (const name of readdirSync(devices.dir)) {
+          expect(readFileSync(join(tagvisorDevices.dir, name)).equals(readFileSync(join(devices.dir, name))), `${name} after the run`).toBe(true);
+        }
+      }
+    } finally {
+      devices.dispose();
+      tagvisorDevices.dispose();
+    }
   });
 });

@@ -56,7 +56,7 @@ function fail(message: string): never {
 }
 
 /** Reads every named symbol of `.symtab` (the first SHT_SYMTAB section). */
-function readSymbols(elf: Uint8Array): Map<string, Symbol64> {
+export function readSymbols(elf: Uint8Array): Map<string, Symbol64> {
   const view = new DataView(elf.buffer, elf.byteOffset, elf.byteLength);
   if (elf.length < 64 || view.getUint32(0, false) !== 0x7f454c46 || elf[4] !== 2 || elf[5] !== 1) fail('not a little-endian ELF64 file');
   const shoff = Number(view.getBigUint64(40, true));

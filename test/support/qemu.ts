@@ -4,7 +4,11 @@
  * The command is fixed (guests/README.md): the same one `make -C guests expected` uses to
  * produce the golden files, so a test that runs QEMU live compares against the same truth.
  *
- *   qemu-system-aarch64 -M virt,mte=on -cpu max -m 256 -nographic -semihosting -kernel <elf>
+ *   qemu-system-aarch64 -M virt,mte=on,gic-version=3 -cpu max -m 256 -nographic -semihosting
+ *     -global virtio-mmio.force-legacy=false [devices from guests/devices.sh] -kernel <elf>
+ *
+ * gic-version=3 because Tagvisor's board has a GICv3 (QEMU's virt defaults to a GICv2), and
+ * force-legacy=false because Tagvisor's virtio-mmio transports are the modern (version 2) ones.
  *
  * stdin is closed (/dev/null), stdout is the guest's UART, stderr gets QEMU's own messages
  * and the semihosting console (SYS_WRITEC/SYS_WRITE0), which the differential tests ignore.
@@ -44,11 +48,12 @@ export function qemuArgs(elfPath: string, opts: QemuRunOptions = {}): string[] {
     throw new RangeError(`memoryMiB must be a positive integer, got ${memoryMiB}`);
   }
   return [
-    '-M', `virt,mte=${opts.mte === false ? 'off' : 'on'}`,
+    '-M', `virt,mte=${opts.mte === false ? 'off' : 'on'},gic-version=3`,
     '-cpu', 'max',
     '-m', String(memoryMiB),
     '-nographic',
     '-semihosting',
+    '-global', 'virtio-mmio.force-legacy=false',
     ...(opts.extraArgs ?? []),
     '-kernel', elfPath,
   ];

@@ -1,5 +1,6 @@
 import type { Cpu } from '../cpu.js';
 import { dataAbort } from '../exception-entry.js';
+import { FSC } from '../exceptions.js';
 import { Insn, NEXT } from '../insn.js';
 import { add64, R } from '../int64.js';
 import { rsp, rz, wz } from '../regs.js';
@@ -14,8 +15,9 @@ import { decodeLoadAcquire } from './ldst-exclusive.js';
  * here. Other encodings of the space (RCW, LD64B/ST64B, LSE128) are UNDEFINED.
  *
  * Each operation is one read-modify-write access: translated with read and write permission
- * (faults report WnR = 1), not crossing a 16-byte boundary (FEAT_LSE2), tag-checked once, as a
- * read like QEMU does (sync in asymmetric mode). Tag Unchecked when the base is SP.
+ * (permission and alignment faults report WnR = 1; translation faults, which a read would take
+ * too, WnR = 0: see atomicAbort), not crossing a 16-byte boundary (FEAT_LSE2), tag-checked once,
+ * as a read like QEMU does (sync in asymmetric mode). Tag Unchecked when the base is SP.
  * Rt receives the old value, zero-extended.
  *
  * Insn fields: d = Rt (wz), m = Rs (rz), n = base (rsp), s = size in bytes, t = operation (OP_*),
@@ -65,7 +67,7 @@ function atomic(cpu: Cpu, i: Insn): number {
   if (spMisaligned(cpu, i.n)) return spAlignmentFault(cpu);
   const x = cpu.x;
   const size = i.s;
-  if (!probe(cpu, x[i.n]!, x[i.n + 1]!, size, false, i.u | ACC_RMW | ACC_ALIGN16)) return dataAbort(cpu);
+  if (!probe(cpu, x[i.n]!, x[i.n + 1]!, size, false, i.u | ACC_RMW | ACC_ALIGN16)) return atomicAbort(cpu);
   if (!readProbed(cpu, size)) return dataAbort(cpu);
   const oldLo = rmwGet(cpu, 0, size);
   const oldHi = cpu.ldHi;
@@ -75,6 +77,18 @@ function atomic(cpu: Cpu, i: Insn): number {
   x[i.d] = oldLo;
   x[i.d + 1] = oldHi;
   return NEXT;
+}
+
+/**
+ * ESR_ELx.WnR of an atomic that reads and writes is 0 when a read of the address would have
+ * generated the fault (Arm ARM, ISS encoding for a Data Abort; QEMU agrees): translation, access
+ * flag and address size faults, which do not depend on the access being a write. Permission
+ * faults (a read-only page) and alignment faults keep WnR = 1, as QEMU reports them.
+ */
+function atomicAbort(cpu: Cpu): number {
+  const kind = cpu.fault & 0x13c; // 0x100 = a fault is recorded; FSC without the level
+  if (kind === (0x100 | FSC.TRANSLATION) || kind === (0x100 | FSC.ACCESS_FLAG) || kind === (0x100 | FSC.ADDRESS_SIZE)) cpu.faultWrite = 0;
+  return dataAbort(cpu);
 }
 
 /**

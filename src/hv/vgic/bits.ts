@@ -52,6 +52,7 @@ export function readBitmap(state: GicState, block: number, first: number): numbe
 
 /** Writes a 32-INTID bitmap word (set/clear semantics per block). Caller calls state.update(). */
 export function writeBitmap(state: GicState, block: number, first: number, value: number): void {
+  if (block === REG.ISENABLER || block === REG.ICENABLER) state.enabledChanged();
   for (let i = 0; i < 32; i++) {
     const intid = first + i;
     if (intid >= GIC_NR_IRQS) break;

@@ -119,8 +119,9 @@ function acknowledge(s: GicState, group: 0 | 1): number {
 function endOfInterrupt(s: GicState, group: 0 | 1, intid: number): void {
   if (intid >= GIC_NR_IRQS) return;
   if (s.highestActiveGroup() !== group) return;
-  s.dropPriority(group);
-  if ((s.iccCtlr & 2) === 0) s.deactivate(intid);
+  const deactivate = (s.iccCtlr & 2) === 0;
+  s.dropPriority(group, !deactivate);
+  if (deactivate) s.deactivate(intid);
 }
 
 /** ICC_DIR_EL1: deactivation, effective only with EOImode = 1. */

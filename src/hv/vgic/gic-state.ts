@@ -73,6 +73,8 @@ export class GicState {
   hppiGroup: Group = 0;
 
   private cpu: Cpu | null = null;
+  /** INTIDs whose enable bit is set, rebuilt after `enabledChanged` (update() scans only these). */
+  private enabledList: number[] | null = null;
 
   constructor() {
     this.reset();
@@ -96,7 +98,13 @@ export class GicState {
     this.iccCtlr = 0;
     this.igrpen0 = this.igrpen1 = 0;
     this.apr0 = this.apr1 = 0;
+    this.enabledChanged();
     this.update();
+  }
+
+  /** Call when `enabled` changes (ISENABLER/ICENABLER, reset, restore), before the next update(). */
+  enabledChanged(): void {
+    this.enabledList = null;
   }
 
   /** Pending as software sees it: the latch, or a level-sensitive input that is high. */
@@ -140,8 +148,15 @@ export class GicState {
     let bestIrq = INTID_SPURIOUS;
     let bestPrio = 0xff;
     const ctlr = this.gicdCtlr;
-    for (let intid = 0; intid < GIC_NR_IRQS; intid++) {
-      if (this.enabled[intid] === 0 || this.active[intid] === 1 || !this.isPending(intid)) continue;
+    let list = this.enabledList;
+    if (list === null) {
+      list = [];
+      for (let intid = 0; intid < GIC_NR_IRQS; intid++) if (this.enabled[intid] === 1) list.push(intid);
+      this.enabledList = list;
+    }
+    // Ascending INTIDs: at equal priority the lower INTID wins (strict < below).
+    for (const intid of list) {
+      if (this.active[intid] === 1 || !this.isPending(intid)) continue;
       const group = this.group[intid]!;
       if ((ctlr & (group === 0 ? GICD_CTLR_EN_GRP0 : GICD_CTLR_EN_GRP1)) === 0) continue;
       if (!this.routedHere(intid)) continue;
@@ -193,10 +208,10 @@ export class GicState {
   }
 
   /** Priority drop: clears the lowest set bit of the group's active priorities. */
-  dropPriority(group: Group): void {
+  dropPriority(group: Group, update = true): void {
     if (group === 0) this.apr0 = (this.apr0 & (this.apr0 - 1)) >>> 0;
     else this.apr1 = (this.apr1 & (this.apr1 - 1)) >>> 0;
-    this.update();
+    if (update) this.update();
   }
 
   deactivate(intid: number): void {

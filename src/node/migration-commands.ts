@@ -1,0 +1,147 @@
+import { open, readFile, rename, rm } from 'node:fs/promises';
+import type { Monitor } from '../vmm/monitor/monitor.js';
+import { MonitorError } from '../vmm/monitor/protocol.js';
+import { CapabilityError, loadSnapshot, MigrationSource, saveSnapshot, StreamFormatError, type MigrationProgress } from '../vmm/migration/index.js';
+import { StateError } from '../common/persist.js';
+import { connectChannel } from './migration-tcp.js';
+import { parseListenAddress } from './listen-address.js';
+
+/** Largest snapshot file snapshot-load reads (guest RAM is at most a few GiB). */
+const MAX_SNAPSHOT_BYTES = 4 * 2 ** 30;
+
+/**
+ * The monitor commands of issue 5: snapshot-save, snapshot-load, migrate and query-migrate.
+ * They live in src/node because they touch files and sockets; the stream logic is
+ * src/vmm/migration's. MIGRATION events report progress (status, round, pages, bytes...).
+ */
+export function registerMigrationCommands(monitor: Monitor): void {
+  let current: MigrationSource | null = null;
+  let last: MigrationProgress | null = null;
+
+  monitor.registry.register({
+    name: 'snapshot-save',
+    description: 'Writes the paused VM (memory, tags, vCPU, devices) to a file, atomically.',
+    states: ['paused', 'shutdown'],
+    args: { file: { type: 'string', maxLength: 4096, description: 'path of the snapshot file to write' } },
+    returns: '{"bytes": <file size>}',
+    run: async ({ machine }, args) => {
+      if (current) throw new MonitorError('InvalidState', 'a migration is in progress');
+      const file = String(args.file);
+      const temporary = `${file}.tmp-${process.pid}`;
+      let bytes = 0;
+      try {
+        const handle = await open(temporary, 'w');
+        try {
+          for (const chunk of saveSnapshot(machine)) {
+            await handle.write(chunk);
+            bytes += chunk.length;
+          }
+          await handle.sync();
+        } finally {
+          await handle.close();
+        }
+        await rename(temporary, file);
+      } catch (error) {
+        await rm(temporary, { force: true });
+        throw new MonitorError('GenericError', `cannot write ${file}: ${(error as Error).message}`);
+      }
+      return { bytes };
+    },
+  });
+
+  monitor.registry.register({
+    name: 'snapshot-load',
+    description: 'Replaces the VM with a snapshot; validates the whole file first, then leaves the VM paused.',
+    states: ['paused', 'shutdown'],
+    args: { file: { type: 'string', maxLength: 4096, description: 'path of the snapshot file to read' } },
+    returns: '{}',
+    run: async ({ machine }, args) => {
+      if (current) throw new MonitorError('InvalidState', 'a migration is in progress');
+      const file = String(args.file);
+      let bytes: Uint8Array;
+      try {
+        bytes = await readFile(file);
+      } catch (error) {
+        throw new MonitorError('GenericError', `cannot read ${file}: ${(error as Error).message}`);
+      }
+      if (bytes.length > MAX_SNAPSHOT_BYTES) throw new MonitorError('InvalidParameter', `${file} is larger than any snapshot`);
+      try {
+        loadSnapshot(machine, bytes);
+      } catch (error) {
+        if (error instanceof StreamFormatError || error instanceof StateError || error instanceof CapabilityError) {
+          throw new MonitorError('InvalidParameter', `${file}: ${error.message}; the VM is unchanged`);
+        }
+        throw error;
+      }
+      return {};
+    },
+  });
+
+  monitor.registry.register({
+    name: 'migrate',
+    description: 'Starts a live migration to a `tagvisor run --incoming` destination; progress comes as MIGRATION events.',
+    states: ['running', 'paused'],
+    args: {
+      uri: { type: 'string', maxLength: 300, description: 'destination, tcp:<host>:<port>' },
+      'max-downtime-ms': { type: 'integer', min: 1, max: 60_000, optional: true, description: 'stop-and-copy threshold (default 50)' },
+      'max-rounds': { type: 'integer', min: 1, max: 1000, optional: true, description: 'pre-copy rounds before stop-and-copy (default 30)' },
+    },
+    returns: '{}',
+    run: async ({ machine, events }, args) => {
+      if (current) throw new MonitorError('InvalidState', 'a migration is already in progress');
+      let address;
+      try {
+        address = parseListenAddress(String(args.uri), false);
+      } catch (error) {
+        throw new MonitorError('InvalidParameter', (error as Error).message);
+      }
+      if (address.kind !== 'tcp') throw new MonitorError('InvalidParameter', 'uri must be tcp:<host>:<port>');
+      let channel;
+      try {
+        channel = await connectChannel(address.host, address.port);
+      } catch (error) {
+        throw new MonitorError('GenericError', `cannot connect to ${String(args.uri)}: ${(error as Error).message}`);
+      }
+      const source = new MigrationSource(machine, channel, {
+        ...(args['max-downtime-ms'] !== undefined ? { maxDowntimeMs: Number(args['max-downtime-ms']) } : {}),
+        ...(args['max-rounds'] !== undefined ? { maxRounds: Number(args['max-rounds']) } : {}),
+      });
+      current = source;
+      source.onProgress = (progress) => events.emit('MIGRATION', progressData(progress));
+      void source.run().then((progress) => {
+        last = progress;
+        current = null;
+      });
+      return {};
+    },
+  });
+
+  monitor.registry.register({
+    name: 'query-migrate',
+    description: 'The current or last migration: status, round, pages and bytes sent, bandwidth, downtime.',
+    states: 'any',
+    args: {},
+    returns: '{"status": "none"|"setup"|"active"|"device"|"completed"|"failed", ...}',
+    run: () => {
+      const progress = current?.progress ?? last;
+      return progress ? progressData(progress) : { status: 'none' };
+    },
+  });
+}
+
+function progressData(p: MigrationProgress): Record<string, unknown> {
+  return {
+    status: p.status,
+    round: p.round,
+    'pages-sent': p.pagesSent,
+    'tag-pages-sent': p.tagPagesSent,
+    'bytes-sent': p.bytesSent,
+    'data-bytes': p.dataBytes,
+    'tag-bytes': p.tagBytes,
+    'remaining-pages': p.remainingPages,
+    'bandwidth-bytes-per-s': Math.round(p.bandwidth),
+    'total-ms': Math.round(p.totalMs),
+    'downtime-ms': Math.round(p.downtimeMs * 10) / 10,
+    ...(p.error ? { error: p.error } : {}),
+  };
+}

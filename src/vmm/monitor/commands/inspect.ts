@@ -1,0 +1,46 @@
+import { Sys } from '../../../cpu/sysreg-state.js';
+import type { CommandRegistry } from '../registry.js';
+
+const TCF_NAMES = ['none', 'sync', 'async', 'asymmetric'];
+
+/** query-mte and query-cpus. */
+export function registerInspectCommands(registry: CommandRegistry): void {
+  registry.register({
+    name: 'query-mte',
+    description: 'MTE state: whether the VM has MTE, the tag-check mode per EL, TCO, tag-check fault counts and pages holding tags.',
+    states: ['running', 'paused', 'shutdown'],
+    args: {},
+    returns: '{"enabled": bool, "el0": {...}, "el1": {...}, "tco": bool, "gcr-exclude": n, "rgsr": "0x...", "tfsr-el1": n, "tfsre0-el1": n, "faults": {...}, "tagged-pages": n}',
+    run: ({ machine, events }) => {
+      const cpu = machine.vcpu.cpu;
+      const el = (n: number) => ({ 'tag-access': cpu.tagAccessEnabled(n), tcf: TCF_NAMES[cpu.tagCheckMode(n)] });
+      let taggedPages = 0;
+      for (const region of machine.vm.memory.space.ramRegions) {
+        if (region.tags) taggedPages += region.tags.initialised.reduce((sum, flag) => sum + flag, 0);
+      }
+      return {
+        enabled: machine.mte,
+        el0: el(0),
+        el1: el(1),
+        tco: cpu.tco === 1,
+        'gcr-exclude': cpu.sysLo(Sys.GCR_EL1) & 0xffff,
+        rgsr: BigInt(cpu.sysLo(Sys.RGSR_EL1) >>> 0),
+        'tfsr-el1': cpu.sysLo(Sys.TFSR_EL1) & 3,
+        'tfsre0-el1': cpu.sysLo(Sys.TFSRE0_EL1) & 3,
+        faults: { total: cpu.tagFaultCount, 'sync-since-monitor-start': events.faults.sync, 'async-since-monitor-start': events.faults.async },
+        'tagged-pages': taggedPages,
+      };
+    },
+  });
+  registry.register({
+    name: 'query-cpus',
+    description: 'The vCPUs and their registers (general, pc, cpsr, system; tag_ctl with MTE).',
+    states: ['running', 'paused', 'shutdown'],
+    args: {},
+    returns: '[{"cpu-index": 0, "el": n, "pc": "0x...", "registers": {"x0": "0x...", ...}}]',
+    run: ({ machine, debug }) => {
+      const cpu = machine.vcpu.cpu;
+      return [{ 'cpu-index': machine.vcpu.id, el: cpu.el, pc: debug.pc, registers: debug.registers.snapshot() }];
+    },
+  });
+}
