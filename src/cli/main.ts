@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError, Option } from 'commander';
 import { runCommand } from './run-command.js';
+import { migrateCommand, snapshotCommand } from './remote-commands.js';
 import { collect, parseCount, parseDmaMode, parseMemorySize, parseOnOff } from './parse.js';
 import { parseGdbAddress, parseMonitorAddress } from './parse-address.js';
 import type { ListenAddress } from '../node/listen-address.js';
@@ -16,7 +17,9 @@ function buildProgram(): Command {
   program
     .command('run')
     .description('boot a bare-metal AArch64 ELF guest on the QEMU virt-compatible machine')
-    .argument('<guest.elf>', 'guest image (AArch64 ELF)')
+    .argument('[guest.elf]', 'guest image (AArch64 ELF); or --incoming / --restore')
+    .addOption(new Option('--incoming <tcp:host:port>', 'wait for a live migration instead of booting').argParser(parseGdbAddress))
+    .option('--restore <snapshot>', 'start from a snapshot file instead of booting')
     .addOption(new Option('-m, --memory <size>', 'guest RAM, e.g. 256M').argParser(parseMemorySize).default(256 * 2 ** 20, '256M'))
     .addOption(new Option('--mte <on|off>', 'expose MTE to the guest').argParser(parseOnOff).default(true, 'on'))
     .addOption(new Option('--max-insns <n>', 'stop after n guest instructions (exit status 124)').argParser(parseCount))
@@ -29,9 +32,32 @@ function buildProgram(): Command {
     .addOption(new Option('--gdb <tcp:host:port>', 'gdb remote stub (binds to loopback unless told otherwise)').argParser(parseGdbAddress))
     .option('--wait-gdb', 'wait for gdb to connect and continue before the guest starts')
     .addOption(new Option('--monitor <tcp:host:port|unix:path>', 'JSON monitor (QMP-like)').argParser(parseMonitorAddress))
-    .action(async (guest: string, options: { memory: number; mte: boolean; maxInsns?: number; stats?: boolean; drive?: string[]; dma: 'direct' | 'bounce'; virtioConsole?: boolean; gdb?: ListenAddress; waitGdb?: boolean; monitor?: ListenAddress }) => {
+    .action(async (guest: string | undefined, options: { incoming?: ListenAddress; restore?: string; memory: number; mte: boolean; maxInsns?: number; stats?: boolean; drive?: string[]; dma: 'direct' | 'bounce'; virtioConsole?: boolean; gdb?: ListenAddress; waitGdb?: boolean; monitor?: ListenAddress }) => {
       process.exitCode = await runCommand(guest, options);
     });
+
+  program
+    .command('migrate')
+    .description('live-migrate the VM behind a monitor to a `tagvisor run --incoming` destination')
+    .requiredOption('--monitor <tcp:host:port|unix:path>', 'the source VM\'s JSON monitor', parseMonitorAddress)
+    .requiredOption('--to <tcp:host:port>', 'the destination')
+    .addOption(new Option('--max-downtime <ms>', 'stop-and-copy once the rest fits this downtime (default 50)').argParser(parseCount))
+    .addOption(new Option('--max-rounds <n>', 'pre-copy rounds before stop-and-copy (default 30)').argParser(parseCount))
+    .action(async (options: { monitor: ListenAddress; to: string; maxDowntime?: number; maxRounds?: number }) => {
+      process.exitCode = await migrateCommand(options);
+    });
+
+  const snapshot = program.command('snapshot').description('save or load a snapshot of the VM behind a monitor');
+  for (const action of ['save', 'load'] as const) {
+    snapshot
+      .command(action)
+      .description(action === 'save' ? 'write the VM (memory, tags, vCPU, devices) to a file' : 'replace the VM with a snapshot file')
+      .argument('<file>', 'snapshot file')
+      .requiredOption('--monitor <tcp:host:port|unix:path>', 'the VM\'s JSON monitor', parseMonitorAddress)
+      .action(async (file: string, options: { monitor: ListenAddress }) => {
+        process.exitCode = await snapshotCommand(action, file, options.monitor);
+      });
+  }
   return program;
 }
 

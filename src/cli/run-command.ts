@@ -5,8 +5,15 @@ import type { ListenAddress } from '../node/listen-address.js';
 import { ElfError, VirtMachine } from '../vmm/index.js';
 import { DriveError, FileDisk } from '../node/file-disk.js';
 import { attachStdin } from '../node/console-input.js';
+import { listenOnce } from '../node/migration-tcp.js';
+import { CapabilityError, loadSnapshot, receiveMigration, StreamFormatError } from '../vmm/migration/index.js';
+import { StateError } from '../common/persist.js';
 
 export interface RunCommandOptions {
+  /** Instead of booting an ELF: wait for a live migration on tcp:<host>:<port>. */
+  readonly incoming?: ListenAddress;
+  /** Instead of booting an ELF: start from a snapshot file (paused until `cont` unless --run). */
+  readonly restore?: string;
   readonly memory: number;
   readonly mte: boolean;
   readonly maxInsns?: number;
@@ -21,14 +28,27 @@ export interface RunCommandOptions {
   readonly virtioConsole?: boolean;
 }
 
+/** How the machine gets its first state: an ELF image, an incoming migration, or a snapshot. */
+type Boot = { readonly kind: 'elf'; readonly path: string; readonly image: Uint8Array } | { readonly kind: 'incoming'; readonly address: { readonly host: string; readonly port: number } } | { readonly kind: 'restore'; readonly path: string; readonly bytes: Uint8Array };
+
 /** `tagvisor run`: returns the process exit status. */
-export async function runCommand(guestPath: string, options: RunCommandOptions): Promise<number> {
+export async function runCommand(guestPath: string | undefined, options: RunCommandOptions): Promise<number> {
   if (options.waitGdb && !options.gdb) return fail('--wait-gdb needs --gdb tcp:<host>:<port>');
-  let image: Uint8Array;
-  try {
-    image = await readFile(guestPath);
-  } catch (error) {
-    return fail(`${guestPath}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
+  const sources = [guestPath !== undefined, options.incoming !== undefined, options.restore !== undefined].filter(Boolean).length;
+  if (sources !== 1) return fail('give exactly one of <guest.elf>, --incoming tcp:<host>:<port> or --restore <snapshot>');
+  let boot: Boot;
+  if (options.incoming) {
+    if (options.incoming.kind !== 'tcp') return fail('--incoming needs tcp:<host>:<port>');
+    boot = { kind: 'incoming', address: options.incoming };
+  } else {
+    const path = (guestPath ?? options.restore)!;
+    let bytes: Uint8Array;
+    try {
+      bytes = await readFile(path);
+    } catch (error) {
+      return fail(`${path}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
+    }
+    boot = guestPath !== undefined ? { kind: 'elf', path, image: bytes } : { kind: 'restore', path, bytes };
   }
   const drives: FileDisk[] = [];
   try {
@@ -39,21 +59,17 @@ export async function runCommand(guestPath: string, options: RunCommandOptions):
     throw error;
   }
   try {
-    return await runMachine(guestPath, image, options, drives);
+    return await runMachine(boot, options, drives);
   } finally {
     for (const drive of drives) drive.close();
   }
 }
 
-async function runMachine(guestPath: string, image: Uint8Array, options: RunCommandOptions, drives: FileDisk[]): Promise<number> {
+async function runMachine(boot: Boot, options: RunCommandOptions, drives: FileDisk[]): Promise<number> {
   const consoleSink = options.virtioConsole ? (bytes: Uint8Array) => void process.stdout.write(bytes) : undefined;
   const machine = new VirtMachine({ memoryBytes: options.memory, mte: options.mte, drives, dma: options.dma ?? 'direct', ...(consoleSink ? { console: consoleSink } : {}) });
-  try {
-    machine.loadElf(image);
-  } catch (error) {
-    if (error instanceof ElfError) return fail(`${guestPath}: ${error.message}`);
-    throw error;
-  }
+  const booted = await bootMachine(machine, boot);
+  if (booted !== null) return booted;
   const detachStdin = machine.devices.console ? attachStdin(machine) : () => {};
   machine.events.on('output', (bytes) => process.stdout.write(bytes));
   machine.events.on('console', (bytes) => process.stderr.write(bytes));
@@ -82,6 +98,43 @@ async function runMachine(guestPath: string, image: Uint8Array, options: RunComm
     );
   }
   return outcome.status;
+}
+
+/** Brings the machine to its first state; returns an exit status when that failed. */
+async function bootMachine(machine: VirtMachine, boot: Boot): Promise<number | null> {
+  switch (boot.kind) {
+    case 'elf':
+      try {
+        machine.loadElf(boot.image);
+        return null;
+      } catch (error) {
+        if (error instanceof ElfError) return fail(`${boot.path}: ${error.message}`);
+        throw error;
+      }
+    case 'restore':
+      try {
+        loadSnapshot(machine, boot.bytes);
+        machine.resume();
+        return null;
+      } catch (error) {
+        if (error instanceof StreamFormatError || error instanceof StateError || error instanceof CapabilityError) return fail(`${boot.path}: ${error.message}`);
+        throw error;
+      }
+    case 'incoming': {
+      // Commit the guest's RAM now, while nobody is waiting, instead of page by page mid-stream.
+      machine.vm.memory.prefault();
+      const { ready, accepted } = listenOnce(boot.address.host, boot.address.port);
+      try {
+        const port = await ready;
+        process.stderr.write(`tagvisor: waiting for an incoming migration on ${boot.address.host}:${port}\n`);
+        await receiveMigration(machine, await accepted);
+      } catch (error) {
+        return fail(`incoming migration failed: ${(error as Error).message}; the guest was not started`);
+      }
+      process.stderr.write('tagvisor: incoming migration complete, guest running\n');
+      return null;
+    }
+  }
 }
 
 function fail(message: string): number {

@@ -4,6 +4,7 @@ import type { VirtMachine } from '../vmm/index.js';
 import { GdbServer } from './gdb/gdb-server.js';
 import { formatListenAddress, type ListenAddress } from './listen-address.js';
 import { MonitorServer } from './monitor/monitor-server.js';
+import { registerMigrationCommands } from './migration-commands.js';
 
 export interface FrontEndOptions {
   readonly gdb?: ListenAddress;
@@ -44,6 +45,7 @@ export class FrontEnds {
       }
       if (options.monitor) {
         monitor = new Monitor(machine, { log: options.log });
+        registerMigrationCommands(monitor);
         monitorServer = await MonitorServer.listen(monitor, options.monitor, options.log);
         if (options.monitor.kind === 'tcp' && options.monitor.port === 0) options.log(`monitor listening on ${formatListenAddress(monitorServer.address)}`);
       }

@@ -133,6 +133,7 @@ function progressData(p: MigrationProgress): Record<string, unknown> {
   return {
     status: p.status,
     round: p.round,
+    'total-pages': p.totalPages,
     'pages-sent': p.pagesSent,
     'tag-pages-sent': p.tagPagesSent,
     'bytes-sent': p.bytesSent,

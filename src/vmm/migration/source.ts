@@ -19,6 +19,8 @@ export type MigrationStatus = 'setup' | 'active' | 'device' | 'completed' | 'fai
 export interface MigrationProgress {
   status: MigrationStatus;
   round: number;
+  /** Pages of guest RAM (what round 0 sends). */
+  totalPages: number;
   pagesSent: number;
   tagPagesSent: number;
   bytesSent: number;
@@ -37,6 +39,7 @@ export interface MigrationProgress {
 type PageToSend = [number, boolean, boolean];
 
 const BYTES_PER_DIRTY_PAGE = 4096 + 9;
+const PROGRESS_INTERVAL_MS = 250;
 /** Guest instructions between event-loop turns while streaming (~1 ms at interpreter speed). */
 const MIGRATION_SLICE = 50_000;
 const BYTES_PER_TAG_PAGE = 128 + 9;
@@ -50,13 +53,14 @@ const BYTES_PER_TAG_PAGE = 128 + 9;
  */
 export class MigrationSource {
   readonly progress: MigrationProgress = {
-    status: 'setup', round: 0, pagesSent: 0, tagPagesSent: 0, bytesSent: 0, dataBytes: 0, tagBytes: 0,
+    status: 'setup', round: 0, totalPages: 0, pagesSent: 0, tagPagesSent: 0, bytesSent: 0, dataBytes: 0, tagBytes: 0,
     remainingPages: 0, bandwidth: 0, totalMs: 0, downtimeMs: 0,
   };
   onProgress: (progress: MigrationProgress) => void = () => {};
   private readonly maxDowntimeMs: number;
   private readonly maxRounds: number;
   private queue: Uint8Array[] = [];
+  private lastReport = 0;
 
   constructor(
     private readonly machine: VirtMachine,
@@ -85,6 +89,7 @@ export class MigrationSource {
       this.progress.status = 'active';
 
       const memory = machine.vm.memory.migration;
+      this.progress.totalPages = memory.layout().reduce((pages, r) => pages + r.size / 4096, 0);
       const encoder = new PageEncoder(memory, (section) => this.queue.push(section));
       // Round 0: everything. A fresh target's pages are zero and never tagged, so
       // uninitialised tags need no announcement yet.
@@ -186,6 +191,12 @@ export class MigrationSource {
     this.progress.tagPagesSent = stats.tagPages;
     this.progress.dataBytes = stats.dataBytes;
     this.progress.tagBytes = stats.tagBytes;
+    // Progress within a long round, at most a few times a second.
+    const now = performance.now();
+    if (now - this.lastReport >= PROGRESS_INTERVAL_MS) {
+      this.lastReport = now;
+      this.onProgress(this.progress);
+    }
   }
 }
 

@@ -1,0 +1,113 @@
+import cliProgress from 'cli-progress';
+import type { ListenAddress } from '../node/listen-address.js';
+import { MonitorClient, MonitorCommandError } from '../node/monitor/client.js';
+import { EXIT_STATUS } from '../node/run-guest.js';
+
+/**
+ * The CLI commands that drive a running `tagvisor run` through its JSON monitor:
+ * `tagvisor migrate` and `tagvisor snapshot save|load`. Exit status 0 on success, 1 when the
+ * operation failed (the VM keeps running), 2 for bad usage or an unreachable monitor.
+ */
+
+async function connect(address: ListenAddress): Promise<MonitorClient | number> {
+  try {
+    return await MonitorClient.connect(address);
+  } catch (error) {
+    process.stderr.write(`tagvisor: cannot reach the monitor: ${(error as Error).message}\n`);
+    return EXIT_STATUS.BAD_INPUT;
+  }
+}
+
+function failed(error: unknown): number {
+  const message = error instanceof MonitorCommandError ? error.desc : error instanceof Error ? error.message : String(error);
+  process.stderr.write(`tagvisor: ${message}\n`);
+  return 1;
+}
+
+const mib = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+
+export interface MigrateOptions {
+  readonly monitor: ListenAddress;
+  readonly to: string;
+  readonly maxDowntime?: number;
+  readonly maxRounds?: number;
+}
+
+/** `tagvisor migrate --monitor <addr> --to tcp:<host>:<port>`: live migration with a progress bar. */
+export async function migrateCommand(options: MigrateOptions): Promise<number> {
+  const client = await connect(options.monitor);
+  if (typeof client === 'number') return client;
+  const bar = new cliProgress.SingleBar(
+    {
+      format: 'round {round} |{bar}| {value}/{total} pages | {sent} | {rate}/s | remaining {remaining}',
+      hideCursor: true,
+      etaBuffer: 20,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  let started = false;
+  const done = new Promise<Record<string, unknown>>((resolve, reject) => {
+    client.onEvent = (event, data) => {
+      if (event !== 'MIGRATION') return;
+      const total = Number(data['total-pages'] ?? 0);
+      const values = {
+        round: data.round,
+        sent: mib(Number(data['bytes-sent'] ?? 0)),
+        rate: mib(Number(data['bandwidth-bytes-per-s'] ?? 0)),
+        remaining: `${data['remaining-pages']} pages`,
+      };
+      if (!started && total > 0 && process.stderr.isTTY) {
+        bar.start(total, 0, values);
+        started = true;
+      }
+      if (started) bar.update(Math.min(total, Number(data['pages-sent'] ?? 0)), values);
+      if (data.status === 'completed' || data.status === 'failed') resolve(data);
+    };
+    client.onClose = reject;
+  });
+  try {
+    await client.execute('migrate', {
+      uri: options.to,
+      ...(options.maxDowntime !== undefined ? { 'max-downtime-ms': options.maxDowntime } : {}),
+      ...(options.maxRounds !== undefined ? { 'max-rounds': options.maxRounds } : {}),
+    });
+    const result = await done;
+    if (started) bar.stop();
+    if (result.status === 'failed') return failed(new Error(`migration failed: ${String(result.error)}; the source VM keeps running`));
+    process.stdout.write(
+      `migration completed in ${Number(result['total-ms']) / 1000} s over ${result.round} rounds\n` +
+        `downtime: ${result['downtime-ms']} ms\n` +
+        `data: ${mib(Number(result['data-bytes']))} (${result['pages-sent']} pages)\n` +
+        `tags: ${mib(Number(result['tag-bytes']))} (${result['tag-pages-sent']} pages)\n`,
+    );
+    return EXIT_STATUS.OK;
+  } catch (error) {
+    if (started) bar.stop();
+    return failed(error);
+  } finally {
+    client.onClose = () => {};
+    client.close();
+  }
+}
+
+/** `tagvisor snapshot save|load --monitor <addr> <file>`: pauses around the operation if needed. */
+export async function snapshotCommand(action: 'save' | 'load', file: string, monitor: ListenAddress): Promise<number> {
+  const client = await connect(monitor);
+  if (typeof client === 'number') return client;
+  try {
+    const status = (await client.execute('query-status')) as { status?: string };
+    const wasRunning = status.status === 'running';
+    if (wasRunning) await client.execute('stop');
+    try {
+      const result = (await client.execute(action === 'save' ? 'snapshot-save' : 'snapshot-load', { file })) as { bytes?: number };
+      process.stdout.write(action === 'save' ? `saved ${mib(result.bytes ?? 0)} to ${file}\n` : `restored ${file}\n`);
+    } finally {
+      if (wasRunning) await client.execute('cont');
+    }
+    return EXIT_STATUS.OK;
+  } catch (error) {
+    return failed(error);
+  } finally {
+    client.close();
+  }
+}
