@@ -7,6 +7,7 @@ import { cpuBench } from './cpu.js';
 import { memoryBench } from './memory.js';
 import { migrationBench } from './migration.js';
 import { virtioBench } from './virtio.js';
+import { webBench } from './web.js';
 
 export interface BenchModule {
   readonly name: string;
@@ -14,7 +15,7 @@ export interface BenchModule {
 }
 
 /** Add new benchmark modules here. */
-const modules: readonly BenchModule[] = [memoryBench, cpuBench, migrationBench, virtioBench];
+const modules: readonly BenchModule[] = [memoryBench, cpuBench, migrationBench, virtioBench, webBench];
 
 async function main(filters: readonly string[]): Promise<number> {
   const selected = modules.filter((m) => filters.length === 0 || filters.some((f) => m.name.includes(f)));

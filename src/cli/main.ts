@@ -20,6 +20,9 @@ function buildProgram(): Command {
     .argument('[guest.elf]', 'guest image (AArch64 ELF); or --incoming / --restore')
     .addOption(new Option('--incoming <tcp:host:port>', 'wait for a live migration instead of booting').argParser(parseGdbAddress))
     .option('--restore <snapshot>', 'start from a snapshot file instead of booting')
+    .option('--protected', 'a protected VM: memory private to the guest (--protected=debug: audited debug access allowed)')
+    .addOption(new Option('--protected-debug').hideHelp())
+    .option('--key-file <file>', "a protected VM's AES-256 migration/snapshot key (32 bytes or 64 hex digits)")
     .addOption(new Option('-m, --memory <size>', 'guest RAM, e.g. 256M').argParser(parseMemorySize).default(256 * 2 ** 20, '256M'))
     .addOption(new Option('--mte <on|off>', 'expose MTE to the guest').argParser(parseOnOff).default(true, 'on'))
     .addOption(new Option('--max-insns <n>', 'stop after n guest instructions (exit status 124)').argParser(parseCount))
@@ -32,8 +35,9 @@ function buildProgram(): Command {
     .addOption(new Option('--gdb <tcp:host:port>', 'gdb remote stub (binds to loopback unless told otherwise)').argParser(parseGdbAddress))
     .option('--wait-gdb', 'wait for gdb to connect and continue before the guest starts')
     .addOption(new Option('--monitor <tcp:host:port|unix:path>', 'JSON monitor (QMP-like)').argParser(parseMonitorAddress))
-    .action(async (guest: string | undefined, options: { incoming?: ListenAddress; restore?: string; memory: number; mte: boolean; maxInsns?: number; stats?: boolean; drive?: string[]; dma: 'direct' | 'bounce'; virtioConsole?: boolean; gdb?: ListenAddress; waitGdb?: boolean; monitor?: ListenAddress }) => {
-      process.exitCode = await runCommand(guest, options);
+    .action(async (guest: string | undefined, options: { incoming?: ListenAddress; restore?: string; protected?: boolean; protectedDebug?: boolean; keyFile?: string; memory: number; mte: boolean; maxInsns?: number; stats?: boolean; drive?: string[]; dma: 'direct' | 'bounce'; virtioConsole?: boolean; gdb?: ListenAddress; waitGdb?: boolean; monitor?: ListenAddress }) => {
+      const protection = options.protectedDebug ? 'debug' : options.protected;
+      process.exitCode = await runCommand(guest, { ...options, ...(protection ? { protected: protection } : {}) });
     });
 
   program
@@ -61,10 +65,27 @@ function buildProgram(): Command {
   return program;
 }
 
+/** Bad usage found before commander parses (exit status 2, one line). */
+class UsageError extends Error {}
+
+/** `--protected=debug` (DESIGN.md §7) becomes a flag of its own, so `--protected guest.elf` stays unambiguous. */
+function normaliseArguments(argv: readonly string[]): string[] {
+  return argv.map((arg) => {
+    if (arg === '--protected=debug') return '--protected-debug';
+    if (arg.startsWith('--protected=')) throw new UsageError(`unknown ${arg}: expected --protected or --protected=debug`);
+    return arg;
+  });
+}
+
 async function main(): Promise<void> {
   try {
-    await buildProgram().parseAsync(process.argv);
+    await buildProgram().parseAsync(normaliseArguments(process.argv));
   } catch (error) {
+    if (error instanceof UsageError) {
+      process.stderr.write(`tagvisor: ${error.message}\n`);
+      process.exitCode = EXIT_STATUS.BAD_INPUT;
+      return;
+    }
     if (error instanceof CommanderError) {
       process.exitCode = error.exitCode === 0 ? 0 : EXIT_STATUS.BAD_INPUT;
       return;

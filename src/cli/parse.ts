@@ -39,3 +39,4 @@ export function parseDmaMode(text: string): 'direct' | 'bounce' {
 export function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
 }
+

@@ -6,14 +6,18 @@ import { ElfError, VirtMachine } from '../vmm/index.js';
 import { DriveError, FileDisk } from '../node/file-disk.js';
 import { attachStdin } from '../node/console-input.js';
 import { listenOnce } from '../node/migration-tcp.js';
-import { CapabilityError, loadSnapshot, receiveMigration, StreamFormatError } from '../vmm/migration/index.js';
+import { CapabilityError, loadSealedSnapshot, loadSnapshot, parseKey, receiveMigration, StreamFormatError } from '../vmm/migration/index.js';
 import { StateError } from '../common/persist.js';
 
 export interface RunCommandOptions {
   /** Instead of booting an ELF: wait for a live migration on tcp:<host>:<port>. */
   readonly incoming?: ListenAddress;
-  /** Instead of booting an ELF: start from a snapshot file (paused until `cont` unless --run). */
+  /** Instead of booting an ELF: start from a snapshot file. */
   readonly restore?: string;
+  /** A protected VM; 'debug' allows (audited) debug access to its private memory. */
+  readonly protected?: boolean | 'debug';
+  /** AES-256 key file for a protected VM's migration and snapshots. */
+  readonly keyFile?: string;
   readonly memory: number;
   readonly mte: boolean;
   readonly maxInsns?: number;
@@ -67,7 +71,18 @@ export async function runCommand(guestPath: string | undefined, options: RunComm
 
 async function runMachine(boot: Boot, options: RunCommandOptions, drives: FileDisk[]): Promise<number> {
   const consoleSink = options.virtioConsole ? (bytes: Uint8Array) => void process.stdout.write(bytes) : undefined;
-  const machine = new VirtMachine({ memoryBytes: options.memory, mte: options.mte, drives, dma: options.dma ?? 'direct', ...(consoleSink ? { console: consoleSink } : {}) });
+  let key: Uint8Array | undefined;
+  if (options.keyFile) {
+    try {
+      key = parseKey(await readFile(options.keyFile));
+    } catch (error) {
+      return fail(`--key-file ${options.keyFile}: ${(error as Error).message}`);
+    }
+  }
+  if (key && !options.protected) return fail('--key-file is for protected VMs (--protected)');
+  const protection = options.protected ? { protected: { debug: options.protected === 'debug', ...(key ? { key } : {}) } } : {};
+  const machine = new VirtMachine({ memoryBytes: options.memory, mte: options.mte, drives, dma: options.dma ?? 'direct', ...(consoleSink ? { console: consoleSink } : {}), ...protection });
+  machine.events.on('audit', (line) => process.stderr.write(`tagvisor: audit: ${line}\n`));
   const booted = await bootMachine(machine, boot);
   if (booted !== null) return booted;
   const detachStdin = machine.devices.console ? attachStdin(machine) : () => {};
@@ -113,7 +128,9 @@ async function bootMachine(machine: VirtMachine, boot: Boot): Promise<number | n
       }
     case 'restore':
       try {
-        loadSnapshot(machine, boot.bytes);
+        const key = machine.protection?.options.key;
+        if (key) await loadSealedSnapshot(machine, boot.bytes, key);
+        else loadSnapshot(machine, boot.bytes);
         machine.resume();
         return null;
       } catch (error) {
@@ -127,7 +144,8 @@ async function bootMachine(machine: VirtMachine, boot: Boot): Promise<number | n
       try {
         const port = await ready;
         process.stderr.write(`tagvisor: waiting for an incoming migration on ${boot.address.host}:${port}\n`);
-        await receiveMigration(machine, await accepted);
+        const key = machine.protection?.options.key;
+        await receiveMigration(machine, await accepted, key ? { key } : {});
       } catch (error) {
         return fail(`incoming migration failed: ${(error as Error).message}; the guest was not started`);
       }

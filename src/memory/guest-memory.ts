@@ -2,6 +2,7 @@ import { PhysicalAddressSpace, type RamChunk } from './address-space.js';
 import { DebugAccess } from './access/debug.js';
 import { DmaAccess } from './access/dma.js';
 import { MigrationAccess } from './access/migration.js';
+import { GuestRequestAccess } from './access/guest-request.js';
 import { allowAllPolicy, type AccessClass, type AccessOp, type AccessPolicy } from './access/policy.js';
 import { GuestMemoryError } from './errors.js';
 import type { RamRegion, RamRegionOptions } from './ram-region.js';
@@ -17,6 +18,10 @@ export class GuestMemory {
   readonly dma = new DmaAccess(this);
   readonly debug = new DebugAccess(this);
   readonly migration = new MigrationAccess(this);
+  /** Migration whose bytes only ever enter an encrypted, authenticated stream (protected VMs). */
+  readonly sealedMigration = new MigrationAccess(this, true);
+  /** The exact bytes a guest hands over in its own calls (semihosting). */
+  readonly guestRequest = new GuestRequestAccess(this);
   private policyHook: AccessPolicy = allowAllPolicy;
   private mte = false;
 
@@ -87,13 +92,13 @@ export class GuestMemory {
    * Splits a request into RAM chunks after checking, for the whole range and before anything is
    * copied: that it is RAM, that writes do not target read-only RAM, and that the policy allows it.
    */
-  authorizedChunks(cls: AccessClass, op: AccessOp, gpa: number, length: number, tags: boolean): RamChunk[] {
+  authorizedChunks(cls: AccessClass, op: AccessOp, gpa: number, length: number, tags: boolean, sealed = false): RamChunk[] {
     const chunks = this.space.ramChunks(gpa, length);
     if (op === 'write') {
       const rom = chunks.find((c) => c.region.readOnly);
       if (rom) throw new GuestMemoryError('read-only', `${cls} write to read-only region ${rom.region.name}`, gpa, length);
     }
-    if (length > 0) this.policyHook.authorize({ cls, op, gpa, length, tags });
+    if (length > 0) this.policyHook.authorize(sealed ? { cls, op, gpa, length, tags, sealed } : { cls, op, gpa, length, tags });
     return chunks;
   }
 }

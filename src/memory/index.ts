@@ -13,3 +13,4 @@ export * from './access/ownership.js';
 export * from './access/dma.js';
 export * from './access/debug.js';
 export * from './access/migration.js';
+export * from './access/guest-request.js';

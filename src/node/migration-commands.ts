@@ -1,7 +1,8 @@
 import { open, readFile, rename, rm } from 'node:fs/promises';
 import type { Monitor } from '../vmm/monitor/monitor.js';
 import { MonitorError } from '../vmm/monitor/protocol.js';
-import { CapabilityError, loadSnapshot, MigrationSource, saveSnapshot, StreamFormatError, type MigrationProgress } from '../vmm/migration/index.js';
+import { CapabilityError, loadSealedSnapshot, loadSnapshot, MigrationSource, saveSealedSnapshot, saveSnapshot, StreamFormatError, type MigrationProgress } from '../vmm/migration/index.js';
+import type { VirtMachine } from '../vmm/index.js';
 import { StateError } from '../common/persist.js';
 import { connectChannel } from './migration-tcp.js';
 import { parseListenAddress } from './listen-address.js';
@@ -28,11 +29,12 @@ export function registerMigrationCommands(monitor: Monitor): void {
       if (current) throw new MonitorError('InvalidState', 'a migration is in progress');
       const file = String(args.file);
       const temporary = `${file}.tmp-${process.pid}`;
+      const chunks = await snapshotChunks(machine);
       let bytes = 0;
       try {
         const handle = await open(temporary, 'w');
         try {
-          for (const chunk of saveSnapshot(machine)) {
+          for (const chunk of chunks) {
             await handle.write(chunk);
             bytes += chunk.length;
           }
@@ -66,7 +68,10 @@ export function registerMigrationCommands(monitor: Monitor): void {
       }
       if (bytes.length > MAX_SNAPSHOT_BYTES) throw new MonitorError('InvalidParameter', `${file} is larger than any snapshot`);
       try {
-        loadSnapshot(machine, bytes);
+        const key = machine.protection?.options.key;
+        if (machine.protection && !key) throw new MonitorError('InvalidState', 'a protected VM restores only from an encrypted snapshot: start tagvisor with --key-file');
+        if (key) await loadSealedSnapshot(machine, bytes, key);
+        else loadSnapshot(machine, bytes);
       } catch (error) {
         if (error instanceof StreamFormatError || error instanceof StateError || error instanceof CapabilityError) {
           throw new MonitorError('InvalidParameter', `${file}: ${error.message}; the VM is unchanged`);
@@ -96,6 +101,8 @@ export function registerMigrationCommands(monitor: Monitor): void {
         throw new MonitorError('InvalidParameter', (error as Error).message);
       }
       if (address.kind !== 'tcp') throw new MonitorError('InvalidParameter', 'uri must be tcp:<host>:<port>');
+      const key = machine.protection?.options.key;
+      if (machine.protection && !key) throw new MonitorError('InvalidState', 'a protected VM migrates only encrypted: start tagvisor with --key-file');
       let channel;
       try {
         channel = await connectChannel(address.host, address.port);
@@ -103,6 +110,7 @@ export function registerMigrationCommands(monitor: Monitor): void {
         throw new MonitorError('GenericError', `cannot connect to ${String(args.uri)}: ${(error as Error).message}`);
       }
       const source = new MigrationSource(machine, channel, {
+        ...(key ? { key } : {}),
         ...(args['max-downtime-ms'] !== undefined ? { maxDowntimeMs: Number(args['max-downtime-ms']) } : {}),
         ...(args['max-rounds'] !== undefined ? { maxRounds: Number(args['max-rounds']) } : {}),
       });
@@ -127,6 +135,13 @@ export function registerMigrationCommands(monitor: Monitor): void {
       return progress ? progressData(progress) : { status: 'none' };
     },
   });
+}
+
+/** A snapshot's sections: sealed with the VM's key for a protected VM, which has no plaintext form. */
+async function snapshotChunks(machine: VirtMachine): Promise<Uint8Array[]> {
+  const key = machine.protection?.options.key;
+  if (machine.protection && !key) throw new MonitorError('InvalidState', "a protected VM's snapshot must be encrypted: start tagvisor with --key-file");
+  return key ? saveSealedSnapshot(machine, key) : saveSnapshot(machine);
 }
 
 function progressData(p: MigrationProgress): Record<string, unknown> {

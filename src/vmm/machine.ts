@@ -7,6 +7,7 @@ import { Emitter } from './events.js';
 import { handlePsci } from './psci.js';
 import { handleSemihosting, SemihostingError } from './semihosting.js';
 import { MachinePersistence, type MachineStateHost } from './machine-state.js';
+import { ProtectedMode, type ProtectedOptions } from './protected.js';
 import type { Stateful } from '../common/persist.js';
 import { VirtDevices, type VirtDeviceOptions } from './virt-devices.js';
 import { handleMemoryHypercall } from './hyp-mem.js';
@@ -18,6 +19,8 @@ export const DEFAULT_RAM_BYTES = 256 * 1024 * 1024;
 export interface MachineOptions extends VirtDeviceOptions {
   readonly memoryBytes?: number;
   readonly mte?: boolean;
+  /** A protected VM (protected.ts): memory private to the guest; DMA through the bounce pool. */
+  readonly protected?: ProtectedOptions;
 }
 
 /** How a machine stopped for good. */
@@ -53,6 +56,8 @@ export interface MachineEvents {
   reset: Record<string, never>;
   shutdown: Shutdown;
   'tag-check-fault': TagFaultInfo;
+  /** A debug access to a protected VM's private memory (allowed by `--protected=debug`). */
+  audit: string;
   /** Bytes the guest sent on its virtio-console (issue 4). */
   'virtio-console': Uint8Array;
   /** Host input arrived for a device (virtio-console): a guest idle in WFI should run again. */
@@ -90,6 +95,8 @@ export class VirtMachine {
   private readonly persistence = new MachinePersistence(this.stateHost());
   /** Devices and other components beyond the vCPU that snapshots and migration carry. */
   private readonly extraComponents: Stateful<unknown>[] = [];
+  /** Set for a protected VM (protected.ts). */
+  readonly protection: ProtectedMode | null;
 
   constructor(options: MachineOptions = {}) {
     this.memoryBytes = options.memoryBytes ?? DEFAULT_RAM_BYTES;
@@ -101,8 +108,11 @@ export class VirtMachine {
     this.vcpu = this.vm.createVcpu(0);
     this.vcpu.cpu.onTagFault = (info) => this.events.emit('tag-check-fault', info);
     const consoleOut = options.console ? (bytes: Uint8Array) => this.emitVirtioConsole(bytes, options.console!) : undefined;
-    this.devices = new VirtDevices(this.vm, this.vcpu, { ...options, ...(consoleOut ? { console: consoleOut } : {}) }, (message) => this.events.emit('warning', message));
+    // A protected VM's devices can only use what the guest shares: the bounce path.
+    const dma = options.protected ? 'bounce' : options.dma;
+    this.devices = new VirtDevices(this.vm, this.vcpu, { ...options, ...(dma ? { dma } : {}), ...(consoleOut ? { console: consoleOut } : {}) }, (message) => this.events.emit('warning', message));
     for (const component of this.devices.components()) this.addComponent(component);
+    this.protection = options.protected ? new ProtectedMode(this.vm.memory, this.devices.pool, options.protected, (line) => this.events.emit('audit', line)) : null;
   }
 
   get mte(): boolean {
@@ -181,15 +191,20 @@ export class VirtMachine {
 
   /** System reset: the vCPU restarts at the image entry with memory reloaded and tags forgotten. */
   reset(): void {
-    if (!this.image) throw new Error('no image loaded');
+    const image = this.image;
+    if (!image) throw new Error('no image loaded');
     this.vm.memory.resetTags();
-    for (const segment of this.image.segments) {
-      this.vm.memory.dma.write(segment.paddr, segment.data);
-      this.vm.memory.dma.write(segment.paddr + segment.data.length, new Uint8Array(segment.memSize - segment.data.length));
-    }
+    const load = (): void => {
+      for (const segment of image.segments) {
+        this.vm.memory.dma.write(segment.paddr, segment.data);
+        this.vm.memory.dma.write(segment.paddr + segment.data.length, new Uint8Array(segment.memSize - segment.data.length));
+      }
+    };
+    if (this.protection) this.protection.boot(load);
+    else load();
     this.uart.reset();
     this.devices.reset();
-    this.vcpu.reset(this.image.entry);
+    this.vcpu.reset(image.entry);
     this.shutdown = null;
     if (this.state !== 'paused') this.state = 'running';
     this.events.emit('reset', {});
@@ -272,7 +287,7 @@ export class VirtMachine {
       }
       case 'semihosting': {
         try {
-          const outcome = handleSemihosting(this.vcpu, this.vm.memory.debug, (bytes) => this.emitConsole(bytes));
+          const outcome = handleSemihosting(this.vcpu, this.vm.memory.guestRequest, (bytes) => this.emitConsole(bytes));
           if (outcome.kind === 'exit') this.stop({ kind: 'semihosting-exit', code: outcome.code });
         } catch (error) {
           if (!(error instanceof SemihostingError || error instanceof GuestMemoryError)) throw error;

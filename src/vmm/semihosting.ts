@@ -1,6 +1,6 @@
 import { debugTranslate } from '../cpu/debug-translate.js';
 import type { Vcpu } from '../hv/index.js';
-import type { DebugAccess } from '../memory/index.js';
+import type { GuestRequestAccess } from '../memory/index.js';
 
 /** Semihosting operations (Arm "Semihosting for AArch32 and AArch64", v2.0) that guests may use. */
 export const SYS = {
@@ -24,10 +24,11 @@ export class SemihostingError extends Error {
 
 /**
  * Serves one semihosting call (HLT #0xF000: x0 = operation, x1 = parameter). Guest buffers are
- * read through the debug access class at the addresses the guest passes, translated in its
- * current regime. Console output goes to `write`, in order with the UART's.
+ * read through the guest-request access class (exactly the bytes the call names) at the addresses
+ * the guest passes, translated in its current regime. Console output goes to `write`, in order
+ * with the UART's.
  */
-export function handleSemihosting(vcpu: Vcpu, memory: DebugAccess, write: (bytes: Uint8Array) => void): SemihostingOutcome {
+export function handleSemihosting(vcpu: Vcpu, memory: GuestRequestAccess, write: (bytes: Uint8Array) => void): SemihostingOutcome {
   const op = Number(vcpu.getX(0) & 0xffff_ffffn);
   const param = vcpu.getX(1);
   const read = (va: bigint, length: number): Uint8Array => readVirtual(vcpu, memory, va, length);
@@ -71,8 +72,8 @@ export function handleSemihosting(vcpu: Vcpu, memory: DebugAccess, write: (bytes
   }
 }
 
-/** Reads guest-virtual memory for the VMM: translated without faults, through the debug class. */
-export function readVirtual(vcpu: Vcpu, memory: DebugAccess, va: bigint, length: number): Uint8Array {
+/** Reads guest-virtual memory the guest named in a call: translated without faults. */
+export function readVirtual(vcpu: Vcpu, memory: GuestRequestAccess, va: bigint, length: number): Uint8Array {
   const out = new Uint8Array(length);
   let done = 0;
   while (done < length) {

@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -116,5 +116,33 @@ describe('snapshots through the CLI', () => {
     const both = spawnSync(process.execPath, [CLI, 'run', '--incoming', 'tcp:127.0.0.1:0', GUEST], { encoding: 'latin1' });
     expect(both.status).toBe(2);
     expect(both.stderr).toMatch(/exactly one of <guest\.elf>, --incoming/);
+  });
+});
+
+describe('protected VMs through the CLI', () => {
+  it('migrates encrypted with --key-file on both ends', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tagvisor-key-'));
+    const key = join(dir, 'vm.key');
+    writeFileSync(key, 'ab'.repeat(32) + '\n');
+    const destination = start('run', '--incoming', 'tcp:127.0.0.1:0', '-m', '64M', '--protected', '--key-file', key);
+    const port = await listening(destination, /incoming migration on 127\.0\.0\.1:(\d+)/);
+    const source = start('run', '--protected', '--key-file', key, '--monitor', 'tcp:127.0.0.1:0', '-m', '64M', GUEST);
+    const monitor = await listening(source, /monitor listening on tcp:127\.0\.0\.1:(\d+)/);
+    await until(() => source.stdout().includes('bench-mte'), 'the guest to start');
+    const migrate = spawnSync(process.execPath, [CLI, 'migrate', '--monitor', `tcp:127.0.0.1:${monitor}`, '--to', `tcp:127.0.0.1:${port}`], { encoding: 'latin1', timeout: 60_000 });
+    expect(migrate.status).toBe(0);
+    expect(await source.exit).toBe(0);
+    expect(await destination.exit).toBe(0);
+    expect(source.stdout() + destination.stdout()).toBe(EXPECTED);
+  });
+
+  it('a protected VM without --key-file refuses to migrate; the VM runs on', async () => {
+    const source = start('run', '--protected', '--monitor', 'tcp:127.0.0.1:0', '-m', '64M', GUEST);
+    const monitor = await listening(source, /monitor listening on tcp:127\.0\.0\.1:(\d+)/);
+    const migrate = spawnSync(process.execPath, [CLI, 'migrate', '--monitor', `tcp:127.0.0.1:${monitor}`, '--to', 'tcp:127.0.0.1:9'], { encoding: 'latin1', timeout: 60_000 });
+    expect(migrate.status).toBe(1);
+    expect(migrate.stderr).toMatch(/migrates only encrypted/);
+    expect(await source.exit).toBe(0);
+    expect(source.stdout()).toBe(EXPECTED);
   });
 });

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { qemuAvailable, runQemu } from '../support/qemu.js';
 import { guestDevices } from '../support/guest-devices.js';
 import { runGuest } from '../support/tagvisor-run.js';
+import { allGuests, expected, hasMte } from '../support/golden.js';
 
 /**
  * Every guest in guests/build runs on Tagvisor and must reproduce QEMU's UART output and exit
@@ -13,60 +14,7 @@ import { runGuest } from '../support/tagvisor-run.js';
  */
 
 const GUESTS_DIR = join(import.meta.dirname, '../../guests');
-const guests = readdirSync(join(GUESTS_DIR, 'build'))
-  .filter((file) => file.endsWith('.elf'))
-  .map((file) => file.slice(0, -4))
-  .sort();
-
-/**
- * Lines where QEMU departs from the Arm architecture. Each entry rewrites QEMU's line into the
- * architecturally correct one before comparing; the reason cites the architecture.
- */
-const QEMU_DEVIATIONS: readonly { guest: string; qemu: string; architecture: string; why: string }[] = [
-  {
-    guest: 'mte-check',
-    qemu: 'dc zva tag 5 (g0 = 3): ESR=96000011',
-    architecture: 'dc zva tag 5 (g0 = 3): ESR=96000051',
-    why:
-      'DC ZVA is a store: its tag check uses an access descriptor with write = TRUE (Arm ARM, ' +
-      'AArch64.DC ZVA / CreateAccDescDCZero), so ESR_EL1.WnR is 1. QEMU 10 reports WnR = 0.',
-  },
-  {
-    guest: 'isa-branch-sys',
-    qemu: 'msr daifset (UMA=0): ESR=620793e4',
-    architecture: 'msr daifset (UMA=0): ESR=620cd3e4',
-    why:
-      'A trapped MSR DAIFSet (op1 = 3, op2 = 6) reports the instruction\'s Op1 in ISS[16:14] and ' +
-      'Op2 in ISS[19:17] (ESR_ELx, EC 0x18). QEMU 10 swaps them (op1 = 6, op2 = 3).',
-  },
-];
-
-/**
- * Guests whose whole transcript differs from QEMU's by design, compared with a reviewed
- * Tagvisor transcript (guests/expected/<name>.tagvisor.out) instead.
- */
-const DESIGN_DIFFERENCES: Readonly<Record<string, string>> = {
-  'mte-off-nomte':
-    'A VM created without KVM_CAP_ARM_MTE hides MTE entirely, as KVM does: ID_AA64PFR1_EL1.MTE = 0 ' +
-    'and every MTE instruction and register is UNDEFINED. QEMU\'s TCG board without tag memory ' +
-    'instead keeps FEAT_MTE (MTE = 1: IRG/STG/LDG/TCO execute, with no tag storage), like a ' +
-    'Cortex-A710 with BROADCASTMTE low. Both are valid Arm implementations; the product follows KVM.',
-};
-
-/** Guests named *-nomte run on a VM without MTE, on QEMU (mte=off) and on Tagvisor. */
-const hasMte = (guest: string): boolean => !guest.endsWith('-nomte');
-
-function expected(guest: string): { out: string; status: number } {
-  const own = guest in DESIGN_DIFFERENCES;
-  let out = readFileSync(join(GUESTS_DIR, 'expected', `${guest}.${own ? 'tagvisor.out' : 'out'}`), 'latin1');
-  for (const deviation of QEMU_DEVIATIONS) {
-    if (deviation.guest !== guest) continue;
-    if (!out.includes(deviation.qemu)) throw new Error(`known QEMU deviation no longer present in ${guest}: ${deviation.qemu}`);
-    out = out.replace(deviation.qemu, deviation.architecture);
-  }
-  const status = Number(readFileSync(join(GUESTS_DIR, 'expected', `${guest}.status`), 'latin1').trim());
-  return { out, status };
-}
+const guests = allGuests();
 
 describe('guests on Tagvisor match QEMU', () => {
   it.each(guests)('%s', async (guest) => {

@@ -21,6 +21,8 @@ export interface GuestRunOptions {
   dma?: DmaMode;
   /** Attach a virtio-console fed from `input` (a file), its output written to `output`. */
   console?: { readonly input: string; readonly output: string };
+  /** Run as a protected VM (`--protected`, `--protected=debug`). */
+  protected?: { readonly debug: boolean };
 }
 
 export async function runGuest(elfPath: string, options: GuestRunOptions = {}): Promise<GuestResult> {
@@ -35,7 +37,7 @@ export async function runGuest(elfPath: string, options: GuestRunOptions = {}): 
 async function runWith(elfPath: string, options: GuestRunOptions, drives: FileDisk[]): Promise<GuestResult> {
   const virtioOut: Uint8Array[] = [];
   const sink = options.console ? (bytes: Uint8Array) => void virtioOut.push(bytes.slice()) : undefined;
-  const machine = new VirtMachine({ memoryBytes: (options.memoryMiB ?? 256) * 2 ** 20, mte: options.mte ?? true, drives, dma: options.dma ?? 'direct', ...(sink ? { console: sink } : {}) });
+  const machine = new VirtMachine({ memoryBytes: (options.memoryMiB ?? 256) * 2 ** 20, mte: options.mte ?? true, drives, dma: options.dma ?? 'direct', ...(sink ? { console: sink } : {}), ...(options.protected ? { protected: options.protected } : {}) });
   machine.loadElf(readFileSync(elfPath));
   // The host's input is there from the start, as QEMU's file chardev has it.
   if (options.console) machine.devices.console!.input(readFileSync(options.console.input));

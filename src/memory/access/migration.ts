@@ -22,7 +22,14 @@ export interface RegionDirtyLog {
  * layout.
  */
 export class MigrationAccess {
-  constructor(private readonly memory: GuestMemory) {}
+  /**
+   * @param sealed requests carry `sealed`: their bytes go into an encrypted stream (the policy of
+   * a protected VM allows only those on private pages). Use `GuestMemory.sealedMigration`.
+   */
+  constructor(
+    private readonly memory: GuestMemory,
+    private readonly sealed = false,
+  ) {}
 
   /** The RAM layout: what a stream must describe and a destination must match. */
   layout(): { base: number; size: number }[] {
@@ -106,7 +113,7 @@ export class MigrationAccess {
 
   private page(op: 'read' | 'write', gpa: number, tags: boolean): { region: RamRegion; page: number } {
     if (gpa % PAGE_SIZE !== 0) throw new GuestMemoryError('misaligned', `page address ${hex(gpa)} is not 4 KiB aligned`, gpa, PAGE_SIZE);
-    const [chunk] = this.memory.authorizedChunks('migration', op, gpa, PAGE_SIZE, tags);
+    const [chunk] = this.memory.authorizedChunks('migration', op, gpa, PAGE_SIZE, tags, this.sealed);
     return { region: chunk!.region, page: chunk!.offset / PAGE_SIZE };
   }
 

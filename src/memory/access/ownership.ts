@@ -34,6 +34,11 @@ export class PageOwnership {
     return -1;
   }
 
+  /** Makes every page private again (a protected VM's reset). */
+  unshareAll(): void {
+    for (const region of this.space.ramRegions) this.shared.delete(region);
+  }
+
   share(gpa: number, length: number): void {
     this.set(gpa, length, 1);
   }
@@ -71,19 +76,26 @@ export interface OwnershipPolicyOptions {
 }
 
 /**
- * The policy of a protected VM: DMA and (plaintext) migration only on shared pages; debug on
- * private pages only when the VM allows it, and then audited.
+ * The policy of a protected VM: DMA and plaintext migration only on shared pages; sealed
+ * (encrypted) migration everywhere; debug on private pages only when the VM allows it, and then
+ * audited; the bytes a guest names in its own calls (guest-request) always.
  */
 export function ownershipPolicy(ownership: PageOwnership, options: OwnershipPolicyOptions): AccessPolicy {
   return {
     authorize(request) {
+      if (request.cls === 'guest-request' || (request.cls === 'migration' && request.sealed)) return;
       const privatePage = ownership.firstPrivate(request.gpa, request.length);
       if (privatePage < 0) return;
       if (request.cls === 'debug' && options.allowDebug) {
         options.audit?.(request);
         return;
       }
-      const why = request.cls === 'debug' ? 'the protected VM does not allow debug access to private memory' : 'page is private to the protected VM';
+      const why =
+        request.cls === 'debug'
+          ? 'the protected VM does not allow debug access to private memory'
+          : request.cls === 'migration'
+            ? 'page is private to the protected VM (it can only leave encrypted)'
+            : 'page is private to the protected VM';
       throw denied(request, privatePage, why);
     },
   };

@@ -3,9 +3,11 @@ import { GuestMemoryError } from '../errors.js';
 
 /**
  * The ways the VMM may touch guest memory (DESIGN.md §1). The vCPU's own accesses are not a class:
- * they are checked by the architecture, not by VMM policy.
+ * they are checked by the architecture, not by VMM policy. `guest-request` is data the guest
+ * itself hands to the VMM in a call, naming the exact bytes (a semihosting parameter block or
+ * string): the guest chose to reveal them, like the registers of a hypercall.
  */
-export type AccessClass = 'dma' | 'debug' | 'migration';
+export type AccessClass = 'dma' | 'debug' | 'migration' | 'guest-request';
 export type AccessOp = 'read' | 'write';
 
 export interface AccessRequest {
@@ -15,6 +17,11 @@ export interface AccessRequest {
   readonly length: number;
   /** True when the request reads or writes allocation tags rather than (or as well as) data. */
   readonly tags: boolean;
+  /**
+   * Migration only: the bytes go straight into an encrypted, authenticated stream (a protected
+   * VM's migration); the VMM never sees them in the clear.
+   */
+  readonly sealed?: boolean;
 }
 
 /**

@@ -8,3 +8,4 @@ export * from './channel.js';
 export * from './source.js';
 export * from './target.js';
 export * from './memory-channel.js';
+export * from './sealing.js';

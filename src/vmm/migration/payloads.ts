@@ -16,6 +16,10 @@ export interface Capabilities {
   readonly machine: string;
   readonly pageSize: number;
   readonly mte: boolean;
+  /** A protected VM: everything after HELLO is sealed (AES-256-GCM). */
+  readonly protected?: boolean;
+  /** Random per stream: part of what every sealed chunk is bound to. */
+  readonly session?: string;
   readonly tagEncoding: string;
   readonly ram: readonly { readonly base: number; readonly size: number }[];
   readonly components: readonly string[];
@@ -72,6 +76,8 @@ function checkCapabilities(value: unknown): Capabilities {
     if (typeof r !== 'object' || r === null || !Number.isSafeInteger(region.base) || !Number.isSafeInteger(region.size)) fail('ram region');
   }
   if (!Array.isArray(v.components) || v.components.length > 256 || !v.components.every((c) => typeof c === 'string')) fail('components');
+  if (v.protected !== undefined && typeof v.protected !== 'boolean') fail('protected');
+  if (v.session !== undefined && (typeof v.session !== 'string' || v.session.length > 64)) fail('session');
   return value as Capabilities;
 }
 
@@ -85,6 +91,9 @@ export function capabilityMismatch(source: Capabilities, target: Capabilities): 
       : 'the destination VM has MTE and the source does not';
   }
   if (source.mte && source.tagEncoding !== TAG_ENCODING) return `unknown tag encoding ${source.tagEncoding}`;
+  if (Boolean(source.protected) !== Boolean(target.protected)) {
+    return source.protected ? 'the source is a protected VM and the destination is not' : 'the destination is a protected VM and the source is not';
+  }
   const layout = (caps: Capabilities) => caps.ram.map((r) => `${r.base}+${r.size}`).join(',');
   if (layout(source) !== layout(target)) return `RAM layout differs (source ${layout(source)}, destination ${layout(target)})`;
   const components = (caps: Capabilities) => [...caps.components].sort().join(',');

@@ -8,6 +8,8 @@ export const Section = {
   TAGS: 0x03,
   STATE: 0x04,
   END: 0x05,
+  /** A protected VM's section, encrypted and authenticated (sealing.ts). */
+  SEALED: 0x06,
   ACCEPT: 0x10,
   REFUSE: 0x11,
   COMMITTED: 0x12,

@@ -4,9 +4,12 @@ import type { MigrationChannel } from './channel.js';
 import { PageEncoder } from './page-stream.js';
 import { encodeEnd, encodeHello, encodeState } from './payloads.js';
 import { encodeSection, Section } from './sections.js';
-import { machineCapabilities } from './stream-target.js';
+import { machineCapabilities, migrationAccess } from './stream-target.js';
+import { StreamSealer } from './sealing.js';
 
 export interface MigrationOptions {
+  /** AES-256 key: required for a protected VM, whose stream is sealed after HELLO. */
+  readonly key?: Uint8Array;
   /** Stop-and-copy once the remaining dirty set fits this long at the measured bandwidth. */
   readonly maxDowntimeMs?: number;
   /** Stop-and-copy after this many pre-copy rounds whatever is left. */
@@ -61,12 +64,15 @@ export class MigrationSource {
   private readonly maxRounds: number;
   private queue: Uint8Array[] = [];
   private lastReport = 0;
+  private readonly key: Uint8Array | undefined;
+  private sealer: StreamSealer | null = null;
 
   constructor(
     private readonly machine: VirtMachine,
     private readonly channel: MigrationChannel,
     options: MigrationOptions = {},
   ) {
+    this.key = options.key;
     this.maxDowntimeMs = options.maxDowntimeMs ?? 50;
     this.maxRounds = options.maxRounds ?? 30;
   }
@@ -82,13 +88,16 @@ export class MigrationSource {
     machine.sliceLimit = Math.min(sliceLimit, MIGRATION_SLICE);
     try {
       if (machine.state !== 'running' && machine.state !== 'paused') throw new Error(`cannot migrate a machine that is ${machine.state}`);
-      await this.channel.send(encodeSection(Section.HELLO, encodeHello(machineCapabilities(machine))));
+      if (machine.protection && !this.key) throw new Error('a protected VM migrates only encrypted: no migration key was given');
+      const hello = encodeHello(machineCapabilities(machine));
+      await this.channel.send(encodeSection(Section.HELLO, hello));
       const reply = await this.channel.receive();
       if (reply.type === Section.REFUSE) throw new Error(`destination refused: ${new TextDecoder().decode(reply.payload)}`);
       if (reply.type !== Section.ACCEPT) throw new Error(`unexpected reply 0x${reply.type.toString(16)} to HELLO`);
       this.progress.status = 'active';
+      if (machine.protection) this.sealer = await StreamSealer.create(this.key!, hello);
 
-      const memory = machine.vm.memory.migration;
+      const memory = migrationAccess(machine);
       this.progress.totalPages = memory.layout().reduce((pages, r) => pages + r.size / 4096, 0);
       const encoder = new PageEncoder(memory, (section) => this.queue.push(section));
       // Round 0: everything. A fresh target's pages are zero and never tagged, so
@@ -184,8 +193,9 @@ export class MigrationSource {
     if (all) encoder.flush();
     const stats = encoder.stats;
     for (const section of this.queue.splice(0)) {
-      await this.channel.send(section);
-      this.progress.bytesSent += section.length;
+      const bytes = this.sealer ? await this.sealer.seal(section) : section;
+      await this.channel.send(bytes);
+      this.progress.bytesSent += bytes.length;
     }
     this.progress.pagesSent = stats.ramPages;
     this.progress.tagPagesSent = stats.tagPages;

@@ -4,6 +4,8 @@ import { PageApplier } from './page-stream.js';
 import { capabilityMismatch, decodeEnd, decodeHello, decodeRam, decodeState, decodeTags, type Capabilities, type EndSummary, type PageTags, type RamPage } from './payloads.js';
 import { Section, type RawSection } from './sections.js';
 import { StreamFormatError } from './value-codec.js';
+import { sessionId } from './sealing.js';
+import type { MigrationAccess } from '../../memory/index.js';
 
 /** The capabilities a machine offers or requires (docs/migration-protocol.md §2). */
 export function machineCapabilities(machine: VirtMachine): Capabilities {
@@ -14,7 +16,13 @@ export function machineCapabilities(machine: VirtMachine): Capabilities {
     tagEncoding: 'mte-packed4',
     ram: machine.vm.memory.migration.layout(),
     components: machine.components().map((c) => c.stateName),
+    ...(machine.protection ? { protected: true, session: sessionId() } : {}),
   };
+}
+
+/** How migration reads and writes a machine's pages: sealed for a protected VM. */
+export function migrationAccess(machine: VirtMachine): MigrationAccess {
+  return machine.protection ? machine.vm.memory.sealedMigration : machine.vm.memory.migration;
 }
 
 /** The target refuses the stream's capabilities (not a malformed stream: a configuration mismatch). */
@@ -41,12 +49,14 @@ export class StreamTarget {
   private receivedTags = 0;
   summary: EndSummary | null = null;
   caps: Capabilities | null = null;
+  /** The HELLO payload: sealed chunks are bound to it. */
+  hello: Uint8Array | null = null;
 
   constructor(
     private readonly machine: VirtMachine,
     private readonly mode: 'direct' | 'staged',
   ) {
-    this.pages = new PageApplier(machine.vm.memory.migration);
+    this.pages = new PageApplier(migrationAccess(machine));
   }
 
   get done(): boolean {
@@ -58,6 +68,7 @@ export class StreamTarget {
       case Section.HELLO: {
         this.expect('hello', 'HELLO');
         const { caps } = decodeHello(section.payload);
+        this.hello = section.payload.slice();
         const mismatch = capabilityMismatch(caps, machineCapabilities(this.machine));
         if (mismatch) throw new CapabilityError(`capability mismatch: ${mismatch}`);
         this.caps = caps;

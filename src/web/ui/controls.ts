@@ -1,0 +1,37 @@
+import type { HostCommand, MachineStatus } from '../protocol.js';
+import { h } from './dom.js';
+
+/** Pause / continue / step / reset, and a status line (state, instructions, guest MIPS). */
+export class Controls {
+  readonly element: HTMLElement;
+  private readonly buttons: Record<'pause' | 'resume' | 'step' | 'reset', HTMLButtonElement>;
+  private readonly statusLine: HTMLElement;
+
+  constructor(send: (command: HostCommand) => void) {
+    const make = (type: 'pause' | 'resume' | 'step' | 'reset', text: string, title: string) => {
+      const button = h('button', { type: 'button', class: `control-${type}`, text, title, disabled: true });
+      button.addEventListener('click', () => send({ type }));
+      return button;
+    };
+    this.buttons = {
+      pause: make('pause', 'Pause', 'stop the vCPU between instructions'),
+      resume: make('resume', 'Continue', 'run on'),
+      step: make('step', 'Step', 'execute one instruction'),
+      reset: make('reset', 'Reset', 'restart the guest: memory reloaded, tags forgotten'),
+    };
+    this.statusLine = h('span', { class: 'status', 'data-state': 'empty', text: 'no guest loaded' });
+    this.element = h('div', { class: 'controls' }, this.buttons.pause, this.buttons.resume, this.buttons.step, this.buttons.reset, this.statusLine);
+  }
+
+  update(status: MachineStatus): void {
+    const { state } = status;
+    this.buttons.pause.disabled = state !== 'running';
+    this.buttons.resume.disabled = state !== 'paused';
+    this.buttons.step.disabled = state !== 'paused';
+    this.buttons.reset.disabled = state === 'created';
+    const mips = status.runMs > 0 ? ` · ${(status.instructions / status.runMs / 1000).toFixed(1)} MIPS` : '';
+    const why = state === 'paused' && status.stopReason ? ` (${status.stopReason})` : state === 'shutdown' && status.shutdown ? `: ${status.shutdown}` : '';
+    this.statusLine.dataset.state = state;
+    this.statusLine.textContent = `${state}${why} · ${status.instructions.toLocaleString('en')} instructions${mips}`;
+  }
+}
