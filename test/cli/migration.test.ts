@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { MonitorClient } from '../../src/node/monitor/client.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const CLI = join(ROOT, 'dist/src/cli/main.js');
@@ -142,6 +143,32 @@ describe('protected VMs through the CLI', () => {
     const migrate = spawnSync(process.execPath, [CLI, 'migrate', '--monitor', `tcp:127.0.0.1:${monitor}`, '--to', 'tcp:127.0.0.1:9'], { encoding: 'latin1', timeout: 60_000 });
     expect(migrate.status).toBe(1);
     expect(migrate.stderr).toMatch(/migrates only encrypted/);
+    expect(await source.exit).toBe(0);
+    expect(source.stdout()).toBe(EXPECTED);
+  });
+});
+
+describe('a destination killed during migration', () => {
+  it('the source notices, keeps running and finishes the guest itself', async () => {
+    const destination = start('run', '--incoming', 'tcp:127.0.0.1:0', '-m', '256M');
+    const port = await listening(destination, /incoming migration on 127\.0\.0\.1:(\d+)/);
+    const source = start('run', '--monitor', 'tcp:127.0.0.1:0', '-m', '256M', GUEST);
+    const monitor = await listening(source, /monitor listening on tcp:127\.0\.0\.1:(\d+)/);
+    await until(() => source.stdout().includes('bench-mte'), 'the guest to start');
+    // Freeze the destination, start the migration, and kill the destination once the source is
+    // connected and waiting on it: the connection dies under the source mid-migration.
+    destination.child.kill('SIGSTOP');
+    const migrate = start('migrate', '--monitor', `tcp:127.0.0.1:${monitor}`, '--to', `tcp:127.0.0.1:${port}`);
+    const client = await MonitorClient.connect({ kind: 'tcp', host: '127.0.0.1', port: monitor });
+    for (let i = 0; i < 1000; i++) {
+      const progress = (await client.execute('query-migrate')) as { status: string };
+      if (progress.status !== 'none') break;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    client.close();
+    destination.child.kill('SIGKILL');
+    expect(await migrate.exit).toBe(1);
+    expect(migrate.stderr()).toMatch(/migration failed: .*; the source VM keeps running/);
     expect(await source.exit).toBe(0);
     expect(source.stdout()).toBe(EXPECTED);
   });

@@ -135,3 +135,18 @@ describe('section framing', () => {
     expect(reader.pending).toBe(section.length);
   });
 });
+
+describe('format versions', () => {
+  it('accepts the current version and refuses others with the versions it reads', async () => {
+    const { encodeHello, decodeHello, FORMAT_VERSION, READABLE_VERSIONS } = await import('../../src/vmm/migration/index.js');
+    const caps = { machine: 'virt', pageSize: 4096, mte: true, tagEncoding: 'mte-packed4', ram: [{ base: 0x4000_0000, size: 1 << 26 }], components: ['vcpu0'] };
+    const hello = encodeHello(caps);
+    expect(decodeHello(hello).version).toBe(FORMAT_VERSION);
+    expect(READABLE_VERSIONS).toContain(FORMAT_VERSION);
+    for (const version of [0, FORMAT_VERSION + 1, 99]) {
+      const other = hello.slice();
+      new DataView(other.buffer).setUint16(8, version, true);
+      expect(() => decodeHello(other)).toThrow(new RegExp(`unsupported format version ${version}`));
+    }
+  });
+});

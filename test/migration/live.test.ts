@@ -189,3 +189,16 @@ describe('sections stay within the format limits', () => {
     expect(reader.next()?.payload.length).toBe(section.length - 12);
   });
 });
+
+describe('a destination that hangs', () => {
+  it('the source gives up after the reply timeout and resumes the guest', async () => {
+    const source = machine();
+    source.m.loadElf(image('heap'));
+    source.m.runSlice(10_000);
+    const [a] = createChannelPair(); // nobody ever answers on the other end
+    const progress = await new MigrationSource(source.m, a, { replyTimeoutMs: 200 }).run();
+    expect(progress.status).toBe('failed');
+    expect(progress.error).toMatch(/did not answer HELLO within 0.2 s/);
+    expect(source.m.state).toBe('running');
+  });
+});

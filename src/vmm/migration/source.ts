@@ -3,7 +3,7 @@ import type { VirtMachine } from '../machine.js';
 import type { MigrationChannel } from './channel.js';
 import { PageEncoder } from './page-stream.js';
 import { encodeEnd, encodeHello, encodeState } from './payloads.js';
-import { encodeSection, Section } from './sections.js';
+import { encodeSection, Section, type RawSection } from './sections.js';
 import { machineCapabilities, migrationAccess } from './stream-target.js';
 import { StreamSealer } from './sealing.js';
 
@@ -14,6 +14,8 @@ export interface MigrationOptions {
   readonly maxDowntimeMs?: number;
   /** Stop-and-copy after this many pre-copy rounds whatever is left. */
   readonly maxRounds?: number;
+  /** How long to wait for the destination's ACCEPT and COMMITTED before giving up (default 30 s). */
+  readonly replyTimeoutMs?: number;
 }
 
 export type MigrationStatus = 'setup' | 'active' | 'device' | 'completed' | 'failed';
@@ -65,6 +67,7 @@ export class MigrationSource {
   private queue: Uint8Array[] = [];
   private lastReport = 0;
   private readonly key: Uint8Array | undefined;
+  private readonly replyTimeoutMs: number;
   private sealer: StreamSealer | null = null;
 
   constructor(
@@ -73,6 +76,7 @@ export class MigrationSource {
     options: MigrationOptions = {},
   ) {
     this.key = options.key;
+    this.replyTimeoutMs = options.replyTimeoutMs ?? 30_000;
     this.maxDowntimeMs = options.maxDowntimeMs ?? 50;
     this.maxRounds = options.maxRounds ?? 30;
   }
@@ -91,7 +95,7 @@ export class MigrationSource {
       if (machine.protection && !this.key) throw new Error('a protected VM migrates only encrypted: no migration key was given');
       const hello = encodeHello(machineCapabilities(machine));
       await this.channel.send(encodeSection(Section.HELLO, hello));
-      const reply = await this.channel.receive();
+      const reply = await this.reply('HELLO');
       if (reply.type === Section.REFUSE) throw new Error(`destination refused: ${new TextDecoder().decode(reply.payload)}`);
       if (reply.type !== Section.ACCEPT) throw new Error(`unexpected reply 0x${reply.type.toString(16)} to HELLO`);
       this.progress.status = 'active';
@@ -129,7 +133,7 @@ export class MigrationSource {
       const stats = encoder.stats;
       this.queue.push(encodeSection(Section.END, encodeEnd({ ramPages: stats.ramPages, tagPages: stats.tagPages, states: components.length, rounds: this.progress.round })));
       await this.drain(encoder);
-      const verdict = await this.channel.receive();
+      const verdict = await this.reply('END');
       if (verdict.type === Section.REFUSE) throw new Error(`destination refused: ${new TextDecoder().decode(verdict.payload)}`);
       if (verdict.type !== Section.COMMITTED) throw new Error(`unexpected reply 0x${verdict.type.toString(16)} to END`);
       this.progress.downtimeMs = performance.now() - pausedAt;
@@ -148,6 +152,19 @@ export class MigrationSource {
       this.onProgress(this.progress);
     }
     return this.progress;
+  }
+
+  /** The destination's answer to `what`, or an error when it hangs (a frozen destination must not freeze the source). */
+  private async reply(what: string): Promise<RawSection> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`the destination did not answer ${what} within ${this.replyTimeoutMs / 1000} s`)), this.replyTimeoutMs);
+    });
+    try {
+      return await Promise.race([this.channel.receive(), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** One pre-copy round: stream the listed pages, measure the bandwidth. */
