@@ -42,6 +42,25 @@ static inline void fiq_enable(void) { __asm__ volatile("msr daifclr, #1" ::: "me
 static inline void fiq_disable(void) { __asm__ volatile("msr daifset, #1" ::: "memory"); }
 static inline void wfi(void) { __asm__ volatile("wfi" ::: "memory"); }
 
+/*
+ * Wait (at most `limit` WFIs) until `cond` holds, where cond is made true by an interrupt
+ * handler. Checking with interrupts enabled and then executing WFI loses a wake-up when the
+ * interrupt arrives in between (WFI then sleeps forever on QEMU). So check with PSTATE.I set:
+ * WFI still wakes on a pending interrupt while it is masked, and the interrupt is taken when
+ * I is cleared. Call with interrupts enabled; they are enabled again on return.
+ */
+#define WAIT_FOR_IRQ(cond, limit)                                   \
+    do {                                                            \
+        irq_disable();                                              \
+        for (int wait_i_ = 0; wait_i_ < (limit) && !(cond); wait_i_++) { \
+            wfi();                                                  \
+            irq_enable();                                           \
+            __asm__ volatile("isb" ::: "memory");                   \
+            irq_disable();                                          \
+        }                                                           \
+        irq_enable();                                               \
+    } while (0)
+
 /* Distributor groups on, redistributor awake, system-register CPU interface on, PMR open,
  * Group 1 enabled. Returns the WAKER value after waking (0 when awake). */
 static u32 gic_init(void)

@@ -36,8 +36,7 @@ int irq_handler(struct frame *f, u64 kind)
 
 static void wait_for(u32 count, const char *what)
 {
-    for (int i = 0; i < 100000 && ntaken < count; i++)
-        wfi();
+    WAIT_FOR_IRQ(ntaken >= count, 100000);
     printf("%s: %s\n", what, ntaken >= count ? "fired" : "NOT fired");
 }
 

@@ -101,7 +101,7 @@ int main(void)
             rx.last_used++;
         }
         if (!newline)
-            wfi();
+            WAIT_FOR_IRQ(rx.last_used != rx.used->idx, 1);
     }
     line[n] = 0;
     printf("received %u bytes: %s", n, line);
@@ -117,8 +117,7 @@ int main(void)
     post(&tx, 0, TXBUF, 20, 0);
     post(&tx, 1, TXBUF + 20, len - 20, 0);
     *(volatile u32 *)(base + 0x50) = 1;
-    for (int spins = 0; spins < 100000 && tx.used->idx != 2; spins++)
-        wfi();
+    WAIT_FOR_IRQ(tx.used->idx == 2, 100000);
     printf("transmitted: used idx %u\n", tx.used->idx);
     return 0;
 }
