@@ -7,10 +7,14 @@
  *   must agree;
  * - the viewer's frame time while a 1 GiB guest retags continuously (bench-dirty with its
  *   FOREVER word set): main-thread frame intervals and the tag map's paint and update cost, with
- *   the map zoomed out (a cell per page, all of RAM) and zoomed in on the retagged window.
+ *   the map zoomed out (a cell per page, all of RAM) and zoomed in on the retagged window;
+ * - the same for the live viewer (`tagvisor run --web`, docs/web.md): the guest retags in a
+ *   tagvisor process, the page gets the map over a WebSocket; frame times, map costs, and the
+ *   guest's MIPS in that process while watched, against the in-process Node figure.
  *
  * Skipped (with a note) when /usr/bin/chromium is absent.
  */
+import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +24,7 @@ import type { MachineStatus } from '../src/web/protocol.js';
 import type { Viewer } from '../src/web/viewer.js';
 import type { GuestPicker } from '../src/web/ui/guest-picker.js';
 import type { MachineConnection } from '../src/web/connection.js';
+import { MonitorClient } from '../src/node/monitor/client.js';
 import { buildPlayground, chromiumAvailable, launchChromium } from '../test/web/support/chromium.js';
 import { serveStatic } from '../test/web/support/static-server.js';
 import type { BenchModule } from './main.js';
@@ -154,6 +159,56 @@ async function retagging(page: Page, url: string): Promise<{ out: FrameFigures; 
   return { out: zoomedOut, in: zoomedIn };
 }
 
+/**
+ * The live viewer: `tagvisor run -m 1G --web` on bench-dirty with FOREVER set (through the JSON
+ * monitor, before the first instruction), the page in chromium, figures as for the playground.
+ * The guest MIPS come from the viewer's status (instructions over the time the VM ran, wall clock
+ * in that process: the viewer's flushes included); the same process is measured for 3 s before
+ * the page connects (through the monitor's query-status), which gives the cost of watching.
+ */
+async function liveRetagging(page: Page, bundle: string): Promise<{ out: FrameFigures; in: FrameFigures; unwatchedMips: number }> {
+  const cli = join(ROOT, 'dist/src/cli/main.js');
+  const child = spawn(process.execPath, [cli, 'run', '-m', '1G', '--web', 'tcp:127.0.0.1:0', '--monitor', 'tcp:127.0.0.1:0', '--start-paused', join(ROOT, 'guests/build/bench-dirty.elf')], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, TAGVISOR_WEB_DIR: bundle },
+  });
+  const exited = new Promise<void>((resolve) => child.on('close', () => resolve()));
+  try {
+    let stderr = '';
+    const { url, port } = await new Promise<{ url: string; port: number }>((resolve, reject) => {
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+        const web = /web viewer on (\S+) /.exec(stderr);
+        const monitor = /monitor listening on tcp:127\.0\.0\.1:(\d+)/.exec(stderr);
+        if (web && monitor) resolve({ url: web[1]!, port: Number(monitor[1]) });
+      });
+      void exited.then(() => reject(new Error(`tagvisor exited: ${stderr}`)));
+    });
+    const monitor = await MonitorClient.connect({ kind: 'tcp', host: '127.0.0.1', port });
+    await monitor.execute('write-memory', { addr: FOREVER, data: '0100000000000000', space: 'physical' });
+    await monitor.execute('cont');
+    // The same process before any viewer connects: its guest MIPS unwatched (monitor only).
+    const instructions = async () => Number(((await monitor.execute('query-status')) as { instructions: number }).instructions);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const [i0, t0] = [await instructions(), performance.now()];
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    const unwatchedMips = (await instructions() - i0) / (performance.now() - t0) / 1000;
+    await page.goto(url);
+    await page.waitForFunction(() => (globalThis as unknown as Hook).tagvisor.viewer.status()?.state === 'running');
+    await page.waitForTimeout(1000);
+    const zoomedOut = await frameFigures(page, 3000);
+    await page.evaluate((gpa) => (globalThis as unknown as Hook).tagvisor.viewer.tagMap.centreOn(gpa), WINDOW + 0x80_0000);
+    await page.waitForTimeout(500);
+    const zoomedIn = await frameFigures(page, 3000);
+    await monitor.execute('quit').catch(() => undefined);
+    monitor.close();
+    return { out: zoomedOut, in: zoomedIn, unwatchedMips };
+  } finally {
+    child.kill();
+    await exited;
+  }
+}
+
 export const webBench: BenchModule = {
   name: 'web',
   async run() {
@@ -195,6 +250,19 @@ export const webBench: BenchModule = {
         report(`web_1gib_retag_${zoom}_zoom_guest_mips`, f.mips);
         report(`web_1gib_retag_${zoom}_zoom_wall_mips`, f.wallMips);
         report(`web_vs_node_1gib_retag_${zoom}_zoom_wall_mips_ratio`, f.wallMips / retagNode);
+      }
+      const live = await liveRetagging(page, bundle);
+      report('live_1gib_retag_unwatched_guest_mips', live.unwatchedMips);
+      for (const [zoom, f] of [['page', live.out], ['granule', live.in]] as const) {
+        report(`live_1gib_retag_${zoom}_zoom_frame_p50_ms`, f.p50);
+        report(`live_1gib_retag_${zoom}_zoom_frame_p95_ms`, f.p95);
+        report(`live_1gib_retag_${zoom}_zoom_frame_max_ms`, f.max);
+        report(`live_1gib_retag_${zoom}_zoom_map_paint_ms`, f.paintMs);
+        report(`live_1gib_retag_${zoom}_zoom_map_update_ms`, f.updateMs);
+        report(`live_1gib_retag_${zoom}_zoom_map_updates_per_s`, f.updatesPerSecond);
+        report(`live_1gib_retag_${zoom}_zoom_guest_mips`, f.mips);
+        report(`live_vs_node_1gib_retag_${zoom}_zoom_guest_mips_ratio`, f.mips / retagNode);
+        report(`live_watched_vs_unwatched_1gib_retag_${zoom}_zoom_guest_mips_ratio`, f.mips / live.unwatchedMips);
       }
     } finally {
       await browser.close();

@@ -3,7 +3,8 @@
  * Builds the in-browser playground (`npm run build:web`) into dist/web (or the directory given
  * as the first argument): index.html, style.css, main.js (the page), worker.js (the machine:
  * memory, cpu, hv, vmm), and the bundled guests with guests/index.json (names and the
- * descriptions of guests/README.md's table).
+ * descriptions of guests/README.md's table); and the live viewer's page that `tagvisor run --web`
+ * serves: live.html and live.js (the viewer UI on a WebSocket, without the core).
  *
  * The bundles target browsers only. The build fails when anything Node-only would get in: a
  * `node:` import or a Node builtin module, a module of src/node or src/cli, or any npm package
@@ -18,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 /** Minified size budgets, bytes. */
-const BUDGETS = { 'main.js': 64 * 1024, 'worker.js': 512 * 1024 };
+const BUDGETS = { 'main.js': 64 * 1024, 'worker.js': 512 * 1024, 'live.js': 64 * 1024 };
 /** npm packages allowed in the browser bundle (none so far). */
 const BROWSER_PACKAGES = new Set();
 /** Directories of src/ whose code may run in a browser. */
@@ -100,7 +101,8 @@ async function copyGuests(outdir) {
 export async function buildWeb(outdir = join(ROOT, 'dist/web')) {
   await rm(outdir, { recursive: true, force: true });
   await mkdir(outdir, { recursive: true });
-  const result = await bundle([join(ROOT, 'src/web/main.ts'), join(ROOT, 'src/web/worker.ts')], outdir);
+  // live.js: the live viewer's page (tagvisor run --web serves it with live.html); no core inside.
+  const result = await bundle([join(ROOT, 'src/web/main.ts'), join(ROOT, 'src/web/worker.ts'), join(ROOT, 'src/web/live.ts')], outdir);
   const sizes = {};
   for (const [file, output] of Object.entries(result.metafile.outputs)) {
     const name = relative(outdir, join(ROOT, file));
@@ -110,7 +112,7 @@ export async function buildWeb(outdir = join(ROOT, 'dist/web')) {
     if (sizes[name] === undefined) throw new Error(`build-web: ${name} was not produced`);
     if (sizes[name] > budget) throw new Error(`build-web: ${name} is ${sizes[name]} bytes, over its budget of ${budget}`);
   }
-  for (const file of ['index.html', 'style.css']) await copyFile(join(ROOT, 'web', file), join(outdir, file));
+  for (const file of ['index.html', 'live.html', 'style.css']) await copyFile(join(ROOT, 'web', file), join(outdir, file));
   const guests = await copyGuests(outdir);
   return { outdir, sizes, guests };
 }

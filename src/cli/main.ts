@@ -3,7 +3,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { runCommand } from './run-command.js';
 import { migrateCommand, snapshotCommand } from './remote-commands.js';
 import { collect, parseCount, parseDmaMode, parseMemorySize, parseOnOff } from './parse.js';
-import { parseGdbAddress, parseMonitorAddress } from './parse-address.js';
+import { parseGdbAddress, parseMonitorAddress, parseWebAddress } from './parse-address.js';
 import type { ListenAddress } from '../node/listen-address.js';
 import { EXIT_STATUS } from '../node/run-guest.js';
 
@@ -35,7 +35,11 @@ function buildProgram(): Command {
     .addOption(new Option('--gdb <tcp:host:port>', 'gdb remote stub (binds to loopback unless told otherwise)').argParser(parseGdbAddress))
     .option('--wait-gdb', 'wait for gdb to connect and continue before the guest starts')
     .addOption(new Option('--monitor <tcp:host:port|unix:path>', 'JSON monitor (QMP-like)').argParser(parseMonitorAddress))
-    .action(async (guest: string | undefined, options: { incoming?: ListenAddress; restore?: string; protected?: boolean; protectedDebug?: boolean; keyFile?: string; memory: number; mte: boolean; maxInsns?: number; stats?: boolean; drive?: string[]; dma: 'direct' | 'bounce'; virtioConsole?: boolean; gdb?: ListenAddress; waitGdb?: boolean; monitor?: ListenAddress }) => {
+    // The live viewer (docs/web.md): read-only unless --web-control.
+    .addOption(new Option('--web <tcp:host:port>', 'live web viewer of the VM (binds to loopback unless told otherwise; read-only)').argParser(parseWebAddress))
+    .option('--web-control', 'let the web viewer change the VM: pause, continue, step, reset, write memory and tags')
+    .option('--start-paused', 'start with the vCPU paused (continue from the viewer, the monitor or gdb)')
+    .action(async (guest: string | undefined, options: { incoming?: ListenAddress; restore?: string; protected?: boolean; protectedDebug?: boolean; keyFile?: string; memory: number; mte: boolean; maxInsns?: number; stats?: boolean; drive?: string[]; dma: 'direct' | 'bounce'; virtioConsole?: boolean; gdb?: ListenAddress; waitGdb?: boolean; monitor?: ListenAddress; web?: ListenAddress; webControl?: boolean; startPaused?: boolean }) => {
       const protection = options.protectedDebug ? 'debug' : options.protected;
       process.exitCode = await runCommand(guest, { ...options, ...(protection ? { protected: protection } : {}) });
     });

@@ -6,6 +6,11 @@ export function parseGdbAddress(text: string): ListenAddress {
   return parse(text, false);
 }
 
+/** --web tcp:<host>:<port> (the live viewer, docs/web.md) */
+export function parseWebAddress(text: string): ListenAddress {
+  return parse(text, false);
+}
+
 /** --monitor tcp:<host>:<port> | unix:<path> */
 export function parseMonitorAddress(text: string): ListenAddress {
   return parse(text, true);

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
 import { EXIT_STATUS, runToCompletion } from '../node/run-guest.js';
 import { FrontEndError, FrontEnds } from '../node/front-ends.js';
 import type { ListenAddress } from '../node/listen-address.js';
@@ -30,6 +31,11 @@ export interface RunCommandOptions {
   readonly drive?: readonly string[];
   readonly dma?: 'direct' | 'bounce';
   readonly virtioConsole?: boolean;
+  /** The live web viewer (docs/web.md), and whether it may change the VM. */
+  readonly web?: ListenAddress;
+  readonly webControl?: boolean;
+  /** Start with the vCPU paused (like QEMU's -S). */
+  readonly startPaused?: boolean;
 }
 
 /** How the machine gets its first state: an ELF image, an incoming migration, or a snapshot. */
@@ -38,6 +44,7 @@ type Boot = { readonly kind: 'elf'; readonly path: string; readonly image: Uint8
 /** `tagvisor run`: returns the process exit status. */
 export async function runCommand(guestPath: string | undefined, options: RunCommandOptions): Promise<number> {
   if (options.waitGdb && !options.gdb) return fail('--wait-gdb needs --gdb tcp:<host>:<port>');
+  if (options.webControl && !options.web) return fail('--web-control needs --web tcp:<host>:<port>');
   const sources = [guestPath !== undefined, options.incoming !== undefined, options.restore !== undefined].filter(Boolean).length;
   if (sources !== 1) return fail('give exactly one of <guest.elf>, --incoming tcp:<host>:<port> or --restore <snapshot>');
   let boot: Boot;
@@ -92,11 +99,13 @@ async function runMachine(boot: Boot, options: RunCommandOptions, drives: FileDi
   let frontEnds: FrontEnds;
   try {
     const log = (message: string): void => void process.stderr.write(`tagvisor: ${message}\n`);
-    frontEnds = await FrontEnds.start(machine, { ...options, log, traceGdb: process.env.TAGVISOR_GDB_TRACE === '1' });
+    const webName = boot.kind === 'incoming' ? 'incoming migration' : basename(boot.path);
+    frontEnds = await FrontEnds.start(machine, { ...options, log, traceGdb: process.env.TAGVISOR_GDB_TRACE === '1', webName });
   } catch (error) {
     if (error instanceof FrontEndError) return fail(error.message);
     throw error;
   }
+  if (options.startPaused) machine.pause();
   let outcome;
   try {
     outcome = await runToCompletion(machine, options.maxInsns === undefined ? {} : { maxInsns: options.maxInsns });

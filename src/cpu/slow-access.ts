@@ -1,4 +1,4 @@
-import { mmioRead, mmioWrite, type MmioRange, type RamRegion } from '../memory/index.js';
+import { ACTIVITY_GUEST, mmioRead, mmioWrite, type MmioRange, type RamRegion } from '../memory/index.js';
 import type { Cpu } from './cpu.js';
 import { FSC } from './exceptions.js';
 import { TLB_MASK, TLB_SIZE, SET_EL0_READ, SET_EL0_WRITE, SET_EL1_READ, SET_EL1_WRITE } from './mmu/tlb.js';
@@ -220,6 +220,8 @@ function writePart(cpu: Cpu, part: PagePart, from: Uint8Array, at: number): bool
 export function noteGuestWrite(cpu: Cpu, region: RamRegion, offset: number, length: number): void {
   const firstPage = Math.floor(offset / 4096);
   const lastPage = Math.floor((offset + length - 1) / 4096);
+  // The live viewer's guest write counter (memory/activity.ts): slow-path stores only, by design.
+  region.activity.dataPages[ACTIVITY_GUEST]! += lastPage - firstPage + 1;
   for (let page = firstPage; page <= lastPage; page++) {
     if (region.dirtyLogging) region.dataDirty.mark(page);
     if (region.codePages[page] !== 1) continue;

@@ -1,4 +1,4 @@
-import { GRANULE_SIZE, GuestMemory, GuestMemoryError, PAGE_SIZE, hex, type RamRegion, type RegionDirtyLog } from '../memory/index.js';
+import { ACTIVITY_MIGRATION, GRANULE_SIZE, GuestMemory, GuestMemoryError, PAGE_SIZE, hex, type RamRegion, type RegionDirtyLog } from '../memory/index.js';
 import { KvmError } from './errno.js';
 import { GIC_NR_IRQS } from './vgic/gic-state.js';
 import { Vcpu } from './vcpu.js';
@@ -209,7 +209,7 @@ export class Vm {
       const offset = addr - region.base;
       if (toGuest) {
         region.tags.writeUnpacked(offset, tagsPerPage, buffer, tagOffset);
-        region.noteTagWrite(offset, PAGE_SIZE);
+        region.noteTagWrite(offset, PAGE_SIZE, ACTIVITY_MIGRATION); // VMM userspace (QEMU: save/restore)
       } else {
         region.tags.readUnpacked(offset, tagsPerPage, buffer, tagOffset);
       }

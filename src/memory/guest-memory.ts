@@ -7,6 +7,7 @@ import { allowAllPolicy, type AccessClass, type AccessOp, type AccessPolicy } fr
 import { GuestMemoryError } from './errors.js';
 import type { RamRegion, RamRegionOptions } from './ram-region.js';
 import { hex } from './address.js';
+import { MemoryActivity } from './activity.js';
 
 /**
  * Guest memory of one VM: the physical address space, allocation tags when the VM has MTE, and the
@@ -66,12 +67,19 @@ export class GuestMemory {
     for (const region of this.space.ramRegions) region.bytes.fill(0);
   }
 
+  /** The access-class counters of all RAM regions, summed (a fresh object; activity.ts). */
+  activityTotals(): MemoryActivity {
+    const total = new MemoryActivity();
+    for (const region of this.space.ramRegions) region.activity.addTo(total);
+    return total;
+  }
+
   /** A reset VM starts with no page used as tagged memory (tags read 0, then are zeroed on use). */
   resetTags(): void {
     for (const region of this.space.ramRegions) {
       if (!region.tags) continue;
       region.tags.uninitialiseAll();
-      if (region.dirtyLogging) region.tagDirty.setAll(); // migration must forget them too
+      region.noteTagsForgotten(); // migration's dirty log and the live viewer's epochs
     }
   }
 

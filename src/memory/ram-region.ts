@@ -3,6 +3,7 @@ import { PACKED_TAG_BYTES_PER_PAGE, PAGE_SHIFT, PAGE_SIZE } from './constants.js
 import { DirtyBitmap } from './dirty-bitmap.js';
 import { GuestMemoryError } from './errors.js';
 import { TagStore } from './tag-store.js';
+import { ACTIVITY_GUEST, MemoryActivity, type ActivityIndex } from './activity.js';
 
 const WASM_PAGE = 65536;
 /** A wasm32 memory holds at most 4 GiB; data and tags of one region share it. */
@@ -40,6 +41,17 @@ export class RamRegion {
   readonly codePages: Uint8Array;
   /** Called (with the page index) when a page holding decoded code is written. */
   onCodeWrite: ((page: number) => void) | null = null;
+  /** Page-writes per access class (activity.ts), for the live viewer. */
+  readonly activity = new MemoryActivity();
+  /**
+   * Live viewer: the tag epoch of each page, or null until `trackTagEpochs` is first called.
+   * Independent of dirty logging (which migration owns): every tag write stamps its pages with
+   * the current epoch, and any number of readers find the pages changed since their last look
+   * with `advanceTagEpoch` (see there). 4 bytes per page once allocated; nothing before.
+   */
+  tagEpochs: Uint32Array | null = null;
+  /** The stamp tag writes get now (advanced by readers, never by writers, so it cannot wrap in practice). */
+  private tagEpoch = 1;
 
   constructor(
     readonly base: number,
@@ -94,22 +106,58 @@ export class RamRegion {
    * Bookkeeping for a data write of [offset, offset + length) by anyone but the vCPU fast path:
    * marks pages dirty while logging and drops decoded code of written pages.
    */
-  noteDataWrite(offset: number, length: number): void {
+  noteDataWrite(offset: number, length: number, cls: ActivityIndex = ACTIVITY_GUEST): void {
     if (length <= 0) return;
     const first = Math.floor(offset / PAGE_SIZE);
     const last = Math.floor((offset + length - 1) / PAGE_SIZE);
+    this.activity.dataPages[cls]! += last - first + 1; // live viewer counters (activity.ts)
     for (let page = first; page <= last; page++) {
       if (this.dirtyLogging) this.dataDirty.mark(page);
       if (this.codePages[page] === 1) this.invalidateCode(page);
     }
   }
 
-  /** Bookkeeping for a tag write covering [offset, offset + length). */
-  noteTagWrite(offset: number, length: number): void {
-    if (length <= 0 || !this.dirtyLogging) return;
-    const first = Math.floor(offset / PAGE_SIZE);
-    const last = Math.floor((offset + length - 1) / PAGE_SIZE);
-    this.tagDirty.markRange(first, last - first + 1);
+  /**
+   * Bookkeeping for a tag write covering [offset, offset + length) by `cls` (the vCPU's STG family
+   * and DC GVA/GZVA call this on their fast paths too, so it stays a few operations): the dirty
+   * tag log while logging, and, for the live viewer, the activity counter and the pages' tag epoch.
+   */
+  noteTagWrite(offset: number, length: number, cls: ActivityIndex = ACTIVITY_GUEST): void {
+    if (length <= 0) return;
+    const first = offset >>> PAGE_SHIFT; // offsets are below 2^32 (MAX_REGION_BYTES)
+    const last = (offset + length - 1) >>> PAGE_SHIFT;
+    this.activity.tagPages[cls]! += last - first + 1;
+    const epochs = this.tagEpochs;
+    if (epochs !== null) {
+      if (first === last) epochs[first] = this.tagEpoch;
+      else epochs.fill(this.tagEpoch, first, last + 1);
+    }
+    if (this.dirtyLogging) this.tagDirty.markRange(first, last - first + 1);
+  }
+
+  /**
+   * Every page's tags were forgotten (VM reset: TagStore.uninitialiseAll): migration's dirty log
+   * must resend them, and the viewer's epochs must show them changed.
+   */
+  noteTagsForgotten(): void {
+    if (this.dirtyLogging) this.tagDirty.setAll();
+    this.tagEpochs?.fill(this.tagEpoch);
+  }
+
+  /** Starts (idempotently) stamping tag writes with epochs; returns the per-page epochs. */
+  trackTagEpochs(): Uint32Array {
+    this.tagEpochs ??= new Uint32Array(this.pages);
+    return this.tagEpochs;
+  }
+
+  /**
+   * A reader's look at the epochs: returns the current epoch E and moves writers on to E + 1.
+   * The pages whose tags were written since the reader's previous look (which returned P) are
+   * exactly those with `tagEpochs[page] > P`; the reader keeps E for next time. Readers do not
+   * disturb each other, and the dirty tag log is untouched.
+   */
+  advanceTagEpoch(): number {
+    return this.tagEpoch++;
   }
 
   invalidateCode(page: number): void {

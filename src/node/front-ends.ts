@@ -5,6 +5,8 @@ import { GdbServer } from './gdb/gdb-server.js';
 import { formatListenAddress, type ListenAddress } from './listen-address.js';
 import { MonitorServer } from './monitor/monitor-server.js';
 import { registerMigrationCommands } from './migration-commands.js';
+import { WebAssetsError, WebServer } from './web/web-server.js';
+import { shutdownText } from '../web/host/machine-host.js';
 
 export interface FrontEndOptions {
   readonly gdb?: ListenAddress;
@@ -15,6 +17,10 @@ export interface FrontEndOptions {
   readonly log: (message: string) => void;
   /** Trace every gdb packet through `log`. */
   readonly traceGdb?: boolean;
+  /** The live viewer (docs/web.md): where it listens, whether it may change the VM, the guest's name. */
+  readonly web?: ListenAddress;
+  readonly webControl?: boolean;
+  readonly webName?: string;
 }
 
 /** A front end could not start (e.g. its address is in use): a bad-usage error for the CLI. */
@@ -23,7 +29,7 @@ export class FrontEndError extends Error {
 }
 
 /**
- * The network front ends of one run: the gdb stub and the JSON monitor. Started before the guest
+ * The network front ends of one run: the gdb stub, the JSON monitor and the live web viewer. Started before the guest
  * runs, closed after it ends (replies and events already queued are flushed first).
  */
 export class FrontEnds {
@@ -31,38 +37,53 @@ export class FrontEnds {
     readonly gdb: GdbServer | null,
     readonly monitor: MonitorServer | null,
     private readonly monitorModel: Monitor | null,
+    readonly web: WebServer | null = null,
   ) {}
 
   static async start(machine: VirtMachine, options: FrontEndOptions): Promise<FrontEnds> {
     let gdb: GdbServer | null = null;
     let monitorServer: MonitorServer | null = null;
     let monitor: Monitor | null = null;
+    let web: WebServer | null = null;
     try {
       if (options.gdb) {
         const trace = options.traceGdb ? (direction: string, payload: string) => options.log(`gdb ${direction} ${payload.slice(0, 200)}`) : undefined;
         gdb = await GdbServer.listen(Debugger.of(machine), options.gdb, { log: options.log, ...(trace ? { trace } : {}) });
         if ((options.gdb.kind === 'tcp' && options.gdb.port === 0) || options.waitGdb) options.log(`gdb stub listening on ${formatListenAddress(gdb.address)}`);
       }
-      if (options.monitor) {
+      // The live viewer shares the monitor's model (its events and command registry), so both see
+      // one event stream and a migration started on either is reported on both.
+      if (options.monitor || options.web) {
         monitor = new Monitor(machine, { log: options.log });
         registerMigrationCommands(monitor);
-        monitorServer = await MonitorServer.listen(monitor, options.monitor, options.log);
+      }
+      if (options.monitor) {
+        monitorServer = await MonitorServer.listen(monitor!, options.monitor, options.log);
         if (options.monitor.kind === 'tcp' && options.monitor.port === 0) options.log(`monitor listening on ${formatListenAddress(monitorServer.address)}`);
+      }
+      if (options.web) {
+        web = await WebServer.listen(monitor!, options.web, { name: options.webName ?? 'guest', control: options.webControl ?? false, log: options.log });
+        const { host, port } = web.address;
+        options.log(`web viewer on http://${host.includes(':') ? `[${host}]` : host}:${port}/ (${options.webControl ? 'control enabled' : 'read-only'})`);
       }
     } catch (error) {
       await gdb?.close();
       await monitorServer?.close();
+      await web?.close();
       monitor?.dispose();
+      if (error instanceof WebAssetsError) throw new FrontEndError(error.message);
       const what = error as NodeJS.ErrnoException;
       throw new FrontEndError(`cannot listen: ${what.code === 'EADDRINUSE' ? 'address already in use' : what.message}`);
     }
     if (options.waitGdb) machine.pause();
-    return new FrontEnds(gdb, monitorServer, monitor);
+    return new FrontEnds(gdb, monitorServer, monitor, web);
   }
 
   async close(): Promise<void> {
     await this.monitorModel?.idle();
-    await Promise.all([this.gdb?.close(), this.monitor?.close()]);
+    const machine = this.monitorModel?.machine;
+    const reason = machine?.shutdown ? `the VM has ended (${shutdownText(machine.shutdown)}); tagvisor exited` : 'tagvisor exited';
+    await Promise.all([this.gdb?.close(), this.monitor?.close(), this.web?.close(reason)]);
     this.monitorModel?.dispose();
   }
 }

@@ -12,7 +12,7 @@
  *
  * The guest's MTE is unaffected: tags live beside the data and follow the same rules.
  */
-import { allowAllPolicy, hex, ownershipPolicy, type AccessPolicy, type AccessRequest, type GuestMemory, type PageOwnership } from '../memory/index.js';
+import { ACTIVITY_DMA, allowAllPolicy, hex, ownershipPolicy, type AccessPolicy, type AccessRequest, type GuestMemory, type PageOwnership } from '../memory/index.js';
 
 export interface ProtectedOptions {
   /** The VM allows debug access to its private memory (audited). */
@@ -47,7 +47,7 @@ export class ProtectedMode {
     try {
       for (const region of this.memory.space.ramRegions) {
         region.bytes.fill(0);
-        region.noteDataWrite(0, region.size);
+        region.noteDataWrite(0, region.size, ACTIVITY_DMA); // the VMM's scrub, counted with the image load
       }
       this.ownership.unshareAll();
       loadImage();

@@ -1,6 +1,6 @@
 /**
- * What a machine host (the playground's Web Worker; later the live viewer's WebSocket bridge to
- * a VM running in Node) and the viewer UI say to each other. Plain data only (structured-clone
+ * What a machine host (the playground's Web Worker, or the live viewer's WebSocket bridge to a VM
+ * running in Node: host/live-host.ts, wire.ts) and the viewer UI say to each other. Plain data only (structured-clone
  * and JSON friendly, typed arrays for bulk tags), so any transport can carry it.
  *
  * Vocabulary follows the JSON monitor (docs/monitor-api.md): states, stop reasons, shutdown
@@ -78,15 +78,21 @@ export interface LoadCommand {
   readonly paused?: boolean;
 }
 
-/** UI -> host. */
+/** UI -> host. `id` (live viewer): the host answers with a `reply` carrying it. */
 export type HostCommand =
   | LoadCommand
-  | { readonly type: 'pause' }
-  | { readonly type: 'resume' }
-  | { readonly type: 'step' }
-  | { readonly type: 'reset' }
+  | { readonly type: 'pause'; readonly id?: number }
+  | { readonly type: 'resume'; readonly id?: number }
+  | { readonly type: 'step'; readonly id?: number }
+  | { readonly type: 'reset'; readonly id?: number }
   /** Pages whose per-granule tags the UI shows (the zoomed-in map window); count 0: none. */
-  | { readonly type: 'granule-window'; readonly firstPage: number; readonly pageCount: number };
+  | { readonly type: 'granule-window'; readonly firstPage: number; readonly pageCount: number }
+  /**
+   * Live viewer only: a JSON monitor command (docs/monitor-api.md), run through the monitor's
+   * command registry with its state and argument checks; answered by `reply`. Read-only commands
+   * are always allowed, those that change the VM only on a server started with --web-control.
+   */
+  | { readonly type: 'execute'; readonly id?: number; readonly execute: string; readonly arguments?: Readonly<Record<string, unknown>> };
 
 export interface MachineStatus {
   readonly state: MachineStateName;
@@ -120,7 +126,66 @@ export type HostMessage =
   /** Per-granule tags of some pages: 256 per page in `pages` order, GRANULE_NONE when untagged. */
   | { readonly type: 'granule-tags'; readonly pages: Uint32Array; readonly tags: Uint8Array }
   | { readonly type: 'error'; readonly message: string }
-  | { readonly type: 'warning'; readonly message: string };
+  | { readonly type: 'warning'; readonly message: string }
+  // ---- Live viewer (`tagvisor run --web`) only; the playground neither sends nor expects these. ----
+  /** Sent once after `loaded`: what this connection may do. */
+  | ({ readonly type: 'session' } & LiveSessionInfo)
+  /** Memory activity since the previous sample (a few per second while anything happens). */
+  | ({ readonly type: 'activity' } & ActivitySample)
+  /** A migration's progress: the monitor's MIGRATION event / query-migrate object, as is. */
+  | { readonly type: 'migration'; readonly progress: MigrationProgressData }
+  /** The answer to a command that carried an `id`. */
+  | { readonly type: 'reply'; readonly id: number; readonly command: string; readonly ok: true; readonly value: unknown }
+  | { readonly type: 'reply'; readonly id: number; readonly command: string; readonly ok: false; readonly error: { readonly class: string; readonly desc: string } }
+  /** The connection to the host ended (dispatched by the connection itself; `reason` says why). */
+  | { readonly type: 'disconnected'; readonly reason: string };
+
+/** What a live-viewer connection may do (docs/web.md, "The live viewer"). */
+export interface LiveSessionInfo {
+  /** Commands that change the VM (pause, continue, step, reset, write-memory, write-tags) are allowed. */
+  readonly control: boolean;
+  /** The monitor commands `execute` accepts on this connection. */
+  readonly commands: readonly string[];
+  readonly version: string;
+}
+
+/** Access classes of the memory layer's activity counters (src/memory/activity.ts), in order. */
+export const ACTIVITY_CLASS_NAMES = ['guest', 'dma', 'debug', 'migration'] as const;
+
+/**
+ * One sample of memory activity. Arrays are per access class, in ACTIVITY_CLASS_NAMES order;
+ * counts are page-writes (a write touching n pages counts n) and page reads since the previous
+ * sample of this connection (see src/memory/activity.ts for what each class counts).
+ */
+export interface ActivitySample {
+  /** Host milliseconds since the viewer's server started. */
+  readonly atMs: number;
+  readonly intervalMs: number;
+  readonly data: readonly number[];
+  readonly tags: readonly number[];
+  readonly reads: readonly number[];
+  /** Distinct pages whose tags or tag state changed since the previous sample (exact). */
+  readonly tagChangedPages: number;
+  /** Pages that hold tags now (used as tagged memory since the last reset). */
+  readonly taggedPages: number;
+}
+
+/** The monitor's migration progress object (docs/monitor-api.md, query-migrate). */
+export interface MigrationProgressData {
+  readonly status: 'none' | 'setup' | 'active' | 'device' | 'completed' | 'failed';
+  readonly round?: number;
+  readonly 'total-pages'?: number;
+  readonly 'pages-sent'?: number;
+  readonly 'tag-pages-sent'?: number;
+  readonly 'bytes-sent'?: number;
+  readonly 'data-bytes'?: number;
+  readonly 'tag-bytes'?: number;
+  readonly 'remaining-pages'?: number;
+  readonly 'bandwidth-bytes-per-s'?: number;
+  readonly 'total-ms'?: number;
+  readonly 'downtime-ms'?: number;
+  readonly error?: string;
+}
 
 export type HostMessageType = HostMessage['type'];
 export type HostMessageOf<T extends HostMessageType> = Extract<HostMessage, { type: T }>;

@@ -7,6 +7,8 @@ import { Notice } from './ui/notice.js';
 import { RegisterView } from './ui/register-view.js';
 import { TagMap } from './ui/tag-map.js';
 import { Terminal } from './ui/terminal.js';
+import { ActivityPanel } from './ui/activity-panel.js';
+import { MigrationPanel } from './ui/migration-panel.js';
 
 /** The viewer's parts, for the page that embeds them (and the browser tests). */
 export interface Viewer {
@@ -19,6 +21,9 @@ export interface Viewer {
   readonly faults: FaultList;
   readonly registers: RegisterView;
   readonly controls: Controls;
+  /** Live viewer only (shown once their messages arrive): memory activity and migration progress. */
+  readonly activity: ActivityPanel;
+  readonly migration: MigrationPanel;
   /** The machine's last reported status (null before the first). */
   status(): MachineStatus | null;
   /** Stops listening to the connection. */
@@ -27,7 +32,7 @@ export interface Viewer {
 
 /**
  * Builds the viewer UI (terminal, tag map, fault list, register view, controls) on any machine
- * connection: the playground's worker, or later the live viewer's WebSocket.
+ * connection: the playground's worker, or the live viewer's WebSocket (socket-connection.ts).
  */
 export function createViewer(connection: MachineConnection): Viewer {
   const notice = new Notice();
@@ -39,13 +44,20 @@ export function createViewer(connection: MachineConnection): Viewer {
   });
   const registers = new RegisterView();
   const controls = new Controls((command) => connection.send(command));
+  const activity = new ActivityPanel();
+  const migration = new MigrationPanel();
   const toolbar = h('div', { class: 'toolbar' }, controls.element);
   const element = h(
     'div',
     { class: 'viewer' },
     toolbar,
     notice.element,
-    h('div', { class: 'columns' }, h('div', { class: 'column wide' }, tagMap.element, faults.element), h('div', { class: 'column' }, terminal.element, registers.element)),
+    h(
+      'div',
+      { class: 'columns' },
+      h('div', { class: 'column wide' }, tagMap.element, faults.element),
+      h('div', { class: 'column' }, terminal.element, registers.element, activity.element, migration.element),
+    ),
   );
   let last: MachineStatus | null = null;
   const offs = [
@@ -54,6 +66,8 @@ export function createViewer(connection: MachineConnection): Viewer {
       terminal.clear();
       faults.clear();
       registers.clear();
+      activity.clear();
+      migration.clear();
       tagMap.reset(m.ramBase, m.pages);
       element.dataset.guest = m.name;
     }),
@@ -71,6 +85,26 @@ export function createViewer(connection: MachineConnection): Viewer {
     connection.on('granule-tags', (m) => tagMap.applyGranules(m)),
     connection.on('error', (m) => notice.show('error', m.message)),
     connection.on('warning', (m) => notice.show('warning', m.message)),
+    // Live viewer (`tagvisor run --web`): what the connection may do, activity, migration, replies.
+    connection.on('session', (m) => {
+      element.dataset.control = m.control ? 'on' : 'off';
+      controls.setAllowed(m.control, 'read-only viewer: start tagvisor with --web-control to pause, step or reset from here');
+    }),
+    connection.on('activity', (m) => activity.add(m)),
+    connection.on('migration', (m) => migration.show(m.progress)),
+    connection.on('reply', (m) => {
+      if (!m.ok) notice.show('error', `${m.command}: ${m.error.desc}`);
+    }),
+    connection.on('disconnected', (m) => {
+      element.dataset.connection = 'closed';
+      controls.setAllowed(false, 'disconnected');
+      registers.setRunning(false);
+      notice.show('info', `disconnected: ${m.reason}`);
+    }),
   ];
-  return { element, toolbar, notice, terminal, tagMap, faults, registers, controls, status: () => last, dispose: () => offs.forEach((off) => off()) };
+  return {
+    element, toolbar, notice, terminal, tagMap, faults, registers, controls, activity, migration,
+    status: () => last,
+    dispose: () => offs.forEach((off) => off()),
+  };
 }

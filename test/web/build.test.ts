@@ -56,5 +56,9 @@ describe('the playground build (scripts/build-web.mjs)', () => {
     const worker = await readFile(join(out, 'worker.js'), 'utf8');
     expect(worker).not.toMatch(/\brequire\(|"node:|\bprocess\.env\b/);
     expect(await readFile(join(out, 'index.html'), 'utf8')).toContain('<script type="module" src="main.js">');
+    // The live viewer's page (tagvisor run --web): the UI and the WebSocket, without the core.
+    expect(sizes['live.js']).toBeLessThan(64 * 1024);
+    expect(await readFile(join(out, 'live.html'), 'utf8')).toContain('<script type="module" src="live.js">');
+    expect(await readFile(join(out, 'live.js'), 'utf8')).not.toMatch(/KVM_ARM_MTE_COPY_TAGS|"node:/);
   });
 });

@@ -10,32 +10,11 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NEVER_COLOUR, TAG_COLOURS } from '../../src/web/ui/tag-palette.js';
-import type { CellInfo } from '../../src/web/ui/tag-map.js';
-import type { Viewer } from '../../src/web/viewer.js';
+import { ROOT, SHOTS, FREED, cellAt, pixelAt, state, uartText } from './support/viewer-page.js';
 import { buildPlayground, chromiumAvailable, launchChromium, type Browser } from './support/chromium.js';
 import { serveStatic, type StaticServer } from './support/static-server.js';
 
-const ROOT = join(import.meta.dirname, '../..');
-const SHOTS = join(ROOT, 'test-output/web');
-const FREED = 0x4050_0010; // demo.elf's use-after-free granule
 const expected = (guest: string) => readFileSync(join(ROOT, 'guests/expected', `${guest}.out`), 'latin1');
-
-/** The page's test hook (src/web/main.ts). */
-type Hook = { tagvisor: { viewer: Viewer } };
-
-/** The state attribute the viewer keeps on its root element. */
-const state = (page: Page) => page.locator('.viewer').getAttribute('data-state');
-const uartText = (page: Page) => page.evaluate(() => (globalThis as unknown as Hook).tagvisor.viewer.terminal.text);
-const cellAt = (page: Page, gpa: number): Promise<CellInfo | null> => page.evaluate((a) => (globalThis as unknown as Hook).tagvisor.viewer.tagMap.cellAt(a), gpa);
-
-/** The canvas pixel in the middle of a cell, as "#rrggbb". */
-async function pixelAt(page: Page, x: number, y: number): Promise<string> {
-  return page.evaluate(([px, py]) => {
-    const canvas = document.querySelector('canvas.tag-canvas') as HTMLCanvasElement;
-    const [r, g, b] = canvas.getContext('2d')!.getImageData(px!, py!, 1, 1).data;
-    return `#${[r, g, b].map((c) => c!.toString(16).padStart(2, '0')).join('')}`;
-  }, [x, y]);
-}
 
 describe.runIf(chromiumAvailable)('playground in chromium', () => {
   let bundle: string;

@@ -3,6 +3,7 @@ import { GuestMemoryError } from '../errors.js';
 import type { GuestMemory } from '../guest-memory.js';
 import type { RamChunk } from '../address-space.js';
 import { hex } from '../address.js';
+import { ACTIVITY_DEBUG } from '../activity.js';
 
 /**
  * Debugger access (gdb stub, monitor): data and allocation tags, read and write, never
@@ -21,7 +22,7 @@ export class DebugAccess {
   writeData(gpa: number, src: Uint8Array): void {
     for (const chunk of this.memory.authorizedChunks('debug', 'write', gpa, src.length, false)) {
       chunk.region.bytes.set(src.subarray(chunk.done, chunk.done + chunk.length), chunk.offset);
-      chunk.region.noteDataWrite(chunk.offset, chunk.length);
+      chunk.region.noteDataWrite(chunk.offset, chunk.length, ACTIVITY_DEBUG);
     }
   }
 
@@ -55,7 +56,7 @@ export class DebugAccess {
       for (let i = 0; i < chunk.length / GRANULE_SIZE; i++) {
         tags.setTag(chunk.offset + i * GRANULE_SIZE, pattern[(chunk.done / GRANULE_SIZE + i) % pattern.length]!);
       }
-      chunk.region.noteTagWrite(chunk.offset, chunk.length);
+      chunk.region.noteTagWrite(chunk.offset, chunk.length, ACTIVITY_DEBUG);
     }
   }
 

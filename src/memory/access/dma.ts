@@ -1,4 +1,5 @@
 import type { GuestMemory } from '../guest-memory.js';
+import { ACTIVITY_DMA } from '../activity.js';
 
 /**
  * Device DMA: moves data, never tag-checked, never changes tags, marks data pages dirty.
@@ -16,6 +17,7 @@ export class DmaAccess {
     if (region) {
       const offset = gpa - region.base;
       dst.set(region.bytes.subarray(offset, offset + dst.length));
+      region.activity.noteRead(ACTIVITY_DMA, offset, dst.length);
       return;
     }
     this.readWith(gpa, dst.length, (window, done) => dst.set(window, done));
@@ -26,7 +28,7 @@ export class DmaAccess {
     const region = this.memory.authorizedRegion('dma', 'write', gpa, src.length, false);
     if (region) {
       region.bytes.set(src, gpa - region.base);
-      region.noteDataWrite(gpa - region.base, src.length);
+      region.noteDataWrite(gpa - region.base, src.length, ACTIVITY_DMA);
       return;
     }
     this.writeWith(gpa, src.length, (window, done) => window.set(src.subarray(done, done + window.length)));
@@ -36,6 +38,7 @@ export class DmaAccess {
   readWith(gpa: number, length: number, consume: (window: Uint8Array, done: number) => void): void {
     for (const chunk of this.memory.authorizedChunks('dma', 'read', gpa, length, false)) {
       consume(chunk.region.bytes.subarray(chunk.offset, chunk.offset + chunk.length), chunk.done);
+      chunk.region.activity.noteRead(ACTIVITY_DMA, chunk.offset, chunk.length);
     }
   }
 
@@ -43,7 +46,7 @@ export class DmaAccess {
   writeWith(gpa: number, length: number, produce: (window: Uint8Array, done: number) => void): void {
     for (const chunk of this.memory.authorizedChunks('dma', 'write', gpa, length, false)) {
       produce(chunk.region.bytes.subarray(chunk.offset, chunk.offset + chunk.length), chunk.done);
-      chunk.region.noteDataWrite(chunk.offset, chunk.length);
+      chunk.region.noteDataWrite(chunk.offset, chunk.length, ACTIVITY_DMA);
     }
   }
 }

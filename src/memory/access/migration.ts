@@ -4,6 +4,7 @@ import { DirtyBitmap } from '../dirty-bitmap.js';
 import { GuestMemoryError } from '../errors.js';
 import type { GuestMemory } from '../guest-memory.js';
 import type { RamRegion } from '../ram-region.js';
+import { ACTIVITY_MIGRATION } from '../activity.js';
 
 /** The tag state of one page as migration sees it. */
 export type PageTagState = 'untagged' | 'uninitialised' | 'initialised';
@@ -40,6 +41,7 @@ export class MigrationAccess {
     if (dst.length < PAGE_SIZE) throw new GuestMemoryError('invalid-range', `page buffer must hold ${PAGE_SIZE} bytes, got ${dst.length}`, gpa, dst.length);
     const { region, page } = this.page('read', gpa, false);
     dst.set(region.bytes.subarray(page * PAGE_SIZE, (page + 1) * PAGE_SIZE));
+    region.activity.readPages[ACTIVITY_MIGRATION]!++;
   }
 
   /** True when every byte of the page is zero (such pages travel without data). */
@@ -54,7 +56,7 @@ export class MigrationAccess {
     if (src.length !== PAGE_SIZE) throw new GuestMemoryError('invalid-range', `page data must be ${PAGE_SIZE} bytes, got ${src.length}`, gpa, src.length);
     const { region, page } = this.page('write', gpa, false);
     region.bytes.set(src, page * PAGE_SIZE);
-    region.noteDataWrite(page * PAGE_SIZE, PAGE_SIZE);
+    region.noteDataWrite(page * PAGE_SIZE, PAGE_SIZE, ACTIVITY_MIGRATION);
   }
 
   tagState(gpa: number): PageTagState {
@@ -87,7 +89,7 @@ export class MigrationAccess {
     const tags = this.tagsOf(region, gpa);
     if (packed) tags.setPagePacked(page, packed);
     else tags.uninitialise(page);
-    region.noteTagWrite(page * PAGE_SIZE, PAGE_SIZE);
+    region.noteTagWrite(page * PAGE_SIZE, PAGE_SIZE, ACTIVITY_MIGRATION);
   }
 
   /** Sets every granule of the page to one tag (the compact wire form). */
@@ -95,7 +97,7 @@ export class MigrationAccess {
     if (!Number.isInteger(tag) || tag < 0 || tag > 15) throw new GuestMemoryError('invalid-range', `tag value ${tag} is not a 4-bit tag`, gpa, PAGE_SIZE);
     const { region, page } = this.page('write', gpa, true);
     this.tagsOf(region, gpa).fillTags(page * PAGE_SIZE, PAGE_SIZE / 16, tag);
-    region.noteTagWrite(page * PAGE_SIZE, PAGE_SIZE);
+    region.noteTagWrite(page * PAGE_SIZE, PAGE_SIZE, ACTIVITY_MIGRATION);
   }
 
   /**

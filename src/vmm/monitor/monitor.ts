@@ -14,7 +14,8 @@ import { MonitorSession, type MonitorSessionOptions, type MonitorTransport } fro
 export class Monitor {
   readonly registry = new CommandRegistry();
   readonly events: MonitorEventHub;
-  private readonly context: MonitorContext;
+  /** What commands run with: public so the live viewer (src/web/host/live-host.ts) executes them through `registry` too. */
+  readonly context: MonitorContext;
   private readonly sessions = new Set<MonitorSession>();
 
   constructor(

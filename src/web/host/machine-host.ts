@@ -276,7 +276,8 @@ export class MachineHost {
   }
 }
 
-function shutdownText(shutdown: Shutdown): string {
+/** How the guest ended, in the monitor's words (also the live viewer's, live-host.ts). */
+export function shutdownText(shutdown: Shutdown): string {
   switch (shutdown.kind) {
     case 'semihosting-exit':
       return `guest-exit ${shutdown.code}`;

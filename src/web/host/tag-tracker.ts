@@ -1,3 +1,4 @@
+import type { RamRegion } from '../../memory/index.js';
 import { RAM_BASE, type VirtMachine } from '../../vmm/index.js';
 import { GRANULE_NONE, GRANULES_PER_PAGE, PAGE_BYTES, PAGE_NEVER, PAGE_UNTAGGED, summaryOf, type HostMessageOf } from '../protocol.js';
 
@@ -10,11 +11,12 @@ const MAX_RUN = 4096;
  * Keeps the viewer's picture of guest RAM's allocation tags up to date, at a cost proportional to
  * what changed:
  *
- * - tag writes (STG and friends, DC GVA/GZVA, the VMM's debug and migration writes) are found in
- *   the hypervisor's dirty tag log (`Vm.getDirtyTagLog`, Tagvisor's extension beside
- *   KVM_GET_DIRTY_LOG), so the machine runs with dirty logging on;
+ * - tag writes (STG and friends, DC GVA/GZVA, the VMM's debug and migration writes, a reset) are
+ *   found through the region's tag epochs (RamRegion.tagEpochs / advanceTagEpoch): each poll
+ *   takes the pages stamped since its previous one. That leaves the dirty tag log to migration,
+ *   and any number of trackers (one per live-viewer connection) poll independently;
  * - a page that becomes tagged memory by a checked load or store (KVM's "tags zeroed on first
- *   use") changes no tag and is not logged: the per-page "tags initialised" flags are compared
+ *   use") changes no tag and is not stamped: the per-page "tags initialised" flags are compared
  *   with the last picture (one byte per page, a fraction of a millisecond for 1 GiB).
  *
  * Tags are read through the debug access class (never tag-checked; a protected VM's debug policy
@@ -32,6 +34,12 @@ export class TagTracker {
   private windowStale = false;
   /** 1 for pages already listed as changed in this poll. */
   private readonly changed: Uint8Array;
+  /** The region's per-page tag epochs (null without MTE), and the epoch of this tracker's last look. */
+  private readonly epochs: Uint32Array | null;
+  private readonly region: RamRegion | null;
+  private seenEpoch = 0;
+  /** Distinct pages found changed by the last poll (the live viewer's activity figure). */
+  lastChanged = 0;
 
   constructor(private readonly machine: VirtMachine) {
     this.pages = machine.memoryBytes / PAGE_BYTES;
@@ -39,8 +47,10 @@ export class TagTracker {
     this.seenInitialised = new Uint8Array(this.pages);
     this.changed = new Uint8Array(this.pages);
     // The per-page flags the memory layer keeps (tag-store.ts), read-only here, as query-mte does.
-    this.initialised = machine.vm.memory.space.findRam(RAM_BASE)?.tags?.initialised ?? null;
-    if (this.initialised) machine.setDirtyLogging(true);
+    const region = machine.vm.memory.space.findRam(RAM_BASE) ?? null;
+    this.region = region?.tags ? region : null;
+    this.initialised = region?.tags?.initialised ?? null;
+    this.epochs = this.region ? this.region.trackTagEpochs() : null;
   }
 
   get mte(): boolean {
@@ -67,9 +77,10 @@ export class TagTracker {
     if (!this.primed) {
       this.primed = true;
       if (this.initialised) {
-        this.machine.vm.getDirtyTagLog(0); // everything is read now: drop the log
+        this.seenEpoch = this.region!.advanceTagEpoch(); // everything is read now
         this.seenInitialised.set(this.initialised);
       }
+      this.lastChanged = 0; // the first picture is not a change
       const all = new Uint32Array(this.pages);
       for (let i = 0; i < all.length; i++) all[i] = i;
       this.refresh(all, (page, value) => (this.summaries[page] = value));
@@ -77,6 +88,7 @@ export class TagTracker {
       this.windowStale = this.windowCount > 0;
     } else if (this.initialised) {
       const changed = this.collectChanged().sort((a, b) => a - b);
+      this.lastChanged = changed.length;
       const pageList: number[] = [];
       this.refresh(changed, (page, value) => {
         if (value === this.summaries[page]) return;
@@ -136,12 +148,10 @@ export class TagTracker {
       this.changed[page] = 1;
       list.push(page);
     };
-    const log = this.machine.vm.getDirtyTagLog(0);
-    for (let byte = 0; byte < log.length; byte++) {
-      const bits = log[byte]!;
-      if (bits === 0) continue;
-      for (let bit = 0; bit < 8; bit++) if (bits & (1 << bit)) mark(byte * 8 + bit);
-    }
+    const epochs = this.epochs!;
+    const since = this.seenEpoch;
+    this.seenEpoch = this.region!.advanceTagEpoch();
+    for (let page = 0; page < epochs.length; page++) if (epochs[page]! > since) mark(page);
     // Four pages per compare (both arrays start their own buffers, so they are aligned).
     const now = this.initialised!;
     const seen = this.seenInitialised;

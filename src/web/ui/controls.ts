@@ -6,10 +6,13 @@ export class Controls {
   readonly element: HTMLElement;
   private readonly buttons: Record<'pause' | 'resume' | 'step' | 'reset', HTMLButtonElement>;
   private readonly statusLine: HTMLElement;
+  /** Live viewer: false when the server is read-only or gone (the buttons stay disabled, and say why). */
+  private allowed = true;
+  private last: MachineStatus | null = null;
 
   constructor(send: (command: HostCommand) => void) {
     const make = (type: 'pause' | 'resume' | 'step' | 'reset', text: string, title: string) => {
-      const button = h('button', { type: 'button', class: `control-${type}`, text, title, disabled: true });
+      const button = h('button', { type: 'button', class: `control-${type}`, text, title, 'data-title': title, disabled: true });
       button.addEventListener('click', () => send({ type }));
       return button;
     };
@@ -23,12 +26,26 @@ export class Controls {
     this.element = h('div', { class: 'controls' }, this.buttons.pause, this.buttons.resume, this.buttons.step, this.buttons.reset, this.statusLine);
   }
 
+  /** Live viewer: whether this connection may change the VM; `why` becomes the buttons' tooltip when not. */
+  setAllowed(allowed: boolean, why = ''): void {
+    this.allowed = allowed;
+    this.element.dataset.control = allowed ? 'on' : 'off';
+    for (const button of Object.values(this.buttons)) {
+      if (!allowed) button.title = why;
+      else button.title = button.dataset.title ?? button.title;
+    }
+    if (this.last) this.update(this.last);
+    else if (!allowed) for (const button of Object.values(this.buttons)) button.disabled = true;
+  }
+
   update(status: MachineStatus): void {
+    this.last = status;
     const { state } = status;
-    this.buttons.pause.disabled = state !== 'running';
-    this.buttons.resume.disabled = state !== 'paused';
-    this.buttons.step.disabled = state !== 'paused';
-    this.buttons.reset.disabled = state === 'created';
+    const off = !this.allowed;
+    this.buttons.pause.disabled = off || state !== 'running';
+    this.buttons.resume.disabled = off || state !== 'paused';
+    this.buttons.step.disabled = off || state !== 'paused';
+    this.buttons.reset.disabled = off || state === 'created';
     const mips = status.runMs > 0 ? ` · ${(status.instructions / status.runMs / 1000).toFixed(1)} MIPS` : '';
     const why = state === 'paused' && status.stopReason ? ` (${status.stopReason})` : state === 'shutdown' && status.shutdown ? `: ${status.shutdown}` : '';
     this.statusLine.dataset.state = state;

@@ -12,7 +12,7 @@ export function machineStatus(machine: VirtMachine): Record<string, unknown> {
   return status;
 }
 
-/** query-status, stop, cont, system_reset, quit. */
+/** query-status, stop, cont, step, system_reset, quit. */
 export function registerRunControlCommands(registry: CommandRegistry): void {
   registry.register({
     name: 'query-status',
@@ -39,6 +39,15 @@ export function registerRunControlCommands(registry: CommandRegistry): void {
     args: {},
     returns: '{}',
     run: ({ debug }) => debug.resume(),
+  });
+  // Added with the live viewer's Step button (docs/web.md); the JSON monitor has it too.
+  registry.register({
+    name: 'step',
+    description: 'Execute one instruction of a paused VM; it stays paused. Emits STOP with reason "step" (or the reason a breakpoint or watchpoint gives).',
+    states: ['paused'],
+    args: {},
+    returns: '{}',
+    run: ({ debug }) => debug.step(),
   });
   registry.register({
     name: 'system_reset',
