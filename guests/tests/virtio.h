@@ -169,8 +169,7 @@ static u32 blk_rw(struct vdev *d, u32 type, u64 sector, void *buf, u32 len)
     d->avail->idx = (u16)(d->avail->idx + 1);
     dsb();
     VREG(d, 0x50) = 0;
-    for (int i = 0; i < 1000000 && d->used->idx == d->last_used; i++)
-        wfi();
+    WAIT_FOR_IRQ(d->used->idx != d->last_used, 1000000);
     dsb();
     if (d->used->idx == d->last_used)
         return 0xff;

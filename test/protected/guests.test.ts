@@ -41,7 +41,7 @@ describe('guests in a protected VM behave exactly as unprotected', () => {
     const files = devices.drives.map((spec) => parseDriveSpec(spec).file);
     try {
       const before = files.map((file) => readFileSync(file));
-      const result = await runGuest(join(GUESTS, `${guest}.elf`), { ...devices, protected: { debug: false }, maxInsns: 20_000_000 });
+      const result = await runGuest(join(GUESTS, `${guest}.elf`), { ...devices, protected: { debug: false }, maxInsns: 50_000_000 });
       expect(result.stdout).toMatch(/read sector 0: status 255 used len 0/);
       expect(result.stdout).toMatch(/write sectors 8-15: status 255 used len 0/);
       files.forEach((file, i) => expect(readFileSync(file).equals(before[i]!)).toBe(true));
