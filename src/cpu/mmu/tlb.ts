@@ -1,9 +1,8 @@
 import type { RamRegion } from '../../memory/index.js';
 import type { CodePage } from '../fetch.js';
 
-
-
-export const TLB_BITS = 8;
+/** 1024 entries per set (4 MiB of reach): a guest sweeping a few MiB stays in the TLB. */
+export const TLB_BITS = 10;
 export const TLB_SIZE = 1 << TLB_BITS;
 export const TLB_MASK = TLB_SIZE - 1;
 /** keyHi of an empty entry: no canonical address produces it. */
