@@ -96,8 +96,13 @@ describe('a bad snapshot changes nothing', () => {
     ['truncated before END', (s: Uint8Array) => s.subarray(0, s.length - 10), /truncated/],
     ['one flipped bit in a page', (s: Uint8Array) => { const c = s.slice(); c[c.length >> 1]! ^= 0x10; return c; }, /checksum mismatch/],
     ['bad magic', (s: Uint8Array) => { const c = s.slice(); c[8] = 0x58; return c; }, /checksum mismatch|bad magic/],
-    ['garbage', () => new Uint8Array(1000).fill(0x41), /unknown section type/],
-    ['empty file', () => new Uint8Array(0), /no END/],
+    ['garbage', () => new Uint8Array(1000).fill(0x41), /not a Tagvisor migration stream or snapshot \(it starts with byte 0x41/],
+    ['an unknown section type after HELLO', (s: Uint8Array) => {
+      const c = s.slice();
+      c[8 + new DataView(c.buffer).getUint32(4, true) + 4] = 0x7f; // the second section's type byte
+      return c;
+    }, /section at byte \d+: unknown section type 0x7f/],
+    ['empty file', () => new Uint8Array(0), /empty/],
   ])('%s', (_name, corrupt, reason) => {
     const { snapshot } = pausedMachine();
     const victim = newMachine();

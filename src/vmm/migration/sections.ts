@@ -80,7 +80,11 @@ export class SectionReader {
     const view = new DataView(header.buffer, header.byteOffset, SECTION_HEADER_BYTES);
     const type = view.getUint8(0);
     const where = `section at byte ${this.consumed}`;
-    if (!KNOWN.has(type)) throw new StreamFormatError(`${where}: unknown section type 0x${type.toString(16)}`);
+    if (!KNOWN.has(type)) {
+      // At byte 0 the likeliest story is the wrong file or peer, not a damaged stream: say so.
+      if (this.consumed === 0) throw new StreamFormatError(`not a Tagvisor migration stream or snapshot (it starts with byte 0x${type.toString(16)}, no section type)`);
+      throw new StreamFormatError(`${where}: unknown section type 0x${type.toString(16)}`);
+    }
     if (view.getUint8(1) !== 0 || view.getUint16(2, true) !== 0) throw new StreamFormatError(`${where}: reserved header fields are not zero`);
     const length = view.getUint32(4, true);
     if (length > MAX_SECTION_PAYLOAD) throw new StreamFormatError(`${where}: payload of ${length} bytes exceeds ${MAX_SECTION_PAYLOAD}`);

@@ -51,6 +51,7 @@ export async function saveSealedSnapshot(machine: VirtMachine, key: Uint8Array):
 }
 
 function readSections(bytes: Uint8Array): RawSection[] {
+  if (bytes.length === 0) throw new StreamFormatError('the snapshot is empty (0 bytes)');
   const reader = new SectionReader();
   reader.push(bytes);
   const sections: RawSection[] = [];
