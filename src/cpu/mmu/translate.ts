@@ -141,7 +141,7 @@ export function translate(
       region.view.setInt32(descOffset, dLo, true);
       region.noteDataWrite(descOffset, 8);
     }
-    const pageInBlock = vaOffsetInBlock(lo, hi, shift);
+    const pageInBlock = vaOffsetInBlock(lo, shift);
     out.pagePa = blockBase + pageInBlock;
     const attrIndex = (dLo >>> 2) & 7;
     out.attr = attrIndex < 4 ? (regime.mairLo >>> (attrIndex * 8)) & 0xff : (regime.mairHi >>> ((attrIndex - 4) * 8)) & 0xff;
@@ -160,12 +160,14 @@ function vaIndex(lo: number, hi: number, shift: number, bits: number): number {
   return ((lo >>> shift) | (hi << (32 - shift))) & mask;
 }
 
-/** Offset of the VA's 4 KiB page within a block of 2^shift bytes. */
-function vaOffsetInBlock(lo: number, hi: number, shift: number): number {
+/**
+ * Offset of the VA's 4 KiB page within a block of 2^shift bytes (shift 21 or 30). Blocks are at
+ * most 1 GiB, so the offset is in the low word: never form the 64-bit VA as a float, which
+ * loses the low bits of an upper-half (TTBR1) address above 2^53.
+ */
+function vaOffsetInBlock(lo: number, shift: number): number {
   if (shift === 12) return 0;
-  const va = (hi >>> 0) * 2 ** 32 + (lo >>> 0);
-  const inBlock = va % 2 ** shift;
-  return inBlock - (inBlock % 4096);
+  return (lo & (2 ** shift - 1) & ~0xfff) >>> 0;
 }
 
 function permissions(ap: number, apTable: number, pxn: number, uxn: number, wxn: boolean): number {
