@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { noteMissingTool } from './reference-tools.js';
 
 const AS = 'aarch64-linux-gnu-as';
 const OBJCOPY = 'aarch64-linux-gnu-objcopy';
@@ -18,7 +19,7 @@ export function assemblerAvailable(): boolean {
       available = false;
     }
   }
-  return available;
+  return noteMissingTool('assembler', available);
 }
 
 const cache = new Map<string, Uint8Array>();

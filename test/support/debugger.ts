@@ -12,6 +12,7 @@ import { GdbSession } from '../../src/vmm/debug/gdb/session.js';
 import { Debugger } from '../../src/vmm/debug/debugger.js';
 import { VirtMachine } from '../../src/vmm/index.js';
 import { readSymbols } from './harness-image.js';
+import { noteMissingTool } from './reference-tools.js';
 
 export const ROOT = join(import.meta.dirname, '../..');
 export const GDB_TAGS_ELF = join(ROOT, 'guests/build/gdb-tags.elf');
@@ -108,7 +109,7 @@ let gdbAvailable: boolean | undefined;
 /** True when Debian's gdb-multiarch is installed. */
 export function gdbMultiarchAvailable(): boolean {
   gdbAvailable ??= spawnSync('gdb-multiarch', ['--version'], { stdio: 'ignore', timeout: 10_000 }).status === 0;
-  return gdbAvailable;
+  return noteMissingTool('gdb', gdbAvailable);
 }
 
 /**

@@ -14,6 +14,7 @@
  * and the semihosting console (SYS_WRITEC/SYS_WRITE0), which the differential tests ignore.
  */
 import { spawn, spawnSync } from 'node:child_process';
+import { noteMissingTool } from './reference-tools.js';
 
 export const QEMU_BINARY = 'qemu-system-aarch64';
 /** Oldest QEMU whose MTE emulation is right (7.2 gets single-granule tag ops wrong). */
@@ -82,7 +83,7 @@ export function qemuVersion(): { major: number; minor: number; micro: number } |
 /** True when qemu-system-aarch64 is installed and is version 8 or newer. */
 export function qemuAvailable(): boolean {
   const v = qemuVersion();
-  return v !== null && v.major >= QEMU_MIN_MAJOR;
+  return noteMissingTool('qemu', v !== null && v.major >= QEMU_MIN_MAJOR);
 }
 
 /**

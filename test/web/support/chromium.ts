@@ -4,10 +4,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
+import { noteMissingTool } from '../../support/reference-tools.js';
 
 /** Debian's chromium (apt-get install chromium). A browser is never downloaded. */
 export const CHROMIUM = '/usr/bin/chromium';
-export const chromiumAvailable = existsSync(CHROMIUM);
+export const chromiumAvailable = noteMissingTool('chromium', existsSync(CHROMIUM), 'test/web: the chromium suites');
 
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 

@@ -1,0 +1,42 @@
+import { appendFileSync } from 'node:fs';
+
+/**
+ * The reference tools the test suite compares against or drives. A suite that cannot run because
+ * one is missing calls `noteMissingTool`: the global setup (test/global-setup.ts) prints every such
+ * skip at the end of the run, and refuses to run at all in CI (CI=true), where a missing
+ * reference tool is a failure, not a skip.
+ */
+export const REFERENCE_TOOLS = {
+  qemu: 'qemu-system-aarch64 >= 8 (Debian backports: qemu-system-arm)',
+  assembler: 'aarch64-linux-gnu-as (binutils-aarch64-linux-gnu)',
+  compiler: 'aarch64-linux-gnu-gcc (gcc-aarch64-linux-gnu)',
+  gdb: 'gdb-multiarch',
+  chromium: 'chromium',
+  dtc: 'dtc (device-tree-compiler)',
+} as const;
+
+export type ReferenceTool = keyof typeof REFERENCE_TOOLS;
+
+/** Environment variable naming the file that collects skips across test workers. */
+export const SKIP_LOG_ENV = 'TAGVISOR_SKIP_LOG';
+
+/** The test file (relative to the repository) that called the function calling this. */
+function callerFile(): string {
+  const stack = new Error().stack?.split('\n') ?? [];
+  for (const line of stack) {
+    const match = /(test\/[^\s:()]+\.ts):(\d+)/.exec(line);
+    if (match && !match[1]!.includes('/support/')) return `${match[1]}:${match[2]}`;
+  }
+  return 'a test file';
+}
+
+/**
+ * Records that `tool` is missing, for the end-of-run summary. Returns `available` so that the
+ * availability checks can be written `return noteMissingTool('qemu', found)`.
+ */
+export function noteMissingTool(tool: ReferenceTool, available: boolean, where?: string): boolean {
+  if (available) return true;
+  const log = process.env[SKIP_LOG_ENV];
+  if (log) appendFileSync(log, `${tool}\t${where ?? callerFile()}\n`);
+  return false;
+}
