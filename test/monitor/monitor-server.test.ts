@@ -2,32 +2,17 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MAX_MONITOR_CONNECTIONS, MonitorServer } from '../../src/node/monitor/monitor-server.js';
-import { runToCompletion } from '../../src/node/run-guest.js';
-import { Monitor } from '../../src/vmm/monitor/monitor.js';
+import { MAX_MONITOR_CONNECTIONS } from '../../src/node/monitor/monitor-server.js';
 import type { ListenAddress } from '../../src/node/listen-address.js';
-import { gdbTagsMachine, RawClient } from '../support/debugger.js';
+import { RawClient } from '../support/debugger.js';
+import { serveMonitor } from './serve-monitor.js';
 
 const cleanup: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const step of cleanup.splice(0).reverse()) await step();
 });
 
-/** The gdb-tags machine, paused, with a monitor listening on `address`, running in this process. */
-async function served(address: ListenAddress) {
-  const machine = gdbTagsMachine();
-  const monitor = new Monitor(machine);
-  const server = await MonitorServer.listen(monitor, address);
-  machine.pause();
-  const run = runToCompletion(machine, { maxInsns: 50_000_000 });
-  cleanup.push(async () => {
-    machine.terminate('monitor');
-    await run;
-    await server.close();
-    monitor.dispose();
-  });
-  return { machine, server, run };
-}
+const served = (address: ListenAddress) => serveMonitor(address, (step) => cleanup.push(step));
 
 function lines(client: RawClient): Record<string, unknown>[] {
   return client.received

@@ -245,11 +245,18 @@ describe('monitor commands', () => {
     expect(monitor.events.faults.async).toBe(TAG_FAULT_EVENTS_PER_SECOND + 50);
   });
 
-  it('drops events, never replies, for a client that does not read', async () => {
-    const { client } = setup();
+  it('drops events, never replies, for a client that does not read; its requests wait until it reads', async () => {
+    const { machine, client } = setup();
     client.congested = true;
-    expect(await client.run('stop')).toEqual({ return: {} });
-    expect(client.events()).toEqual([]);
+    Debugger.of(machine).pause(); // STOP: dropped
+    client.session.receive(Buffer.from('{"execute":"cont","id":1}\n'));
+    await client.session.idle();
+    expect(client.lines.slice(2)).toEqual([]);
+    expect(machine.state).toBe('paused');
+    client.congested = false;
+    client.session.resume();
+    await client.session.idle();
+    expect(client.lines.slice(2).map((m) => m.event ?? m.id)).toEqual(['RESUME', 1]);
   });
 
   it('takes commands registered later by other modules (snapshots, migration) and their events', async () => {

@@ -5,3 +5,4 @@ export * from './events.js';
 export * from './session.js';
 export * from './commands/index.js';
 export * from './monitor.js';
+export * from './json-limits.js';

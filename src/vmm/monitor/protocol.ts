@@ -11,6 +11,8 @@
  * Every message is one line of JSON terminated by "\n".
  */
 
+import { stringifySafely } from './json-limits.js';
+
 /** Error classes (docs/monitor-api.md explains when each is used). */
 export type ErrorClass =
   | 'GenericError' // an internal failure; the VM is unaffected
@@ -52,7 +54,11 @@ export function eventMessage(event: string, data: unknown, nowMs: number): unkno
   return data === undefined ? { event, timestamp: { seconds, microseconds } } : { event, data, timestamp: { seconds, microseconds } };
 }
 
-/** Serialises a message as one line (bigints become hex strings: addresses and registers). */
+/**
+ * Serialises a message as one line (bigints become hex strings: addresses and registers). Never
+ * throws: a message that cannot be encoded becomes a GenericError reply without its id.
+ */
 export function encodeLine(message: unknown): string {
-  return `${JSON.stringify(message, (_key, value: unknown) => (typeof value === 'bigint' ? `0x${value.toString(16)}` : value))}\n`;
+  const text = stringifySafely(message) ?? stringifySafely(errorReply('GenericError', 'the reply could not be encoded as JSON', undefined))!;
+  return `${text}\n`;
 }

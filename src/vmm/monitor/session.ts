@@ -1,4 +1,5 @@
 import type { CommandRegistry, MonitorContext } from './registry.js';
+import { MAX_JSON_DEPTH, nestedDeeperThan } from './json-limits.js';
 import { encodeLine, errorReply, eventMessage, greeting, MonitorError, successReply } from './protocol.js';
 
 /** How a session reaches its client (a socket in Node, anything line-shaped elsewhere). */
@@ -8,6 +9,11 @@ export interface MonitorTransport {
   congested(): boolean;
   /** Closes the connection once pending output is written. */
   end(): void;
+  /**
+   * Stop (true) or resume (false) reading from the client: the session holds input it will not
+   * process while the client leaves more than the transport's bound of output unread.
+   */
+  holdInput?(hold: boolean): void;
 }
 
 export interface MonitorSessionOptions {
@@ -20,12 +26,19 @@ export interface MonitorSessionOptions {
 
 /** Longest request line: enough for a write-memory of MAX_MONITOR_TRANSFER bytes in hex. */
 export const MAX_LINE_BYTES = 256 * 1024;
+/** Input a session holds before it asks the transport to stop reading (beyond one long line). */
+export const MAX_HELD_INPUT = 2 * MAX_LINE_BYTES;
 
 /**
  * One monitor connection: greeting, capability negotiation, then commands executed one at a time
  * in arrival order, and events. Untrusted input never escapes as an exception: invalid JSON,
- * overlong lines, unknown commands and bad arguments each get an error reply on this connection
- * only.
+ * overlong or too deeply nested lines, unknown commands and bad arguments each get an error reply
+ * on this connection only.
+ *
+ * Backpressure (docs/monitor-api.md): a line is only taken while the transport is not congested;
+ * otherwise input is held and the transport told to stop reading (`holdInput`), until `resume`.
+ * So a client that sends requests without reading the replies queues at most the transport's
+ * bound plus one reply, and its unread requests wait in the socket, not in memory.
  */
 export class MonitorSession {
   private buffer = '';
@@ -37,6 +50,11 @@ export class MonitorSession {
   private queue: Promise<void> = Promise.resolve();
   private readonly decoder = new TextDecoder();
   private readonly maxLine: number;
+  /** Received bytes not yet split into lines. */
+  private held: Uint8Array[] = [];
+  private heldBytes = 0;
+  private pumping = false;
+  private inputHeld = false;
 
   constructor(
     private readonly registry: CommandRegistry,
@@ -50,24 +68,27 @@ export class MonitorSession {
 
   /** Bytes from the client. */
   receive(bytes: Uint8Array): void {
-    if (this.closed) return;
-    let start = 0;
-    for (let i = 0; i < bytes.length; i++) {
-      if (bytes[i] !== 0x0a) continue;
-      this.appendPart(bytes.subarray(start, i));
-      start = i + 1;
-      const line = this.buffer;
-      const skipped = this.discarding;
-      this.buffer = '';
-      this.bufferBytes = 0;
-      this.discarding = false;
-      if (skipped) this.write(errorReply('JSONParsing', `line longer than ${this.maxLine} bytes`, undefined));
-      else this.line(line);
-    }
-    this.appendPart(bytes.subarray(start));
+    if (this.closed || bytes.length === 0) return;
+    this.held.push(bytes);
+    this.heldBytes += bytes.length;
+    if (this.heldBytes > MAX_HELD_INPUT) this.holdInput(true);
+    this.kick();
   }
 
-  /** Promise that settles once every command received so far has replied (tests, shutdown). */
+  /** The transport drained: take held input again. */
+  resume(): void {
+    this.kick();
+  }
+
+  /** Bytes received but not yet taken (the rest waits in the socket while input is held). */
+  get heldInputBytes(): number {
+    return this.heldBytes;
+  }
+
+  /**
+   * Settles once every command received so far has replied (tests, shutdown), or once the
+   * session stopped taking input because the client does not read.
+   */
   idle(): Promise<void> {
     return this.queue;
   }
@@ -75,8 +96,65 @@ export class MonitorSession {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.held = [];
+    this.heldBytes = 0;
+    this.buffer = '';
     this.unsubscribe?.();
     this.unsubscribe = null;
+  }
+
+  private kick(): void {
+    if (this.pumping || this.closed) return;
+    this.pumping = true;
+    this.queue = this.pump();
+  }
+
+  /** Takes lines one at a time, each command replied before the next line is taken. */
+  private async pump(): Promise<void> {
+    try {
+      while (!this.closed) {
+        if (this.transport.congested()) {
+          this.holdInput(true);
+          return;
+        }
+        const line = this.nextLine();
+        if (line === null) break;
+        await this.line(line);
+      }
+      this.holdInput(false);
+    } catch (error) {
+      this.options.log?.(`monitor: internal error: ${error instanceof Error ? error.message : String(error)}`);
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private holdInput(hold: boolean): void {
+    if (this.inputHeld === hold) return;
+    this.inputHeld = hold;
+    this.transport.holdInput?.(hold);
+  }
+
+  /** The next complete line from held input (null when none is complete yet). */
+  private nextLine(): string | null {
+    while (this.held.length > 0) {
+      const bytes = this.held[0]!;
+      const newline = bytes.indexOf(0x0a);
+      const part = newline < 0 ? bytes : bytes.subarray(0, newline);
+      this.appendPart(part);
+      if (newline < 0 || newline + 1 === bytes.length) this.held.shift();
+      else this.held[0] = bytes.subarray(newline + 1);
+      this.heldBytes -= newline < 0 ? bytes.length : newline + 1;
+      if (newline < 0) continue;
+      const line = this.buffer;
+      const skipped = this.discarding;
+      this.buffer = '';
+      this.bufferBytes = 0;
+      this.discarding = false;
+      if (!skipped) return line;
+      this.write(errorReply('JSONParsing', `line longer than ${this.maxLine} bytes`, undefined));
+    }
+    return null;
   }
 
   private appendPart(part: Uint8Array): void {
@@ -91,9 +169,13 @@ export class MonitorSession {
     this.buffer += this.decoder.decode(part, { stream: true });
   }
 
-  private line(text: string): void {
+  private async line(text: string): Promise<void> {
     text += this.decoder.decode(); // flush a partial UTF-8 sequence at the end of the line
     if (text.trim() === '') return;
+    if (nestedDeeperThan(text)) {
+      this.write(errorReply('JSONParsing', `arrays and objects nested deeper than ${MAX_JSON_DEPTH} levels`, undefined));
+      return;
+    }
     let request: unknown;
     try {
       request = JSON.parse(text);
@@ -115,8 +197,7 @@ export class MonitorSession {
       this.write(errorReply('JSONParsing', `unknown request member '${extra[0]}'`, id));
       return;
     }
-    // Commands run one at a time, in order, even when a handler is asynchronous.
-    this.queue = this.queue.then(() => this.execute(execute, args, id));
+    await this.execute(execute, args, id);
   }
 
   private async execute(name: string, args: unknown, id: unknown): Promise<void> {
