@@ -36,6 +36,7 @@ function presentTools(): Record<ReferenceTool, boolean> {
     gdb: commandWorks('gdb-multiarch', ['--version']),
     chromium: existsSync('/usr/bin/chromium'),
     dtc: commandWorks('dtc', ['--version']),
+    linux: existsSync(join(import.meta.dirname, '..', '.cache', 'debian-arm64', 'complete')),
   };
 }
 

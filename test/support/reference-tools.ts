@@ -13,6 +13,7 @@ export const REFERENCE_TOOLS = {
   gdb: 'gdb-multiarch',
   chromium: 'chromium',
   dtc: 'dtc (device-tree-compiler)',
+  linux: "Debian's arm64 kernel and busybox packages (scripts/fetch-linux-packages)",
 } as const;
 
 export type ReferenceTool = keyof typeof REFERENCE_TOOLS;
