@@ -1,65 +1,22 @@
 import type { Cpu } from './cpu.js';
-import { R } from './int64.js';
 import { Sys } from './sysreg-state.js';
+import { defineDebugRegs } from './sysregs-debug.js';
+import { defineIdRegs, inIdSpace, isReservedIdRegister } from './sysregs-id.js';
+import { constant, EL0_OK, EL0_TRAP, el0Always, el0IdTrap, el0ReadOnly, plain, set, sysKey, sysKeyName, type SysRegDef } from './sysregs-common.js';
 
-/** What an access from EL0 does: proceed, trap to EL1 (EC 0x18), or UNDEFINED. */
-export const EL0_OK = 0;
-export const EL0_TRAP = 1;
-export const EL0_UNDEF = 2;
+export { EL0_OK, EL0_TRAP, EL0_UNDEF, sysKey, sysKeyName, type SysRegDef } from './sysregs-common.js';
 
 /**
- * One system register as MRS/MSR see it. `read` leaves the value in R; a register without
- * `write` is read-only (MSR is UNDEFINED) and one without `read` write-only.
+ * The system registers the core implements, by encoding. The identification registers are in
+ * sysregs-id.ts and the debug registers in sysregs-debug.ts; which registers exist, and why the
+ * rest are UNDEFINED, is in docs/cpu.md.
  */
-export interface SysRegDef {
-  readonly name: string;
-  read?(cpu: Cpu): void;
-  write?(cpu: Cpu, lo: number, hi: number): void;
-  /** Access rule at EL0; absent means UNDEFINED at EL0. */
-  el0?(cpu: Cpu, isRead: boolean): number;
-  /** Exists only when the VM has MTE. */
-  readonly mte?: boolean;
-}
-
-/** The 16-bit key of an (op0, op1, CRn, CRm, op2) encoding: instruction bits [20:5]. */
-export function sysKey(op0: number, op1: number, crn: number, crm: number, op2: number): number {
-  return ((op0 & 3) << 14) | (op1 << 11) | (crn << 7) | (crm << 3) | op2;
-}
-
-export function sysKeyName(key: number): string {
-  return `S${key >>> 14}_${(key >>> 11) & 7}_C${(key >>> 7) & 15}_C${(key >>> 3) & 15}_${key & 7}`;
-}
-
 const table = new Map<number, SysRegDef>();
 
 function def(op0: number, op1: number, crn: number, crm: number, op2: number, reg: SysRegDef): void {
-  table.set(sysKey(op0, op1, crn, crm, op2), reg);
-}
-
-function set(lo: number, hi = 0): void {
-  R.lo = lo | 0;
-  R.hi = hi | 0;
-}
-
-/** A register that only stores what is written (under a mask), with an optional side effect. */
-function plain(index: number, name: string, options: { maskLo?: number; maskHi?: number; after?: (cpu: Cpu) => void; el0?: SysRegDef['el0']; mte?: boolean } = {}): SysRegDef {
-  const maskLo = options.maskLo ?? -1;
-  const maskHi = options.maskHi ?? -1;
-  const after = options.after;
-  return {
-    name,
-    read: (cpu) => set(cpu.sysLo(index), cpu.sysHi(index)),
-    write: (cpu, lo, hi) => {
-      cpu.setSys(index, lo & maskLo, hi & maskHi);
-      after?.(cpu);
-    },
-    ...(options.el0 ? { el0: options.el0 } : {}),
-    ...(options.mte ? { mte: true } : {}),
-  };
-}
-
-function constant(name: string, lo: number, hi = 0, el0?: SysRegDef['el0']): SysRegDef {
-  return { name, read: () => set(lo, hi), ...(el0 ? { el0 } : {}) };
+  const key = sysKey(op0, op1, crn, crm, op2);
+  if (table.has(key)) throw new Error(`system register ${reg.name} defined twice`);
+  table.set(key, reg);
 }
 
 const translationChanged = (cpu: Cpu): void => {
@@ -68,46 +25,8 @@ const translationChanged = (cpu: Cpu): void => {
   cpu.refetch = true;
 };
 
-const el0Always = (): number => EL0_OK;
-const el0ReadOnly = (_cpu: Cpu, isRead: boolean): number => (isRead ? EL0_OK : EL0_UNDEF);
-/** FEAT_IDST: ID register reads at EL0 trap to EL1 instead of being UNDEFINED (as on QEMU -cpu max). */
-const el0IdTrap = (): number => EL0_TRAP;
-
-// ---- identification (read-only) ----
-const ID_AA64PFR0 = 0x00ff0011; // EL0 and EL1 AArch64 only; FP and AdvSIMD not implemented
-def(3, 0, 0, 0, 0, constant('MIDR_EL1', 0x000f0000, 0, el0IdTrap));
-def(3, 0, 0, 0, 5, constant('MPIDR_EL1', 0x80000000 | 0, 0, el0IdTrap));
-def(3, 0, 0, 0, 6, constant('REVIDR_EL1', 0, 0, el0IdTrap));
-def(3, 0, 0, 4, 0, {
-  name: 'ID_AA64PFR0_EL1',
-  // GIC (bits 27:24) = 1 when a GICv3 CPU interface is attached (src/hv/vgic), as QEMU gic-version=3.
-  read: (cpu) => set(ID_AA64PFR0 | (cpu.sysregHooks?.gicSystemRegisters ? 1 << 24 : 0)),
-  el0: el0IdTrap,
-});
-def(3, 0, 0, 4, 1, {
-  name: 'ID_AA64PFR1_EL1',
-  // SSBS = 2 (MSR/MRS SSBS); MTE = 3 (FEAT_MTE3, as QEMU -cpu max) only when the VM has MTE.
-  read: (cpu) => set(cpu.mte ? 0x320 : 0x020),
-  el0: el0IdTrap,
-});
-def(3, 0, 0, 5, 0, constant('ID_AA64DFR0_EL1', 0x6, 0, el0IdTrap));
-def(3, 0, 0, 6, 0, constant('ID_AA64ISAR0_EL1', 0x00210000, 0x00200000, el0IdTrap)); // CRC32, LSE atomics, FlagM2 (TS = 2)
-def(3, 0, 0, 6, 1, constant('ID_AA64ISAR1_EL1', 0x00200000, 0, el0IdTrap)); // LRCPC = 2: LDAPR, LDAPUR/STLUR
-def(3, 0, 0, 7, 0, constant('ID_AA64MMFR0_EL1', 0x0f000025, 0, el0IdTrap)); // 48-bit PA, 16-bit ASID, 4K only
-def(3, 0, 0, 7, 1, constant('ID_AA64MMFR1_EL1', 0x00100001, 0, el0IdTrap)); // PAN, HAFDBS (access flag)
-def(3, 0, 0, 7, 2, constant('ID_AA64MMFR2_EL1', 0x10, 0x11, el0IdTrap)); // UAO, AT (LSE2 alignment), IDS
-def(3, 1, 0, 0, 4, { name: 'GMID_EL1', read: () => set(6), mte: true }); // 256-byte LDGM/STGM blocks
-def(3, 1, 0, 0, 0, constant('CCSIDR_EL1', 0));
-def(3, 1, 0, 0, 1, constant('CLIDR_EL1', 0));
-def(3, 1, 0, 0, 7, constant('AIDR_EL1', 0));
-def(3, 2, 0, 0, 0, plain(Sys.CSSELR_EL1, 'CSSELR_EL1', { maskLo: 0xf, maskHi: 0 }));
-def(3, 3, 0, 0, 1, constant('CTR_EL0', 0x8444c004 | 0, 0, (cpu) => ((cpu.sysLo(Sys.SCTLR_EL1) & (1 << 15)) !== 0 ? EL0_OK : EL0_TRAP)));
-def(3, 3, 0, 0, 7, {
-  name: 'DCZID_EL0',
-  // BS = 4: DC ZVA zeroes 64 bytes. DZP is set while EL0 may not use DC ZVA.
-  read: (cpu) => set(4 | (cpu.el === 0 && (cpu.sysLo(Sys.SCTLR_EL1) & (1 << 14)) === 0 ? 16 : 0)),
-  el0: el0Always,
-});
+defineIdRegs(def);
+defineDebugRegs(def);
 
 // ---- EL1 controls ----
 def(3, 0, 1, 0, 0, plain(Sys.SCTLR_EL1, 'SCTLR_EL1', { after: translationChanged }));
@@ -137,10 +56,9 @@ def(3, 0, 13, 0, 4, plain(Sys.TPIDR_EL1, 'TPIDR_EL1'));
 def(3, 3, 13, 0, 2, plain(Sys.TPIDR_EL0, 'TPIDR_EL0', { el0: el0Always }));
 def(3, 3, 13, 0, 3, plain(Sys.TPIDRRO_EL0, 'TPIDRRO_EL0', { el0: el0ReadOnly }));
 def(3, 0, 14, 1, 0, plain(Sys.CNTKCTL_EL1, 'CNTKCTL_EL1', { maskLo: 0x3ff, maskHi: 0 }));
-def(2, 0, 0, 2, 2, plain(Sys.MDSCR_EL1, 'MDSCR_EL1', { maskHi: 0 }));
-def(2, 0, 1, 0, 4, { name: 'OSLAR_EL1', write: (cpu, lo) => cpu.setSys(Sys.OSLSR_EL1, (cpu.sysLo(Sys.OSLSR_EL1) & ~2) | ((lo & 1) << 1), 0) });
-def(2, 0, 1, 1, 4, { name: 'OSLSR_EL1', read: (cpu) => set(cpu.sysLo(Sys.OSLSR_EL1)) });
-def(2, 0, 1, 3, 4, plain(Sys.OSDLR_EL1, 'OSDLR_EL1', { maskLo: 1, maskHi: 0 }));
+// FEAT_CSV2_2 (ID_AA64PFR0_EL1.CSV2 >= 2): software context numbers. EL0 access traps while SCTLR_EL1.TSCXT is set.
+def(3, 0, 13, 0, 7, plain(Sys.SCXTNUM_EL1, 'SCXTNUM_EL1'));
+def(3, 3, 13, 0, 7, plain(Sys.SCXTNUM_EL0, 'SCXTNUM_EL0', { el0: (cpu) => ((cpu.sysLo(Sys.SCTLR_EL1) & (1 << 20)) !== 0 ? EL0_TRAP : EL0_OK) }));
 
 // ---- stack pointers ----
 def(3, 0, 4, 1, 0, {
@@ -188,24 +106,29 @@ def(3, 3, 14, 0, 0, constant('CNTFRQ_EL0', 1_000_000_000, 0, counterEl0(3)));
 def(3, 3, 14, 0, 1, { name: 'CNTPCT_EL0', read: readCounter, el0: counterEl0(1) });
 def(3, 3, 14, 0, 2, { name: 'CNTVCT_EL0', read: readCounter, el0: counterEl0(2) });
 
-/**
- * The definition for an MRS/MSR encoding, or undefined when the register does not exist here.
- * Unallocated registers in the ID space (op0=3, op1=0, CRn=0, CRm=1..7) read as zero.
- */
-export function lookupSysReg(key: number): SysRegDef | undefined {
-  const found = table.get(key);
-  if (found) return found;
-  const op0 = key >>> 14;
-  const op1 = (key >>> 11) & 7;
-  const crn = (key >>> 7) & 15;
-  const crm = (key >>> 3) & 15;
-  if (op0 === 3 && op1 === 0 && crn === 0 && crm >= 1 && crm <= 7) {
-    const reserved: SysRegDef = { name: sysKeyName(key), read: () => set(0), el0: el0IdTrap };
-    table.set(key, reserved);
-    return reserved;
-  }
-  return undefined;
+/** An MRS of an unallocated ID-space encoding: EC 0x18 at EL0 and EL1 (FEAT_IDST). */
+function unallocatedId(key: number): SysRegDef {
+  return { name: sysKeyName(key), read: () => set(0), el0: el0IdTrap, el1: el0IdTrap };
 }
+
+/**
+ * The definition for an MRS/MSR encoding, or undefined when the register does not exist here
+ * (`mte`: the VM has MTE). Reserved ID registers (op0=3, op1=0, CRn=0, CRm=1..7) read as zero;
+ * other unallocated ID-space encodings trap when read (FEAT_IDST).
+ */
+export function lookupSysReg(key: number, mte = true): SysRegDef | undefined {
+  const found = table.get(key);
+  if (found && (mte || !found.mte)) return found;
+  if (!inIdSpace(key)) return undefined;
+  let reserved = idFallback.get(key);
+  if (!reserved) {
+    reserved = isReservedIdRegister(key) ? { name: sysKeyName(key), read: () => set(0), el0: el0IdTrap } : unallocatedId(key);
+    idFallback.set(key, reserved);
+  }
+  return reserved;
+}
+
+const idFallback = new Map<number, SysRegDef>();
 
 /** Every defined register, for state save/restore and the debugger's register list. */
 export function allSysRegs(): ReadonlyMap<number, SysRegDef> {

@@ -32,7 +32,7 @@ export function decodeSystem(word: number, mte: boolean): Insn | null {
   }
   if (op0 === 1) return l ? null : decodeSys(word, op1, crn, crm, op2, rt, mte);
   const key = (word >>> 5) & 0xffff;
-  const def = lookupSysReg(key);
+  const def = lookupSysReg(key, mte);
   if (!def) {
     // Unknown to the core: maybe a device's register (GIC CPU interface, timer), decided at run time.
     const insn = new Insn(l ? mrsExternal : msrExternal, word);
@@ -40,7 +40,6 @@ export function decodeSystem(word: number, mte: boolean): Insn | null {
     insn.s = key;
     return insn;
   }
-  if (def.mte && !mte) return null;
   if (l ? !def.read : !def.write) return null;
   const insn = new Insn(l ? mrs : msr, word);
   insn.d = l ? wz(rt) : rz(rt); // MRS XZR, ... discards the value
@@ -73,10 +72,18 @@ function sysTrapIss(word: number, isRead: boolean): number {
   return (op0 << 20) | (op2 << 17) | (op1 << 14) | (crn << 10) | (rt << 5) | (crm << 1) | (isRead ? 1 : 0);
 }
 
-/** EL0 access check: undefined at EL0 unless the register allows it. Returns an exception status or -1. */
-function checkEl0(cpu: Cpu, def: SysRegDef, insn: Insn, isRead: boolean): number {
-  if (cpu.el !== 0) return -1;
-  const rule = def.el0 ? def.el0(cpu, isRead) : 2;
+/**
+ * Access check: UNDEFINED at EL0 unless the register allows it; at EL1 allowed unless its `el1`
+ * rule says otherwise. Returns an exception status or -1.
+ */
+function checkAccess(cpu: Cpu, def: SysRegDef, insn: Insn, isRead: boolean): number {
+  let rule: number;
+  if (cpu.el !== 0) {
+    if (!def.el1) return -1;
+    rule = def.el1(cpu, isRead);
+  } else {
+    rule = def.el0 ? def.el0(cpu, isRead) : EL0_UNDEF;
+  }
   if (rule === EL0_OK) return -1;
   if (rule === EL0_TRAP) return takeSyncException(cpu, EC.SYSREG, sysTrapIss(insn.word, isRead));
   return undefinedInstruction(cpu);
@@ -84,7 +91,7 @@ function checkEl0(cpu: Cpu, def: SysRegDef, insn: Insn, isRead: boolean): number
 
 function mrs(cpu: Cpu, i: Insn): number {
   const def = sysRegDefs[i.s]!;
-  const denied = checkEl0(cpu, def, i, true);
+  const denied = checkAccess(cpu, def, i, true);
   if (denied >= 0) return denied;
   if (def.name === 'SP_EL0' && cpu.spsel === 0) return undefinedInstruction(cpu);
   def.read!(cpu);
@@ -95,7 +102,7 @@ function mrs(cpu: Cpu, i: Insn): number {
 
 function msr(cpu: Cpu, i: Insn): number {
   const def = sysRegDefs[i.s]!;
-  const denied = checkEl0(cpu, def, i, false);
+  const denied = checkAccess(cpu, def, i, false);
   if (denied >= 0) return denied;
   if (def.name === 'SP_EL0' && cpu.spsel === 0) return undefinedInstruction(cpu);
   def.write!(cpu, cpu.x[i.d]!, cpu.x[i.d + 1]!);
