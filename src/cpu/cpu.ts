@@ -96,6 +96,18 @@ export class Cpu {
   il = 0;
   /** Plain-valued system registers as (lo, hi) pairs, indexed by Sys. */
   readonly sys = new Int32Array(SYS_COUNT * 2);
+  /**
+   * SIMD&FP registers V0..V31: 16 bytes each, little-endian, in one 512-byte buffer (Vn at byte
+   * 16n) seen through typed views of every lane size (docs/fp-simd.md, "State layout").
+   */
+  readonly v = new Int32Array(128);
+  readonly vb = new Uint8Array(this.v.buffer);
+  readonly vh = new Uint16Array(this.v.buffer);
+  readonly vw = new Uint32Array(this.v.buffer);
+  readonly vview = new DataView(this.v.buffer);
+  /** FPCR and FPSR (the bits QEMU implements; FPSR.QC is bit 27). */
+  fpcr = 0;
+  fpsr = 0;
 
   // Derived from system registers and PSTATE by updateControl().
   mmuOn = false;
@@ -170,6 +182,8 @@ export class Cpu {
   reset(): void {
     this.x.fill(0);
     this.sys.fill(0);
+    this.v.fill(0);
+    this.fpcr = this.fpsr = 0;
     for (const name of SYS_NAMES) {
       const value = SYS_RESET[name];
       if (value) this.setSys(Sys[name], value[0], value[1]);

@@ -2,6 +2,8 @@
 export const EC = {
   UNKNOWN: 0x00,
   WFX: 0x01,
+  /** SIMD&FP access trapped by CPACR_EL1.FPEN. */
+  FP_ACCESS: 0x07,
   SVC64: 0x15,
   HVC64: 0x16,
   SMC64: 0x17,

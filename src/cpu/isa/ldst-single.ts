@@ -280,7 +280,7 @@ function storeImmediate(cpu: Cpu, i: Insn): number {
 }
 
 /** Register offset: R = base + (extend(Xm or Wm) << shift); option 2 UXTW, 3 LSL, 6 SXTW, 7 SXTX. */
-function registerAddress(cpu: Cpu, i: Insn): void {
+export function registerAddress(cpu: Cpu, i: Insn): void {
   const x = cpu.x;
   let offLo = x[i.m]!;
   let offHi = i.immHi === 2 ? 0 : i.immHi === 6 ? offLo >> 31 : x[i.m + 1]!;
