@@ -12,7 +12,7 @@
 import { Exit, type Cpu } from '../cpu/cpu.js';
 import { EL0_OK, EL0_TRAP, sysKey } from '../cpu/sysregs.js';
 import { Sys } from '../cpu/sysreg-state.js';
-import { expectState, type Stateful } from '../common/persist.js';
+import { expectState, type Shape, type Stateful } from '../common/persist.js';
 import type { ExternalReg } from './vgic/cpu-interface.js';
 
 export const PPI_VTIMER = 27;
@@ -23,6 +23,7 @@ const CTL_IMASK = 2;
 const CTL_ISTATUS = 4;
 const U64 = (1n << 64n) - 1n;
 const FAR_AWAY = 1n << 48n;
+const TIMER_SHAPE: Shape = { fields: { ctl: 'integer', cvalLo: 'integer', cvalHi: 'integer' } };
 
 class Timer {
   ctl = 0;
@@ -133,6 +134,10 @@ export class ArchTimer implements Stateful<ArchTimerState> {
   save(): ArchTimerState {
     const one = (t: Timer): TimerState => ({ ctl: t.ctl, cvalLo: Number(t.cval & 0xffff_ffffn), cvalHi: Number(t.cval >> 32n) });
     return { virt: one(this.virt), phys: one(this.phys) };
+  }
+
+  stateShape(): Shape {
+    return { fields: { virt: TIMER_SHAPE, phys: TIMER_SHAPE } };
   }
 
   check(untrusted: unknown, version: number): ArchTimerState {

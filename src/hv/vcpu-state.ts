@@ -1,4 +1,4 @@
-import { expectState, StateError, type Stateful } from '../common/persist.js';
+import { expectState, since, StateError, type Shape, type Stateful } from '../common/persist.js';
 import type { Cpu } from '../cpu/cpu.js';
 import { SP_SLOT } from '../cpu/regs.js';
 import { Sys, SYS_NAMES, type SysName } from '../cpu/sysreg-state.js';
@@ -39,9 +39,36 @@ function unpack(bytes: Uint8Array, at: number): [number, number] {
   return [view.getInt32(at, true), view.getInt32(at + 4, true)];
 }
 
+/**
+ * The system registers of state version 1. A register added later is listed in SYSREG_ADDED
+ * with the version that added it (and stateVersion goes up), so that older files, which lack
+ * it, still load (it keeps its reset value) while newer ones must carry it.
+ */
+export const SYSREGS_V1: readonly SysName[] = [
+  'SCTLR_EL1', 'ACTLR_EL1', 'CPACR_EL1', 'TTBR0_EL1', 'TTBR1_EL1', 'TCR_EL1', 'SPSR_EL1', 'ELR_EL1', 'SP_EL0', 'SP_EL1',
+  'AFSR0_EL1', 'AFSR1_EL1', 'ESR_EL1', 'FAR_EL1', 'PAR_EL1', 'MAIR_EL1', 'AMAIR_EL1', 'VBAR_EL1', 'CONTEXTIDR_EL1',
+  'TPIDR_EL1', 'TPIDR_EL0', 'TPIDRRO_EL0', 'CNTKCTL_EL1', 'GCR_EL1', 'RGSR_EL1', 'TFSR_EL1', 'TFSRE0_EL1', 'MDSCR_EL1',
+  'CSSELR_EL1', 'OSDLR_EL1', 'OSLSR_EL1',
+];
+/** Version 2: the Armv8.0 debug registers and SCXTNUM_ELx. */
+const SYSREGS_V2: readonly SysName[] = [
+  'DBGBVR0_EL1', 'DBGBVR1_EL1', 'DBGBVR2_EL1', 'DBGBVR3_EL1', 'DBGBVR4_EL1', 'DBGBVR5_EL1',
+  'DBGBCR0_EL1', 'DBGBCR1_EL1', 'DBGBCR2_EL1', 'DBGBCR3_EL1', 'DBGBCR4_EL1', 'DBGBCR5_EL1',
+  'DBGWVR0_EL1', 'DBGWVR1_EL1', 'DBGWVR2_EL1', 'DBGWVR3_EL1', 'DBGWCR0_EL1', 'DBGWCR1_EL1', 'DBGWCR2_EL1', 'DBGWCR3_EL1',
+  'DBGCLAIM_EL1', 'DBGPRCR_EL1', 'SCXTNUM_EL0', 'SCXTNUM_EL1',
+];
+export const SYSREG_ADDED: Partial<Record<SysName, number>> = Object.fromEntries(SYSREGS_V2.map((name) => [name, 2]));
+
+/** The version of the vCPU state that first carries register `name`. */
+export function sysregSince(name: SysName): number {
+  return SYSREGS_V1.includes(name) ? 1 : (SYSREG_ADDED[name] ?? Infinity);
+}
+
+const PSTATE_FIELDS = ['nzcv', 'el', 'spsel', 'daif', 'tco', 'pan', 'uao', 'dit', 'ssbs', 'il'] as const;
+
 /** Save/restore of one vCPU (section name "vcpu<id>"). */
 export class VcpuPersistence implements Stateful<VcpuState> {
-  readonly stateVersion = 1;
+  readonly stateVersion = 2;
 
   constructor(
     private readonly cpu: Cpu,
@@ -55,7 +82,7 @@ export class VcpuPersistence implements Stateful<VcpuState> {
     const pc = new Uint8Array(8);
     pack(cpu.pcLo, cpu.pcHi, pc, 0);
     const sysregs: Record<string, Uint8Array> = {};
-    for (const name of SYS_NAMES) {
+    for (const name of SYS_NAMES.filter((n) => sysregSince(n) <= this.stateVersion)) {
       const value = new Uint8Array(8);
       const index = Sys[name];
       const [lo, hi] = index === Sys.SP_EL0 || index === Sys.SP_EL1 ? cpu.bankedSp(index) : [cpu.sysLo(index), cpu.sysHi(index)];
@@ -83,9 +110,22 @@ export class VcpuPersistence implements Stateful<VcpuState> {
     };
   }
 
+  stateShape(): Shape {
+    return {
+      fields: {
+        x: 'bytes',
+        pc: 'bytes',
+        pstate: { fields: Object.fromEntries(PSTATE_FIELDS.map((n) => [n, 'integer' as const])) },
+        sysregs: { fields: Object.fromEntries(SYS_NAMES.map((n) => [n, since(sysregSince(n), 'bytes')])) },
+        counter: { fields: { instructions: 'integer', idleTicks: 'integer' } },
+        tagCheckFaults: 'integer',
+      },
+    };
+  }
+
   check(untrusted: unknown, version: number): VcpuState {
     const path = this.stateName;
-    if (version !== this.stateVersion) throw new StateError(path, `unsupported state version ${version}`);
+    if (version < 1 || version > this.stateVersion) throw new StateError(path, `unsupported state version ${version}`);
     const s = expectState.object(untrusted, path);
     expectState.bytes(s.x, `${path}.x`, 31 * 8);
     expectState.bytes(s.pc, `${path}.pc`, 8);

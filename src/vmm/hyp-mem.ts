@@ -16,7 +16,7 @@
  * driver works on both. On QEMU (no vendor services) the calls return -1 (NOT_SUPPORTED); a
  * swiotlb-style driver simply carries on with its pool as ordinary memory.
  */
-import { expectState, StateError, type Stateful } from '../common/persist.js';
+import { expectState, StateError, type Shape, type Stateful } from '../common/persist.js';
 import type { Vcpu } from '../hv/index.js';
 import { GuestMemoryError, PAGE_SIZE, type PageOwnership, type PhysicalAddressSpace } from '../memory/index.js';
 
@@ -93,6 +93,10 @@ export class SharedPages implements Stateful<SharedPagesState> {
         return { base: region.base, shared };
       }),
     };
+  }
+
+  stateShape(): Shape {
+    return { fields: { regions: { arrayOf: { fields: { base: 'integer', shared: 'bytes' } }, max: 64 } } };
   }
 
   check(untrusted: unknown, version: number): SharedPagesState {

@@ -1,4 +1,4 @@
-import { expectState, StateError, type Stateful } from '../common/persist.js';
+import { expectState, StateError, type Shape, type Stateful } from '../common/persist.js';
 import type { ElfImage } from './elf.js';
 
 /** The machine's own state: the boot image (so a reset after migration reboots) and its clock. */
@@ -34,6 +34,11 @@ export class MachinePersistence implements Stateful<MachineStateData> {
       },
       instructions: this.host.instructions,
     };
+  }
+
+  stateShape(): Shape {
+    const segment: Shape = { fields: { paddr: 'integer', memSize: 'integer', data: 'bytes' } };
+    return { fields: { image: { nullable: { fields: { entry: 'bytes', segments: { arrayOf: segment, max: 256 } } } }, instructions: 'integer' } };
   }
 
   check(untrusted: unknown, version: number): MachineStateData {

@@ -6,7 +6,7 @@
  * Save/restore (section "gicv3") carries everything guest-visible: per-INTID configuration and
  * state, line levels, distributor/redistributor control, and the CPU interface registers.
  */
-import { expectState, StateError, type Stateful } from '../../common/persist.js';
+import { expectState, StateError, type Shape, type Stateful } from '../../common/persist.js';
 import type { Cpu } from '../../cpu/cpu.js';
 import type { PhysicalAddressSpace } from '../../memory/index.js';
 import { iccRegisters, type ExternalReg } from './cpu-interface.js';
@@ -101,6 +101,19 @@ export class VgicV3 implements Stateful<GicV3SavedState> {
       gicdCtlr: s.gicdCtlr,
       processorSleep: s.processorSleep,
       cpuInterface: { pmr: s.pmr, bpr0: s.bpr0, bpr1: s.bpr1, ctlr: s.iccCtlr, igrpen0: s.igrpen0, igrpen1: s.igrpen1, apr0: s.apr0, apr1: s.apr1 },
+    };
+  }
+
+  stateShape(): Shape {
+    const integers = (names: readonly string[]): Shape => ({ fields: Object.fromEntries(names.map((n) => [n, 'integer' as const])) });
+    return {
+      fields: {
+        ...Object.fromEntries(PER_IRQ.map((n) => [n, 'bytes' as const])),
+        route: 'bytes',
+        gicdCtlr: 'integer',
+        processorSleep: 'integer',
+        cpuInterface: integers(['pmr', 'bpr0', 'bpr1', 'ctlr', 'igrpen0', 'igrpen1', 'apr0', 'apr1']),
+      },
     };
   }
 

@@ -1,4 +1,4 @@
-import { expectState, StateError, type Stateful } from '../../common/persist.js';
+import { expectState, StateError, type Shape, type Stateful } from '../../common/persist.js';
 import type { MmioHandler } from '../../memory/index.js';
 
 /** PL011 UART0 of QEMU's virt board. */
@@ -46,6 +46,10 @@ export class Pl011 implements MmioHandler, Stateful<Pl011State> {
 
   save(): Pl011State {
     return { registers: Object.fromEntries([...this.registers].map(([offset, value]) => [String(offset), value])) };
+  }
+
+  stateShape(): Shape {
+    return { fields: { registers: { mapOf: 'integer', max: PL011_SIZE / 4 } } };
   }
 
   check(untrusted: unknown, version: number): Pl011State {

@@ -1,4 +1,4 @@
-import { StateError, type Stateful } from '../../common/persist.js';
+import { checkState, StateError, type Stateful } from '../../common/persist.js';
 import type { VirtMachine } from '../machine.js';
 import { PageApplier } from './page-stream.js';
 import { capabilityMismatch, decodeEnd, decodeHello, decodeRam, decodeState, decodeTags, type Capabilities, type EndSummary, type PageTags, type RamPage } from './payloads.js';
@@ -101,7 +101,7 @@ export class StreamTarget {
         const component = this.machine.components().find((c) => c.stateName === name);
         if (!component) throw new StreamFormatError(`state for unknown component ${JSON.stringify(name)}`);
         if (this.states.has(name)) throw new StreamFormatError(`state for ${name} sent twice`);
-        this.states.set(name, { component, state: component.check(state, version) });
+        this.states.set(name, { component, state: checkState(component, state, version) });
         return;
       }
       case Section.END: {

@@ -13,7 +13,7 @@
  * request types it does not implement. A chain too short for a header and a status is a driver
  * error (§5.2.6.2): the device needs reset.
  */
-import { expectState, StateError } from '../../../common/persist.js';
+import { expectState, StateError, type Shape } from '../../../common/persist.js';
 import type { DmaPath } from '../../dma-path.js';
 import type { BlockBackend } from './block-backend.js';
 import { DEVICE_ID, bit } from './constants.js';
@@ -158,6 +158,8 @@ export class VirtioBlk implements VirtioDevice<BlkState> {
       skip = 0;
     }
   }
+
+  readonly deviceShape: Shape = { fields: { capacity: 'integer', readOnly: 'boolean' } };
 
   saveDevice(): BlkState {
     return { capacity: this.capacity, readOnly: this.backend.readOnly };

@@ -4,7 +4,7 @@
  * guest-to-host bytes (§5.3.2). The host end is a byte stream: `input()` queues bytes for the
  * guest (delivered as receive buffers become available), `output` gets what the guest sends.
  */
-import { expectState, StateError } from '../../../common/persist.js';
+import { expectState, StateError, type Shape } from '../../../common/persist.js';
 import type { DmaPath } from '../../dma-path.js';
 import { DEVICE_ID } from './constants.js';
 import type { VirtioDevice } from './device.js';
@@ -70,6 +70,8 @@ export class VirtioConsole implements VirtioDevice<ConsoleState> {
       queue.pushUsed(chain.head, n);
     }
   }
+
+  readonly deviceShape: Shape = { fields: { pendingInput: 'bytes' } };
 
   saveDevice(): ConsoleState {
     return { pendingInput: this.pending.slice() };

@@ -5,6 +5,7 @@
  */
 import type { DmaPath } from '../../dma-path.js';
 import type { SplitQueue } from './queue.js';
+import type { Shape } from '../../../common/persist.js';
 
 export interface VirtioDevice<S = unknown> {
   /** §5 device ID (2 block, 3 console...). */
@@ -25,7 +26,8 @@ export interface VirtioDevice<S = unknown> {
   process(index: number, queue: SplitQueue, dma: DmaPath, negotiated: bigint): void;
   /** Device reset (status 0): forget in-flight work. Host-side configuration stays. */
   reset(): void;
-  /** Guest-visible device state beyond the transport's (may be an empty object). */
+  /** Guest-visible device state beyond the transport's (may be an empty object), and its fields. */
+  readonly deviceShape: Shape;
   saveDevice(): S;
   checkDevice(untrusted: unknown, path: string): S;
   loadDevice(state: S): void;

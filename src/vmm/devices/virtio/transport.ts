@@ -14,7 +14,7 @@
  * sent if DRIVER_OK was set, and the device processes nothing more until the driver resets it.
  * Control registers take 32-bit accesses only (§4.2.2.2); other sizes read 0 and are ignored.
  */
-import { expectState, StateError, type Stateful } from '../../../common/persist.js';
+import { expectState, StateError, type Shape, type Stateful } from '../../../common/persist.js';
 import type { MmioHandler } from '../../../memory/index.js';
 import type { DmaPath } from '../../dma-path.js';
 import { F_VERSION_1, INT_CONFIG_CHANGE, INT_USED_BUFFER, MMIO, MMIO_MAGIC, MMIO_VENDOR, MMIO_VERSION, STATUS, bit } from './constants.js';
@@ -279,6 +279,18 @@ export class VirtioMmioTransport implements MmioHandler, Stateful<TransportState
       interruptStatus: this.interruptStatus,
       queues: this.queues.map((q) => q.save()),
       device: this.device?.saveDevice() ?? {},
+    };
+  }
+
+  stateShape(): Shape {
+    const pair: Shape = { arrayOf: 'integer', max: 2 };
+    const queue: Shape = { fields: { size: 'integer', ready: 'boolean', desc: pair, driver: pair, device: pair, lastAvail: 'integer', usedIdx: 'integer' } };
+    return {
+      fields: {
+        deviceId: 'integer', status: 'integer', deviceFeaturesSel: 'integer', driverFeaturesSel: 'integer', driverFeatures: pair, negotiated: pair,
+        queueSel: 'integer', shmSel: 'integer', interruptStatus: 'integer', queues: { arrayOf: queue, max: 8 },
+        device: this.device?.deviceShape ?? { fields: {} },
+      },
     };
   }
 
