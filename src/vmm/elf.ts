@@ -61,5 +61,30 @@ export function parseElf(bytes: Uint8Array): ElfImage {
     segments.push({ paddr: Number(paddr), data: bytes.subarray(Number(offset), Number(offset + filesz)), memSize: Number(memsz) });
   }
   if (segments.length === 0) throw new ElfError('ELF file has no loadable segments');
+  refuseOverlaps(segments);
   return { entry, segments };
+}
+
+/**
+ * Two segments loading over each other are refused (QEMU would load the later one over the
+ * earlier): no real image does it, and without overlaps the memory a load touches is bounded by
+ * the guest's RAM, whatever the segment count (docs/devices.md, "ELF images").
+ */
+function refuseOverlaps(segments: readonly ElfSegment[]): void {
+  const sorted = [...segments].sort((a, b) => a.paddr - b.paddr);
+  for (let i = 1; i < sorted.length; i++) {
+    const previous = sorted[i - 1]!;
+    const current = sorted[i]!;
+    if (current.paddr < previous.paddr + previous.memSize) {
+      const range = (s: ElfSegment) => `0x${s.paddr.toString(16)}-0x${(s.paddr + s.memSize).toString(16)}`;
+      throw new ElfError(`segments at ${range(previous)} and ${range(current)} overlap`);
+    }
+  }
+}
+
+const ZERO_CHUNK = new Uint8Array(64 * 1024);
+
+/** Writes `length` zero bytes at `gpa` through `write` in bounded chunks (a 256 MiB bss allocates nothing). */
+export function writeZeros(write: (gpa: number, bytes: Uint8Array) => void, gpa: number, length: number): void {
+  for (let done = 0; done < length; done += ZERO_CHUNK.length) write(gpa + done, ZERO_CHUNK.subarray(0, Math.min(ZERO_CHUNK.length, length - done)));
 }

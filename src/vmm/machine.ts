@@ -2,7 +2,7 @@ import type { TagFaultInfo } from '../cpu/cpu.js';
 import { KVM_CAP_ARM_MTE, Vm, type Vcpu } from '../hv/index.js';
 import { GuestMemoryError, hex, type RegionDirtyLog } from '../memory/index.js';
 import { Pl011, PL011_BASE, PL011_SIZE } from './devices/pl011.js';
-import { ElfError, parseElf, type ElfImage } from './elf.js';
+import { ElfError, parseElf, writeZeros, type ElfImage } from './elf.js';
 import { Emitter } from './events.js';
 import { handlePsci } from './psci.js';
 import { handleSemihosting, SemihostingError } from './semihosting.js';
@@ -197,7 +197,7 @@ export class VirtMachine {
     const load = (): void => {
       for (const segment of image.segments) {
         this.vm.memory.dma.write(segment.paddr, segment.data);
-        this.vm.memory.dma.write(segment.paddr + segment.data.length, new Uint8Array(segment.memSize - segment.data.length));
+        writeZeros((gpa, bytes) => this.vm.memory.dma.write(gpa, bytes), segment.paddr + segment.data.length, segment.memSize - segment.data.length);
       }
     };
     if (this.protection) this.protection.boot(load);
