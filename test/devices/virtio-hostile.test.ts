@@ -273,3 +273,191 @@ describe('virtio-console', () => {
     expect(g.irqLevel).toBe(true);
   });
 });
+
+/** Sets queue 0 up by hand at the given ring addresses (the driver helper's layout is fixed). */
+function configureQueue(g: TestGuest, rings: { desc: number; driver: number; device: number }, size = 16): void {
+  g.setReg(MMIO.STATUS, 0);
+  g.setReg(MMIO.STATUS, STATUS.ACKNOWLEDGE | STATUS.DRIVER);
+  g.setFeatures(1n << F_VERSION_1);
+  g.setReg(MMIO.STATUS, STATUS.ACKNOWLEDGE | STATUS.DRIVER | STATUS.FEATURES_OK);
+  g.setReg(MMIO.QUEUE_SEL, 0);
+  g.setReg(MMIO.QUEUE_NUM, size);
+  g.setReg(MMIO.QUEUE_DESC_LOW, rings.desc);
+  g.setReg(MMIO.QUEUE_DRIVER_LOW, rings.driver);
+  g.setReg(MMIO.QUEUE_DEVICE_LOW, rings.device);
+  g.setReg(MMIO.QUEUE_READY, 1);
+  g.setReg(MMIO.STATUS, OK_STATUS);
+}
+
+/** A write request: header (OUT, sector 0), 512 bytes of 0x77, status byte, at descriptor 0..2 of table `desc`. */
+function writeRequest(g: TestGuest, desc: number, data = BUF + 0x1000): void {
+  header(g, 1);
+  g.memory.dma.write(data, new Uint8Array(512).fill(0x77));
+  const put = (index: number, d: { addr: number; len: number; flags: number; next: number }) => {
+    const b = new Uint8Array(16);
+    const v = new DataView(b.buffer);
+    v.setUint32(0, d.addr, true);
+    v.setUint32(8, d.len, true);
+    v.setUint16(12, d.flags, true);
+    v.setUint16(14, d.next, true);
+    g.memory.dma.write(desc + 16 * index, b);
+  };
+  put(0, { addr: BUF, len: 16, flags: DESC_F_NEXT, next: 1 });
+  put(1, { addr: data, len: 512, flags: DESC_F_NEXT, next: 2 });
+  put(2, { addr: BUF + 0x3000, len: 1, flags: DESC_F_WRITE, next: 0 });
+}
+
+describe('ring layouts checked before any request is acted on (docs/devices.md)', () => {
+  const DESC = RAM_BASE + 0x1_0000;
+  const AVAIL = RAM_BASE + 0x1_1000;
+  const submitHead0 = (g: TestGuest, avail: number) => {
+    g.setU16(avail + 4, 0);
+    g.setU16(avail + 2, 1);
+  };
+
+  it.each([
+    ['a used ring 4 bytes before the end of RAM', { desc: DESC, driver: AVAIL, device: RAM_BASE + RAM_SIZE - 4 }],
+    ['a used ring overlapping the descriptor table', { desc: DESC, driver: AVAIL, device: DESC + 0x40 }],
+    ['an available ring overlapping the used ring', { desc: DESC, driver: RAM_BASE + 0x1_2000, device: RAM_BASE + 0x1_2000 + 8 }],
+    ['a descriptor table running off the end of RAM', { desc: RAM_BASE + RAM_SIZE - 16 * 8, driver: AVAIL, device: RAM_BASE + 0x1_2000 }],
+  ])('%s: DEVICE_NEEDS_RESET, the disk is not written', (_name, rings) => {
+    const { g, disk } = blkGuest();
+    configureQueue(g, rings);
+    writeRequest(g, rings.desc);
+    submitHead0(g, rings.driver);
+    const diskBefore = disk.bytes.slice();
+    const before = g.ram();
+    g.setReg(MMIO.QUEUE_NOTIFY, 0);
+    expect(disk.bytes).toEqual(diskBefore);
+    expectErrorState(g, before);
+    expect(g.transport.lastError).toMatch(/device area|overlap|descriptor table/);
+  });
+
+  it('the same request with sane rings writes the disk (the cases above fail for their rings alone)', () => {
+    const { g, disk } = blkGuest();
+    const rings = { desc: DESC, driver: AVAIL, device: RAM_BASE + 0x1_2000 };
+    configureQueue(g, rings);
+    writeRequest(g, rings.desc);
+    submitHead0(g, rings.driver);
+    g.setReg(MMIO.QUEUE_NOTIFY, 0);
+    expect(g.needsReset).toBe(false);
+    expect(disk.bytes.subarray(0, 512)).toEqual(new Uint8Array(512).fill(0x77));
+  });
+});
+
+describe('hostile buffers (docs/devices.md)', () => {
+  it('a device-writable descriptor aimed at MMIO: error state, the device register is never touched', () => {
+    const { g } = blkGuest();
+    const touched: string[] = [];
+    g.memory.space.addMmio(0x0a00_0000, 0x1000, 'probe', {
+      read: (offset) => (touched.push(`read ${offset}`), 0),
+      write: (offset) => void touched.push(`write ${offset}`),
+    });
+    g.init(1n << F_VERSION_1);
+    header(g, 0);
+    g.writeDesc(0, 0, { addr: BUF, len: 16, flags: DESC_F_NEXT, next: 1 });
+    g.writeDesc(0, 1, { addr: 0x0a00_0000, len: 512, flags: DESC_F_NEXT | DESC_F_WRITE, next: 2 });
+    g.writeDesc(0, 2, { addr: BUF + 0x300, len: 1, flags: DESC_F_WRITE, next: 0 });
+    g.submit(0, [0], 16, false);
+    const before = g.ram();
+    g.setReg(MMIO.QUEUE_NOTIFY, 0);
+    expectErrorState(g, before);
+    expect(touched).toEqual([]);
+  });
+
+  it('a device-writable buffer over the used ring: error state, ring untouched', () => {
+    const { g, disk } = blkGuest();
+    g.init(1n << F_VERSION_1);
+    header(g, 0);
+    g.writeDesc(0, 0, { addr: BUF, len: 16, flags: DESC_F_NEXT, next: 1 });
+    g.writeDesc(0, 1, { addr: usedAddr(0), len: 512, flags: DESC_F_NEXT | DESC_F_WRITE, next: 2 });
+    g.writeDesc(0, 2, { addr: BUF + 0x300, len: 1, flags: DESC_F_WRITE, next: 0 });
+    g.submit(0, [0], 16, false);
+    const diskBefore = disk.bytes.slice();
+    const before = g.ram();
+    g.setReg(MMIO.QUEUE_NOTIFY, 0);
+    expectErrorState(g, before);
+    expect(g.transport.lastError).toMatch(/overlaps the device area/);
+    expect(disk.bytes).toEqual(diskBefore);
+  });
+
+  it('a device-readable buffer over a ring is allowed (the device only reads it)', () => {
+    const { g, disk } = blkGuest();
+    g.init(1n << F_VERSION_1);
+    header(g, 1);
+    g.writeDesc(0, 0, { addr: BUF, len: 16, flags: DESC_F_NEXT, next: 1 });
+    g.writeDesc(0, 1, { addr: usedAddr(0), len: 512, flags: DESC_F_NEXT, next: 2 });
+    g.writeDesc(0, 2, { addr: BUF + 0x300, len: 1, flags: DESC_F_WRITE, next: 0 });
+    g.submit(0, [0]);
+    expect(g.needsReset).toBe(false);
+    expect(g.u16(BUF + 0x300) & 0xff).toBe(0);
+    expect(disk.bytes[0]).toBe(0); // the used ring's first byte (flags = 0) went to the disk
+  });
+
+  it('a zero-length buffer: error state, nothing moved', () => {
+    const { g, disk } = blkGuest();
+    g.init(1n << F_VERSION_1);
+    header(g, 0);
+    g.writeDesc(0, 0, { addr: BUF, len: 16, flags: DESC_F_NEXT, next: 1 });
+    g.writeDesc(0, 1, { addr: BUF + 0x100, len: 0, flags: DESC_F_NEXT | DESC_F_WRITE, next: 2 });
+    g.writeDesc(0, 2, { addr: BUF + 0x300, len: 1, flags: DESC_F_WRITE, next: 0 });
+    g.submit(0, [0], 16, false);
+    const diskBefore = disk.bytes.slice();
+    const before = g.ram();
+    g.setReg(MMIO.QUEUE_NOTIFY, 0);
+    expectErrorState(g, before);
+    expect(g.transport.lastError).toMatch(/zero-length/);
+    expect(disk.bytes).toEqual(diskBefore);
+  });
+
+  it.each([
+    ['the sector after the last', 64, 0],
+    ['a request that runs past the end', 63, 0],
+    ['sector 2^53 - 1', 2 ** 21 - 1, 0xffff_ffff],
+    ['sector 2^64 - 1 (overflows any arithmetic)', 0xffff_ffff, 0xffff_ffff],
+  ])('sector overflow, %s: VIRTIO_BLK_S_IOERR, no data moved, the device stays usable', (_name, sectorHiOrLo, lo) => {
+    const { g, disk } = blkGuest();
+    g.init(1n << F_VERSION_1);
+    const h = new Uint8Array(16);
+    const v = new DataView(h.buffer);
+    v.setUint32(0, 1, true); // OUT
+    if (sectorHiOrLo <= 64) v.setUint32(8, sectorHiOrLo, true);
+    else {
+      v.setUint32(8, lo, true);
+      v.setUint32(12, sectorHiOrLo, true);
+    }
+    g.memory.dma.write(BUF, h);
+    g.writeDesc(0, 0, { addr: BUF, len: 16, flags: DESC_F_NEXT, next: 1 });
+    g.writeDesc(0, 1, { addr: BUF + 0x1000, len: 1024, flags: DESC_F_NEXT, next: 2 });
+    g.writeDesc(0, 2, { addr: BUF + 0x300, len: 1, flags: DESC_F_WRITE, next: 0 });
+    const diskBefore = disk.bytes.slice();
+    g.submit(0, [0]);
+    expect(g.needsReset).toBe(false);
+    expect(g.u16(BUF + 0x300) & 0xff).toBe(1); // VIRTIO_BLK_S_IOERR
+    expect(disk.bytes).toEqual(diskBefore);
+  });
+
+  it('the available index wraps around 65535 -> 0: every request is served once, in order', () => {
+    const { g, disk } = blkGuest();
+    g.init(1n << F_VERSION_1);
+    const q = g.transport.queues[0]!;
+    q.lastAvail = 0xfffe;
+    q.usedIdx = 0xfffe;
+    header(g, 0);
+    for (let i = 0; i < 4; i++) {
+      g.writeDesc(0, 3 * i, { addr: BUF, len: 16, flags: DESC_F_NEXT, next: 3 * i + 1 });
+      g.writeDesc(0, 3 * i + 1, { addr: BUF + 0x1000 + 512 * i, len: 512, flags: DESC_F_NEXT | DESC_F_WRITE, next: 3 * i + 2 });
+      g.writeDesc(0, 3 * i + 2, { addr: BUF + 0x300 + i, len: 1, flags: DESC_F_WRITE, next: 0 });
+    }
+    // Entries 0xfffe, 0xffff, 0, 1 of the free-running index, at ring slots idx % 16.
+    [0xfffe, 0xffff, 0, 1].forEach((idx, i) => g.setU16(0x4000_0000 + 0x1_1000 + 4 + 2 * (idx % 16), 3 * i));
+    g.setU16(0x4000_0000 + 0x1_1000 + 2, 2);
+    g.setReg(MMIO.QUEUE_NOTIFY, 0);
+    expect(g.needsReset).toBe(false);
+    expect(g.usedIdx(0)).toBe(2);
+    expect([0xfffe, 0xffff, 0, 1].map((n) => g.usedElem(0, n).id)).toEqual([0, 3, 6, 9]);
+    const got = new Uint8Array(512);
+    g.memory.dma.read(BUF + 0x1000 + 512 * 3, got);
+    expect(got).toEqual(disk.bytes.subarray(0, 512));
+  });
+});

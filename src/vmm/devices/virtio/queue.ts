@@ -12,7 +12,12 @@
  *   device-writable one (§2.7.4.2 Message Framing), VIRTQ_DESC_F_INDIRECT without
  *   VIRTIO_F_INDIRECT_DESC (§2.7.5.3.1);
  * - a buffer or ring that is not guest RAM or that the DMA path may not touch (a bounce-mode
- *   device outside the shared pool).
+ *   device outside the shared pool): the three ring areas, sized by the queue size (§2.7: 16
+ *   bytes per descriptor, 6 + 2 per entry for the driver area, 6 + 8 per entry for the device
+ *   area), are checked before any request of a notification is acted on, so a used ring that
+ *   runs off the end of RAM stops the device before it writes the disk;
+ * - ring areas that overlap each other, a device-writable buffer over a ring (the device would
+ *   corrupt its own rings), a zero-length buffer (as QEMU: "zero sized buffers are not allowed").
  * A whole chain is validated before the device performs any of it, so a bad chain moves no data.
  */
 import { GuestMemoryError } from '../../../memory/index.js';
@@ -100,6 +105,46 @@ export class SplitQueue {
     return null;
   }
 
+  /** The descriptor table, driver area and device area as [start, length, access] (§2.7). */
+  private rings(): [string, number, number, 'read' | 'write'][] {
+    return [
+      ['descriptor table', this.addr(this.desc), 16 * this.size, 'read'],
+      ['driver area', this.addr(this.driver), 6 + 2 * this.size, 'read'],
+      ['device area', this.addr(this.device), 6 + 8 * this.size, 'write'],
+    ];
+  }
+
+  /**
+   * Why the rings of a ready queue cannot be used, or null: each area must lie whole in memory
+   * the DMA path may access (RAM; the shared pool in bounce mode) and none may overlap another.
+   * Checked at every notification: in bounce mode the guest may unshare pages at any time.
+   */
+  ringsError(): string | null {
+    const rings = this.rings();
+    for (const [name, start, length, op] of rings) {
+      try {
+        this.dma.check(start, length, op);
+      } catch (error) {
+        if (error instanceof GuestMemoryError) return `${name} at 0x${start.toString(16)} (${length} bytes): ${error.message}`;
+        throw error;
+      }
+    }
+    for (let i = 0; i < rings.length; i++) {
+      for (let j = i + 1; j < rings.length; j++) {
+        const [a, aStart, aLength] = rings[i]!;
+        const [b, bStart, bLength] = rings[j]!;
+        if (aStart < bStart + bLength && bStart < aStart + aLength) return `${a} and ${b} overlap`;
+      }
+    }
+    return null;
+  }
+
+  /** A device-writable buffer that overlaps a ring, by name, or null. */
+  private ringUnder(addr: number, len: number): string | null {
+    for (const [name, start, length] of this.rings()) if (addr < start + length && start < addr + len) return name;
+    return null;
+  }
+
   private addr([lo, hi]: readonly [number, number]): number {
     return hi * 2 ** 32 + lo;
   }
@@ -154,7 +199,10 @@ export class SplitQueue {
       const write = (flags & DESC_F_WRITE) !== 0;
       if (!write && writable.length > 0) throw new VirtqueueError(`device-readable descriptor ${index} follows a device-writable one`);
       if (readableBytes + writableBytes + len > MAX_CHAIN_BYTES) throw new VirtqueueError(`descriptor chain from ${head} exceeds 2^32 bytes`);
+      if (len === 0) throw new VirtqueueError(`descriptor ${index} has a zero-length buffer`);
       this.guard(() => this.dma.check(addr, len, write ? 'write' : 'read'));
+      const ring = write ? this.ringUnder(addr, len) : null;
+      if (ring) throw new VirtqueueError(`device-writable descriptor ${index} overlaps the ${ring}`);
       if (write) {
         writable.push({ addr, len });
         writableBytes += len;

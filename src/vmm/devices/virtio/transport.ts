@@ -228,6 +228,12 @@ export class VirtioMmioTransport implements MmioHandler, Stateful<TransportState
     const q = this.queues[index];
     if (!q || !this.device || !q.ready) return;
     if ((this.status & (STATUS.DRIVER_OK | STATUS.DEVICE_NEEDS_RESET)) !== STATUS.DRIVER_OK) return;
+    // The rings are checked before any request is acted on (queue.ts).
+    const rings = q.ringsError();
+    if (rings) {
+      this.fail(`queue ${index}: ${rings}`);
+      return;
+    }
     const before = q.usedIdx;
     try {
       this.device.process(index, q, this.dma, this.negotiated);
