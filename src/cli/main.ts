@@ -2,7 +2,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { runCommand } from './run-command.js';
 import { migrateCommand, snapshotCommand } from './remote-commands.js';
-import { collect, parseCount, parseDmaMode, parseMemorySize, parseOnOff } from './parse.js';
+import { collect, parseCount, parseDmaMode, parseMemorySize, parseOnOff, parseSeed } from './parse.js';
 import { parseGdbAddress, parseMonitorAddress, parseWebAddress } from './parse-address.js';
 import type { ListenAddress } from '../node/listen-address.js';
 import { EXIT_STATUS } from '../node/run-guest.js';
@@ -20,6 +20,14 @@ function buildProgram(): Command {
     .argument('[guest.elf]', 'guest image (AArch64 ELF); or --incoming / --restore')
     .addOption(new Option('--incoming <tcp:host:port>', 'wait for a live migration instead of booting').argParser(parseGdbAddress))
     .option('--restore <snapshot>', 'start from a snapshot file instead of booting')
+    // Booting Linux's way (docs/linux.md): an arm64 Image (or an ELF) with a generated device tree.
+    .option('--kernel <Image|ELF>', 'boot an arm64 Linux Image (gzip or not) with x0 = its device tree, or an ELF as QEMU -kernel does')
+    .option('--initrd <file>', 'initramfs placed after the kernel (/chosen linux,initrd-start/end)')
+    .option('--append <cmdline>', 'kernel command line (/chosen bootargs)')
+    .option('--dtb <file>', 'boot with this device tree blob instead of the generated one')
+    .addOption(new Option('--seed <n>', "boot entropy: /chosen rng-seed and kaslr-seed derived from n (default 0: runs are reproducible)").argParser(parseSeed))
+    .option('--dump-dtb <file>', 'write the device tree the guest would get to <file> and exit 0')
+    .option('--no-reboot', 'PSCI SYSTEM_RESET (reboot, panic=-1) ends the run with exit status 0 instead of rebooting')
     .option('--protected', 'a protected VM: memory private to the guest (--protected=debug: audited debug access allowed)')
     .addOption(new Option('--protected-debug').hideHelp())
     .option('--key-file <file>', "a protected VM's AES-256 migration/snapshot key (32 bytes or 64 hex digits)")
@@ -39,9 +47,10 @@ function buildProgram(): Command {
     .addOption(new Option('--web <tcp:host:port>', 'live web viewer of the VM (binds to loopback unless told otherwise; read-only)').argParser(parseWebAddress))
     .option('--web-control', 'let the web viewer change the VM: pause, continue, step, reset, write memory and tags')
     .option('--start-paused', 'start with the vCPU paused (continue from the viewer, the monitor or gdb)')
-    .action(async (guest: string | undefined, options: { incoming?: ListenAddress; restore?: string; protected?: boolean; protectedDebug?: boolean; keyFile?: string; memory: number; mte: boolean; maxInsns?: number; stats?: boolean; drive?: string[]; dma: 'direct' | 'bounce'; virtioConsole?: boolean; gdb?: ListenAddress; waitGdb?: boolean; monitor?: ListenAddress; web?: ListenAddress; webControl?: boolean; startPaused?: boolean }) => {
+    .action(async (guest: string | undefined, options: { incoming?: ListenAddress; restore?: string; protected?: boolean; protectedDebug?: boolean; keyFile?: string; memory: number; mte: boolean; maxInsns?: number; stats?: boolean; drive?: string[]; dma: 'direct' | 'bounce'; virtioConsole?: boolean; gdb?: ListenAddress; waitGdb?: boolean; monitor?: ListenAddress; web?: ListenAddress; webControl?: boolean; startPaused?: boolean; kernel?: string; initrd?: string; append?: string; dtb?: string; seed?: bigint; dumpDtb?: string; reboot: boolean }) => {
       const protection = options.protectedDebug ? 'debug' : options.protected;
-      process.exitCode = await runCommand(guest, { ...options, ...(protection ? { protected: protection } : {}) });
+      const { reboot, ...rest } = options;
+      process.exitCode = await runCommand(guest, { ...rest, ...(protection ? { protected: protection } : {}), ...(reboot ? {} : { noReboot: true }) });
     });
 
   program

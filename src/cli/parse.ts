@@ -40,3 +40,11 @@ export function collect(value: string, previous: string[] | undefined): string[]
   return [...(previous ?? []), value];
 }
 
+
+/** `--seed <n>`: a decimal or 0x-hex number below 2^64 (the guest's boot entropy, docs/linux.md). */
+export function parseSeed(text: string): bigint {
+  if (!/^(\d+|0x[0-9a-f]+)$/i.test(text)) throw new InvalidArgumentError(`'${text}' is not a seed (a decimal or 0x-hex number)`);
+  const value = BigInt(text);
+  if (value >= 2n ** 64n) throw new InvalidArgumentError(`${text} does not fit 64 bits`);
+  return value;
+}

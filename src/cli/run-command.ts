@@ -9,8 +9,9 @@ import { attachStdin } from '../node/console-input.js';
 import { listenOnce } from '../node/migration-tcp.js';
 import { CapabilityError, loadSealedSnapshot, loadSnapshot, parseKey, receiveMigration, StreamFormatError } from '../vmm/migration/index.js';
 import { StateError } from '../common/persist.js';
+import { bootKernel, checkKernelOptions, dumpDeviceTree, KernelInputError, type KernelCliOptions } from './kernel-boot.js';
 
-export interface RunCommandOptions {
+export interface RunCommandOptions extends KernelCliOptions {
   /** Instead of booting an ELF: wait for a live migration on tcp:<host>:<port>. */
   readonly incoming?: ListenAddress;
   /** Instead of booting an ELF: start from a snapshot file. */
@@ -39,16 +40,25 @@ export interface RunCommandOptions {
 }
 
 /** How the machine gets its first state: an ELF image, an incoming migration, or a snapshot. */
-type Boot = { readonly kind: 'elf'; readonly path: string; readonly image: Uint8Array } | { readonly kind: 'incoming'; readonly address: { readonly host: string; readonly port: number } } | { readonly kind: 'restore'; readonly path: string; readonly bytes: Uint8Array };
+type Boot = { readonly kind: 'elf'; readonly path: string; readonly image: Uint8Array } | { readonly kind: 'kernel'; readonly path: string } | { readonly kind: 'none' } | { readonly kind: 'incoming'; readonly address: { readonly host: string; readonly port: number } } | { readonly kind: 'restore'; readonly path: string; readonly bytes: Uint8Array };
 
 /** `tagvisor run`: returns the process exit status. */
 export async function runCommand(guestPath: string | undefined, options: RunCommandOptions): Promise<number> {
   if (options.waitGdb && !options.gdb) return fail('--wait-gdb needs --gdb tcp:<host>:<port>');
   if (options.webControl && !options.web) return fail('--web-control needs --web tcp:<host>:<port>');
-  const sources = [guestPath !== undefined, options.incoming !== undefined, options.restore !== undefined].filter(Boolean).length;
-  if (sources !== 1) return fail('give exactly one of <guest.elf>, --incoming tcp:<host>:<port> or --restore <snapshot>');
+  const sources = [guestPath !== undefined, options.kernel !== undefined, options.incoming !== undefined, options.restore !== undefined].filter(Boolean).length;
+  const kernelProblem = checkKernelOptions(options, guestPath !== undefined);
+  if (kernelProblem) return fail(kernelProblem);
+  // --dump-dtb alone dumps the machine's tree; with --kernel, the one that kernel would get.
+  const dumpOnly = options.dumpDtb !== undefined && guestPath === undefined && options.incoming === undefined && options.restore === undefined;
+  if (sources !== 1 && !(dumpOnly && sources === 0)) return fail('give exactly one of <guest.elf>, --kernel <Image|ELF>, --incoming tcp:<host>:<port> or --restore <snapshot>');
+  if (options.dumpDtb !== undefined && !dumpOnly) return fail('--dump-dtb goes with --kernel or alone, not with <guest.elf>, --incoming or --restore');
   let boot: Boot;
-  if (options.incoming) {
+  if (options.kernel !== undefined) {
+    boot = { kind: 'kernel', path: options.kernel };
+  } else if (dumpOnly) {
+    boot = { kind: 'none' };
+  } else if (options.incoming) {
     if (options.incoming.kind !== 'tcp') return fail('--incoming needs tcp:<host>:<port>');
     boot = { kind: 'incoming', address: options.incoming };
   } else {
@@ -88,9 +98,18 @@ async function runMachine(boot: Boot, options: RunCommandOptions, drives: FileDi
   }
   if (key && !options.protected) return fail('--key-file is for protected VMs (--protected)');
   const protection = options.protected ? { protected: { debug: options.protected === 'debug', ...(key ? { key } : {}) } } : {};
-  const machine = new VirtMachine({ memoryBytes: options.memory, mte: options.mte, drives, dma: options.dma ?? 'direct', ...(consoleSink ? { console: consoleSink } : {}), ...protection });
+  const machine = new VirtMachine({ memoryBytes: options.memory, mte: options.mte, ...(options.noReboot ? { noReboot: true } : {}), drives, dma: options.dma ?? 'direct', ...(consoleSink ? { console: consoleSink } : {}), ...protection });
   machine.events.on('audit', (line) => process.stderr.write(`tagvisor: audit: ${line}\n`));
-  const booted = await bootMachine(machine, boot);
+  if (options.dumpDtb !== undefined) {
+    try {
+      await dumpDeviceTree(machine, { ...options, dumpDtb: options.dumpDtb });
+      return EXIT_STATUS.OK;
+    } catch (error) {
+      if (error instanceof KernelInputError) return fail(error.message);
+      throw error;
+    }
+  }
+  const booted = await bootMachine(machine, boot, options);
   if (booted !== null) return booted;
   const detachStdin = machine.devices.console ? attachStdin(machine) : () => {};
   machine.events.on('output', (bytes) => process.stdout.write(bytes));
@@ -99,7 +118,7 @@ async function runMachine(boot: Boot, options: RunCommandOptions, drives: FileDi
   let frontEnds: FrontEnds;
   try {
     const log = (message: string): void => void process.stderr.write(`tagvisor: ${message}\n`);
-    const webName = boot.kind === 'incoming' ? 'incoming migration' : basename(boot.path);
+    const webName = boot.kind === 'incoming' ? 'incoming migration' : boot.kind === 'none' ? 'no guest' : basename(boot.path);
     frontEnds = await FrontEnds.start(machine, { ...options, log, traceGdb: process.env.TAGVISOR_GDB_TRACE === '1', webName });
   } catch (error) {
     if (error instanceof FrontEndError) return fail(error.message);
@@ -125,8 +144,18 @@ async function runMachine(boot: Boot, options: RunCommandOptions, drives: FileDi
 }
 
 /** Brings the machine to its first state; returns an exit status when that failed. */
-async function bootMachine(machine: VirtMachine, boot: Boot): Promise<number | null> {
+async function bootMachine(machine: VirtMachine, boot: Boot, options: KernelCliOptions): Promise<number | null> {
   switch (boot.kind) {
+    case 'none':
+      return fail('nothing to boot');
+    case 'kernel':
+      try {
+        await bootKernel(machine, { ...options, kernel: boot.path });
+        return null;
+      } catch (error) {
+        if (error instanceof KernelInputError) return fail(error.message);
+        throw error;
+      }
     case 'elf':
       try {
         machine.loadElf(boot.image);

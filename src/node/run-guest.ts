@@ -51,6 +51,8 @@ export async function runToCompletion(machine: VirtMachine, options: RunOptions 
       return { status: shutdown.code & 0xff, instructions: machine.instructions, seconds, why: `semihosting exit ${shutdown.code}` };
     case 'system-off':
       return { status: EXIT_STATUS.OK, instructions: machine.instructions, seconds, why: 'PSCI SYSTEM_OFF' };
+    case 'system-reset':
+      return { status: EXIT_STATUS.OK, instructions: machine.instructions, seconds, why: 'PSCI SYSTEM_RESET (--no-reboot)' };
     case 'cpu-off':
       return { status: EXIT_STATUS.OK, instructions: machine.instructions, seconds, why: 'PSCI CPU_OFF of the last vCPU' };
     case 'migrated':

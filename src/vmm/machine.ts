@@ -1,6 +1,6 @@
 import type { TagFaultInfo } from '../cpu/cpu.js';
 import { KVM_CAP_ARM_MTE, Vm, type Vcpu } from '../hv/index.js';
-import { GuestMemoryError, hex, type RegionDirtyLog } from '../memory/index.js';
+import { GuestMemoryError, type RegionDirtyLog } from '../memory/index.js';
 import { Pl011, PL011_BASE, PL011_SIZE } from './devices/pl011.js';
 import { ElfError, parseElf, writeZeros, type ElfImage } from './elf.js';
 import { Emitter } from './events.js';
@@ -11,17 +11,29 @@ import { ProtectedMode, type ProtectedOptions } from './protected.js';
 import type { Stateful } from '../common/persist.js';
 import { VirtDevices, type VirtDeviceOptions } from './virt-devices.js';
 import { handleMemoryHypercall } from './hyp-mem.js';
+import { checkSegmentsFit, pl011Node, type BoardDevice, type MachineModel } from './boot/index.js';
 
 /** QEMU virt: RAM starts at 1 GiB. */
 export const RAM_BASE = 0x4000_0000;
 export const DEFAULT_RAM_BYTES = 256 * 1024 * 1024;
+/** UART0's interrupt: SPI 1. */
+const PL011_INTID = 32 + 1;
 
 export interface MachineOptions extends VirtDeviceOptions {
   readonly memoryBytes?: number;
   readonly mte?: boolean;
   /** A protected VM (protected.ts): memory private to the guest; DMA through the bounce pool. */
   readonly protected?: ProtectedOptions;
+  /** PSCI SYSTEM_RESET ends the run instead of rebooting (QEMU's -no-reboot). */
+  readonly noReboot?: boolean;
 }
+
+/**
+ * Boot images up to this size travel in the machine's snapshot/migration section (its payload
+ * limit is 16 MiB); a bigger kernel + initrd stays only in guest RAM, and a reboot after a
+ * restore ends the run instead (docs/linux.md).
+ */
+const CARRIED_IMAGE_BYTES = 12 * 1024 * 1024;
 
 /** How a machine stopped for good. */
 export type Shutdown =
@@ -29,6 +41,8 @@ export type Shutdown =
   /** The guest now runs on a migration target; this machine stopped for good. */
   | { readonly kind: 'migrated' }
   | { readonly kind: 'system-off' }
+  /** PSCI SYSTEM_RESET with --no-reboot, or with no boot image to reload. */
+  | { readonly kind: 'system-reset' }
   | { readonly kind: 'cpu-off' }
   /** Ended by a front end: the monitor's `quit` or gdb's `kill` (docs/monitor-api.md, docs/gdb.md). */
   | { readonly kind: 'terminated'; readonly by: 'monitor' | 'gdb' };
@@ -76,6 +90,11 @@ export class VirtMachine {
   readonly uart: Pl011;
   /** GICv3, arch timer PPIs, virtio-mmio transports and the DMA path (virt-devices.ts). */
   readonly devices: VirtDevices;
+  /**
+   * The device registry: every board device with its MMIO ranges, interrupts, device-tree node
+   * and saved state. The device tree, snapshots and migration iterate it (boot/board.ts).
+   */
+  readonly board: readonly BoardDevice[];
   readonly events = new Emitter<MachineEvents>();
   state: MachineState = 'created';
   shutdown: Shutdown | null = null;
@@ -93,13 +112,15 @@ export class VirtMachine {
   /** The vCPU is executing guest code (pause and terminate called from inside must interrupt it). */
   private inRun = false;
   private readonly persistence = new MachinePersistence(this.stateHost());
-  /** Devices and other components beyond the vCPU that snapshots and migration carry. */
+  /** Components added beyond the board's devices (addComponent). */
   private readonly extraComponents: Stateful<unknown>[] = [];
   /** Set for a protected VM (protected.ts). */
   readonly protection: ProtectedMode | null;
+  private readonly noReboot: boolean;
 
   constructor(options: MachineOptions = {}) {
     this.memoryBytes = options.memoryBytes ?? DEFAULT_RAM_BYTES;
+    this.noReboot = options.noReboot ?? false;
     this.vm = new Vm();
     if (options.mte ?? true) this.vm.enableCap({ cap: KVM_CAP_ARM_MTE });
     this.vm.setUserMemoryRegion({ slot: 0, flags: 0, guestPhysAddr: RAM_BASE, memorySize: this.memoryBytes });
@@ -111,7 +132,17 @@ export class VirtMachine {
     // A protected VM's devices can only use what the guest shares: the bounce path.
     const dma = options.protected ? 'bounce' : options.dma;
     this.devices = new VirtDevices(this.vm, this.vcpu, { ...options, ...(dma ? { dma } : {}), ...(consoleOut ? { console: consoleOut } : {}) }, (message) => this.events.emit('warning', message));
-    for (const component of this.devices.components()) this.addComponent(component);
+    const uart: BoardDevice = {
+      name: 'pl011',
+      kind: 'pl011',
+      mmio: [{ base: PL011_BASE, size: PL011_SIZE }],
+      interrupts: [PL011_INTID],
+      deviceTree: () => [pl011Node({ base: PL011_BASE, size: PL011_SIZE }, PL011_INTID)],
+      persist: this.uart as Stateful<unknown>,
+    };
+    this.board = [uart, ...this.devices.registry()];
+    const names = this.board.map((d) => d.name);
+    if (new Set(names).size !== names.length) throw new Error(`duplicate board device names: ${names.join(', ')}`);
     this.protection = options.protected ? new ProtectedMode(this.vm.memory, this.devices.pool, options.protected, (line) => this.events.emit('audit', line)) : null;
   }
 
@@ -119,9 +150,15 @@ export class VirtMachine {
     return this.vm.mteEnabled;
   }
 
-  /** Everything with state, in restore order: the machine, the vCPU, then devices. */
+  /** Everything with state, in restore order: the machine, the vCPU, then the board's devices in registry order. */
   components(): Stateful<unknown>[] {
-    return [this.persistence, this.vcpu.persistence, this.uart, ...this.extraComponents] as Stateful<unknown>[];
+    const devices = this.board.flatMap((d) => (d.persist ? [d.persist] : []));
+    return [this.persistence, this.vcpu.persistence, ...devices, ...this.extraComponents] as Stateful<unknown>[];
+  }
+
+  /** What the device tree describes: RAM and the registry (boot/virt-tree.ts). */
+  model(): MachineModel {
+    return { ramBase: RAM_BASE, ramBytes: this.memoryBytes, devices: this.board };
   }
 
   /** Registers a device's state with snapshots and migration. */
@@ -156,7 +193,8 @@ export class VirtMachine {
     const machine = this;
     return {
       get image() {
-        return machine.image;
+        const image = machine.image;
+        return image && image.segments.reduce((n, s) => n + s.data.length, 0) <= CARRIED_IMAGE_BYTES ? image : null;
       },
       set image(value) {
         machine.image = value;
@@ -176,15 +214,19 @@ export class VirtMachine {
     };
   }
 
-  /** Parses and loads an ELF image and points the vCPU at its entry. Throws ElfError for bad files. */
+  /**
+   * Parses and loads a bare-metal ELF image and points the vCPU at its entry (x0 = 0, no device
+   * tree: QEMU's -kernel for an ELF). Throws ElfError for bad files, BootError when RAM is too small.
+   */
   loadElf(bytes: Uint8Array): void {
     const image = parseElf(bytes);
-    for (const segment of image.segments) {
-      const end = segment.paddr + segment.memSize;
-      if (segment.paddr < RAM_BASE || end > RAM_BASE + this.memoryBytes) {
-        throw new ElfError(`segment at ${hex(segment.paddr)}-${hex(end)} lies outside guest RAM (${hex(RAM_BASE)}-${hex(RAM_BASE + this.memoryBytes)})`);
-      }
-    }
+    checkSegmentsFit(image.segments, RAM_BASE, this.memoryBytes, (message) => new ElfError(message));
+    this.loadBootImage(image);
+  }
+
+  /** Loads prepared segments (an ELF's, or a kernel boot's from boot/kernel-boot.ts) and resets. */
+  loadBootImage(image: ElfImage): void {
+    checkSegmentsFit(image.segments, RAM_BASE, this.memoryBytes);
     this.image = image;
     this.reset();
   }
@@ -279,7 +321,10 @@ export class VirtMachine {
         const outcome = handlePsci(this.vcpu);
         if (outcome === 'system-off') this.stop({ kind: 'system-off' });
         else if (outcome === 'cpu-off') this.stop({ kind: 'cpu-off' });
-        else if (outcome === 'system-reset') {
+        else if (outcome === 'system-reset' && (this.noReboot || !this.image)) {
+          if (!this.image) this.events.emit('warning', 'the guest asked for a reboot, but its boot image was not carried by the snapshot or migration: stopping');
+          this.stop({ kind: 'system-reset' });
+        } else if (outcome === 'system-reset') {
           this.flushOutput();
           this.reset();
         }

@@ -7,16 +7,24 @@
  *   take slots from the highest downwards in the order given (QEMU fills the virtio-mmio buses
  *   that way for -device options in command-line order), empty slots read device ID 0;
  * - the arch timer's PPIs 27 (virtual) and 30 (physical) come from the vCPU (src/hv/arch-timer.ts).
+ *
+ * `registry()` lists them as board devices (boot/board.ts) for the device tree and snapshots.
  */
 import type { Stateful } from '../common/persist.js';
-import type { Vcpu, VgicV3, Vm } from '../hv/index.js';
+import { GICD_BASE, GICR_BASE, PPI_PTIMER, PPI_VTIMER, type Vcpu, type VgicV3, type Vm } from '../hv/index.js';
 import { PageOwnership } from '../memory/index.js';
+import { gicV3Node, timerNode, virtioMmioNode, type BoardDevice } from './boot/index.js';
 import { createDmaPath, type DmaMode, type DmaPath } from './dma-path.js';
 import { MMIO_WINDOW, VirtioBlk, VirtioConsole, VirtioMmioTransport, type BlockBackend, type VirtioDevice } from './devices/virtio/index.js';
 import { SharedPages } from './hyp-mem.js';
 
 export const VIRTIO_MMIO_BASE = 0x0a00_0000;
 export const VIRTIO_MMIO_SLOTS = 32;
+/** GICv3 frames as the device tree describes them: 64 KiB distributor, one 128 KiB redistributor. */
+const GICD_SIZE = 0x1_0000;
+const GICR_SIZE = 0x2_0000;
+/** The timer binding's four PPIs: secure physical, non-secure physical, virtual, hypervisor. */
+const TIMER_INTIDS = [29, PPI_PTIMER, PPI_VTIMER, 26] as const;
 /** INTID of slot n: SPI 16 + n. */
 export const virtioIntid = (slot: number): number => 32 + 16 + slot;
 
@@ -75,9 +83,25 @@ export class VirtDevices {
     this.sharedPages.reset();
   }
 
-  /** Save/restore sections, in restore order (the GIC before the lines that drive it). */
-  components(): Stateful<unknown>[] {
-    const withDevices = this.transports.filter((t) => t.device !== null);
-    return [this.gic, this.vcpu.timer, this.sharedPages, ...withDevices] as Stateful<unknown>[];
+  /**
+   * The board devices these are, in restore order (the GIC before the lines that drive it).
+   * Every virtio-mmio slot has a device-tree node (as on QEMU); only occupied ones have state.
+   */
+  registry(): BoardDevice[] {
+    const gic: BoardDevice = {
+      name: 'gicv3',
+      kind: 'gicv3',
+      mmio: [{ base: GICD_BASE, size: GICD_SIZE }, { base: GICR_BASE, size: GICR_SIZE }],
+      interrupts: [],
+      deviceTree: () => [gicV3Node({ base: GICD_BASE, size: GICD_SIZE }, { base: GICR_BASE, size: GICR_SIZE })],
+      persist: this.gic as Stateful<unknown>,
+    };
+    const timer: BoardDevice = { name: 'arch-timer', kind: 'arch-timer', mmio: [], interrupts: TIMER_INTIDS, deviceTree: () => [timerNode(TIMER_INTIDS)], persist: this.vcpu.timer as Stateful<unknown> };
+    const shared: BoardDevice = { name: 'shared-pages', kind: 'shared-pages', mmio: [], interrupts: [], deviceTree: null, persist: this.sharedPages as Stateful<unknown> };
+    const slots: BoardDevice[] = this.transports.map((transport, slot) => {
+      const range = { base: VIRTIO_MMIO_BASE + slot * MMIO_WINDOW, size: MMIO_WINDOW };
+      return { name: `virtio-mmio${slot}`, kind: 'virtio-mmio', mmio: [range], interrupts: [virtioIntid(slot)], deviceTree: () => [virtioMmioNode(range, virtioIntid(slot))], persist: transport.device ? (transport as Stateful<unknown>) : null };
+    });
+    return [gic, timer, shared, ...slots];
   }
 }
