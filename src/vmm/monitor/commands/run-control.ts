@@ -1,7 +1,6 @@
 import { Debugger } from '../../debug/debugger.js';
 import type { VirtMachine } from '../../machine.js';
 import type { CommandRegistry } from '../registry.js';
-import { viaDebugger } from './errors.js';
 
 /** The machine's status as query-status reports it. */
 export function machineStatus(machine: VirtMachine): Record<string, unknown> {
@@ -39,7 +38,7 @@ export function registerRunControlCommands(registry: CommandRegistry): void {
     states: ['running', 'paused'],
     args: {},
     returns: '{}',
-    run: ({ debug }) => viaDebugger(() => debug.resume()),
+    run: ({ debug }) => debug.resume(),
   });
   // Added with the live viewer's Step button (docs/web.md); the JSON monitor has it too.
   registry.register({
@@ -48,7 +47,7 @@ export function registerRunControlCommands(registry: CommandRegistry): void {
     states: ['paused'],
     args: {},
     returns: '{}',
-    run: ({ debug }) => viaDebugger(() => debug.step()),
+    run: ({ debug }) => debug.step(),
   });
   registry.register({
     name: 'system_reset',
