@@ -82,18 +82,37 @@ export class PhysicalAddressSpace {
    * byte is not RAM. A zero-length range yields no chunks and always succeeds.
    */
   ramChunks(gpa: number, length: number): RamChunk[] {
+    const span = this.ramSpan(gpa, length);
+    return span instanceof RamRegion ? [{ region: span, offset: gpa - span.base, length, done: 0 }] : span;
+  }
+
+  /**
+   * Where [gpa, gpa + length) lies, in one pass: the region holding all of it (the common case,
+   * returned without building a list), or its chunks when it spans regions (empty for length 0).
+   * Validates like `ramChunks`: an error means no byte of the range is touched.
+   */
+  ramSpan(gpa: number, length: number): RamRegion | RamChunk[] {
+    // Fast path: inside the last region hit (the bounds make gpa a valid address).
+    const last = this.lastHit;
+    if (last !== null && length > 0 && gpa >= last.base && gpa + length <= last.end && Number.isInteger(gpa) && Number.isInteger(length)) return last;
     checkRange(gpa, length);
+    if (length === 0) return [];
+    const first = this.findRam(gpa);
+    if (!first) throw GuestMemoryError.unmapped(gpa, length);
+    if (gpa + length <= first.end) return first;
     const chunks: RamChunk[] = [];
+    let region = first;
     let done = 0;
-    while (done < length) {
+    for (;;) {
       const addr = gpa + done;
-      const region = this.findRam(addr);
-      if (!region) throw GuestMemoryError.unmapped(addr, length - done);
       const take = Math.min(length - done, region.end - addr);
       chunks.push({ region, offset: addr - region.base, length: take, done });
       done += take;
+      if (done === length) return chunks;
+      const next = this.findRam(gpa + done);
+      if (!next) throw GuestMemoryError.unmapped(gpa + done, length - done);
+      region = next;
     }
-    return chunks;
   }
 
   private checkNewRange(base: number, size: number, name: string, align: number): void {

@@ -1,9 +1,10 @@
 import { PhysicalAddressSpace, type RamChunk } from './address-space.js';
+import { AccessGate } from './access/gate.js';
 import { DebugAccess } from './access/debug.js';
 import { DmaAccess } from './access/dma.js';
 import { MigrationAccess } from './access/migration.js';
 import { GuestRequestAccess } from './access/guest-request.js';
-import { allowAllPolicy, type AccessClass, type AccessOp, type AccessPolicy } from './access/policy.js';
+import type { AccessClass, AccessOp, AccessPolicy } from './access/policy.js';
 import { GuestMemoryError } from './errors.js';
 import type { RamRegion, RamRegionOptions } from './ram-region.js';
 import { hex } from './address.js';
@@ -11,32 +12,40 @@ import { MemoryActivity } from './activity.js';
 
 /**
  * Guest memory of one VM: the physical address space, allocation tags when the VM has MTE, and the
- * VMM's three access classes. VMM code receives only `dma`, `debug` and `migration`; the raw
- * regions are for the vCPU (the guest's own, architecturally checked path).
+ * VMM's access classes. VMM code receives only `dma`, `debug`, `migration` (and `guestRequest`,
+ * `sealedMigration`); the raw regions are for the vCPU (the guest's own, architecturally checked
+ * path). Every class goes through one AccessGate (access/gate.ts), which this object builds and
+ * which holds the access policy.
  */
 export class GuestMemory {
+  /** The guest physical address space: RAM regions and MMIO windows. */
   readonly space = new PhysicalAddressSpace();
-  readonly dma = new DmaAccess(this);
-  readonly debug = new DebugAccess(this);
-  readonly migration = new MigrationAccess(this);
+  private readonly gate = new AccessGate(this.space);
+  /** Device DMA: data only, never tag-checked, tags untouched. */
+  readonly dma = new DmaAccess(this.gate);
+  /** Debuggers (gdb stub, monitor): data and tags, never tag-checked. */
+  readonly debug = new DebugAccess(this.gate);
+  /** Migration and snapshots: whole pages with their tags, and the dirty log. */
+  readonly migration = new MigrationAccess(this.gate);
   /** Migration whose bytes only ever enter an encrypted, authenticated stream (protected VMs). */
-  readonly sealedMigration = new MigrationAccess(this, true);
+  readonly sealedMigration = new MigrationAccess(this.gate, true);
   /** The exact bytes a guest hands over in its own calls (semihosting). */
-  readonly guestRequest = new GuestRequestAccess(this);
-  private policyHook: AccessPolicy = allowAllPolicy;
+  readonly guestRequest = new GuestRequestAccess(this.gate);
   private mte = false;
 
+  /** True once `enableMte` gave RAM allocation-tag storage. */
   get mteEnabled(): boolean {
     return this.mte;
   }
 
+  /** The access policy every access class is checked against. */
   get policy(): AccessPolicy {
-    return this.policyHook;
+    return this.gate.policy;
   }
 
   /** Installs the access policy (a protected VM's ownership rules). */
   setPolicy(policy: AccessPolicy): void {
-    this.policyHook = policy;
+    this.gate.policy = policy;
   }
 
   /** Gives every RAM region (present and future) allocation-tag storage. */
@@ -84,29 +93,12 @@ export class GuestMemory {
   }
 
   /**
-   * The one region holding all of [gpa, gpa + length), checked and authorized like
-   * `authorizedChunks`, or null when the request spans regions or leaves RAM (the caller then
-   * takes the general path, which reports the precise error). Saves the chunk list on the
-   * common single-region request.
-   */
-  authorizedRegion(cls: AccessClass, op: AccessOp, gpa: number, length: number, tags: boolean): RamRegion | null {
-    const region = this.space.findRam(gpa);
-    if (!region || length <= 0 || !Number.isInteger(length) || gpa + length > region.end || (op === 'write' && region.readOnly)) return null;
-    this.policyHook.authorize({ cls, op, gpa, length, tags });
-    return region;
-  }
-
-  /**
-   * Splits a request into RAM chunks after checking, for the whole range and before anything is
-   * copied: that it is RAM, that writes do not target read-only RAM, and that the policy allows it.
+   * Checks a request as its access class would, for the whole range and before anything is
+   * copied (that it is RAM, that writes do not target read-only RAM, that the policy allows it),
+   * and returns its RAM chunks. For VMM code that must know a request will pass before starting
+   * it (a device checking a whole descriptor chain).
    */
   authorizedChunks(cls: AccessClass, op: AccessOp, gpa: number, length: number, tags: boolean, sealed = false): RamChunk[] {
-    const chunks = this.space.ramChunks(gpa, length);
-    if (op === 'write') {
-      const rom = chunks.find((c) => c.region.readOnly);
-      if (rom) throw new GuestMemoryError('read-only', `${cls} write to read-only region ${rom.region.name}`, gpa, length);
-    }
-    if (length > 0) this.policyHook.authorize(sealed ? { cls, op, gpa, length, tags, sealed } : { cls, op, gpa, length, tags });
-    return chunks;
+    return this.gate.chunks(cls, op, gpa, length, tags, sealed);
   }
 }

@@ -1,14 +1,13 @@
-import { open, readFile, rename, rm } from 'node:fs/promises';
+import { open, rename, rm } from 'node:fs/promises';
 import type { Monitor } from '../vmm/monitor/monitor.js';
 import { MonitorError } from '../vmm/monitor/protocol.js';
-import { CapabilityError, loadSealedSnapshot, loadSnapshot, MigrationSource, saveSealedSnapshot, saveSnapshot, StreamFormatError, type MigrationProgress } from '../vmm/migration/index.js';
+import { CapabilityError, loadSealedSnapshot, loadSnapshot, maxSnapshotBytes, MigrationSource, saveSealedSnapshot, saveSnapshot, StreamFormatError, type MigrationProgress } from '../vmm/migration/index.js';
 import type { VirtMachine } from '../vmm/index.js';
 import { StateError } from '../common/persist.js';
 import { connectChannel } from './migration-tcp.js';
+import { FileTooLargeError, readFileBounded } from './bounded-read.js';
 import { parseListenAddress } from './listen-address.js';
 
-/** Largest snapshot file snapshot-load reads (guest RAM is at most a few GiB). */
-const MAX_SNAPSHOT_BYTES = 4 * 2 ** 30;
 
 /**
  * The monitor commands of issue 5: snapshot-save, snapshot-load, migrate and query-migrate.
@@ -62,11 +61,11 @@ export function registerMigrationCommands(monitor: Monitor): void {
       const file = String(args.file);
       let bytes: Uint8Array;
       try {
-        bytes = await readFile(file);
+        bytes = await readFileBounded(file, maxSnapshotBytes(machine.memoryBytes), 'snapshot');
       } catch (error) {
+        if (error instanceof FileTooLargeError) throw new MonitorError('InvalidParameter', `${file}: ${error.message}; the VM is unchanged`);
         throw new MonitorError('GenericError', `cannot read ${file}: ${(error as Error).message}`);
       }
-      if (bytes.length > MAX_SNAPSHOT_BYTES) throw new MonitorError('InvalidParameter', `${file} is larger than any snapshot`);
       try {
         const key = machine.protection?.options.key;
         if (machine.protection && !key) throw new MonitorError('InvalidState', 'a protected VM restores only from an encrypted snapshot: start tagvisor with --key-file');

@@ -1,6 +1,6 @@
 import { GRANULE_SIZE } from '../constants.js';
 import { GuestMemoryError } from '../errors.js';
-import type { GuestMemory } from '../guest-memory.js';
+import type { AccessGate } from './gate.js';
 import type { RamChunk } from '../address-space.js';
 import { hex } from '../address.js';
 import { ACTIVITY_DEBUG } from '../activity.js';
@@ -11,16 +11,16 @@ import { ACTIVITY_DEBUG } from '../activity.js';
  * covers every granule that range touches, one tag per byte.
  */
 export class DebugAccess {
-  constructor(private readonly memory: GuestMemory) {}
+  constructor(private readonly gate: AccessGate) {}
 
   readData(gpa: number, dst: Uint8Array): void {
-    for (const chunk of this.memory.authorizedChunks('debug', 'read', gpa, dst.length, false)) {
+    for (const chunk of this.gate.chunks('debug', 'read', gpa, dst.length, false)) {
       dst.set(chunk.region.bytes.subarray(chunk.offset, chunk.offset + chunk.length), chunk.done);
     }
   }
 
   writeData(gpa: number, src: Uint8Array): void {
-    for (const chunk of this.memory.authorizedChunks('debug', 'write', gpa, src.length, false)) {
+    for (const chunk of this.gate.chunks('debug', 'write', gpa, src.length, false)) {
       chunk.region.bytes.set(src.subarray(chunk.done, chunk.done + chunk.length), chunk.offset);
       chunk.region.noteDataWrite(chunk.offset, chunk.length, ACTIVITY_DEBUG);
     }
@@ -28,7 +28,7 @@ export class DebugAccess {
 
   /** Whether the RAM at `gpa` holds allocation tags (MTE on for this VM). */
   hasTags(gpa: number): boolean {
-    return this.memory.space.findRam(gpa)?.tags != null;
+    return this.gate.space.findRam(gpa)?.tags != null;
   }
 
   /** The allocation tags of every granule that [gpa, gpa + length) touches, one per byte. */
@@ -61,7 +61,7 @@ export class DebugAccess {
   }
 
   private tagChunks(op: 'read' | 'write', start: number, granules: number): RamChunk[] {
-    const chunks = this.memory.authorizedChunks('debug', op, start, granules * GRANULE_SIZE, true);
+    const chunks = this.gate.chunks('debug', op, start, granules * GRANULE_SIZE, true);
     const untagged = chunks.find((chunk) => !chunk.region.tags);
     if (untagged) {
       const addr = untagged.region.base + untagged.offset;

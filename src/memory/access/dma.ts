@@ -1,4 +1,5 @@
-import type { GuestMemory } from '../guest-memory.js';
+import { RamRegion } from '../ram-region.js';
+import type { AccessGate } from './gate.js';
 import { ACTIVITY_DMA } from '../activity.js';
 
 /**
@@ -9,34 +10,40 @@ import { ACTIVITY_DMA } from '../activity.js';
  * handing out a view that outlives the request: a window is valid only during its callback.
  */
 export class DmaAccess {
-  constructor(private readonly memory: GuestMemory) {}
+  constructor(private readonly gate: AccessGate) {}
 
   /** Copies guest memory at `gpa` into `dst` (exactly dst.length bytes, or nothing). */
   read(gpa: number, dst: Uint8Array): void {
-    const region = this.memory.authorizedRegion('dma', 'read', gpa, dst.length, false);
-    if (region) {
-      const offset = gpa - region.base;
-      dst.set(region.bytes.subarray(offset, offset + dst.length));
-      region.activity.noteRead(ACTIVITY_DMA, offset, dst.length);
+    const span = this.gate.open('dma', 'read', gpa, dst.length, false);
+    if (span instanceof RamRegion) {
+      const offset = gpa - span.base;
+      dst.set(span.bytes.subarray(offset, offset + dst.length));
+      span.activity.noteRead(ACTIVITY_DMA, offset, dst.length);
       return;
     }
-    this.readWith(gpa, dst.length, (window, done) => dst.set(window, done));
+    for (const chunk of span) {
+      dst.set(chunk.region.bytes.subarray(chunk.offset, chunk.offset + chunk.length), chunk.done);
+      chunk.region.activity.noteRead(ACTIVITY_DMA, chunk.offset, chunk.length);
+    }
   }
 
   /** Copies `src` into guest memory at `gpa` (all of it, or nothing). */
   write(gpa: number, src: Uint8Array): void {
-    const region = this.memory.authorizedRegion('dma', 'write', gpa, src.length, false);
-    if (region) {
-      region.bytes.set(src, gpa - region.base);
-      region.noteDataWrite(gpa - region.base, src.length, ACTIVITY_DMA);
+    const span = this.gate.open('dma', 'write', gpa, src.length, false);
+    if (span instanceof RamRegion) {
+      span.bytes.set(src, gpa - span.base);
+      span.noteDataWrite(gpa - span.base, src.length, ACTIVITY_DMA);
       return;
     }
-    this.writeWith(gpa, src.length, (window, done) => window.set(src.subarray(done, done + window.length)));
+    for (const chunk of span) {
+      chunk.region.bytes.set(src.subarray(chunk.done, chunk.done + chunk.length), chunk.offset);
+      chunk.region.noteDataWrite(chunk.offset, chunk.length, ACTIVITY_DMA);
+    }
   }
 
   /** Calls `consume` with windows over [gpa, gpa + length), split only at region boundaries. */
   readWith(gpa: number, length: number, consume: (window: Uint8Array, done: number) => void): void {
-    for (const chunk of this.memory.authorizedChunks('dma', 'read', gpa, length, false)) {
+    for (const chunk of this.gate.chunks('dma', 'read', gpa, length, false)) {
       consume(chunk.region.bytes.subarray(chunk.offset, chunk.offset + chunk.length), chunk.done);
       chunk.region.activity.noteRead(ACTIVITY_DMA, chunk.offset, chunk.length);
     }
@@ -44,7 +51,7 @@ export class DmaAccess {
 
   /** Calls `produce` to fill windows over [gpa, gpa + length); the pages become dirty. */
   writeWith(gpa: number, length: number, produce: (window: Uint8Array, done: number) => void): void {
-    for (const chunk of this.memory.authorizedChunks('dma', 'write', gpa, length, false)) {
+    for (const chunk of this.gate.chunks('dma', 'write', gpa, length, false)) {
       produce(chunk.region.bytes.subarray(chunk.offset, chunk.offset + chunk.length), chunk.done);
       chunk.region.noteDataWrite(chunk.offset, chunk.length, ACTIVITY_DMA);
     }

@@ -1,4 +1,4 @@
-import type { GuestMemory } from '../guest-memory.js';
+import type { AccessGate } from './gate.js';
 
 /**
  * Reads of the bytes a guest names in its own call to the VMM (a semihosting parameter block or
@@ -6,10 +6,10 @@ import type { GuestMemory } from '../guest-memory.js';
  * by making the call the guest hands exactly these bytes over.
  */
 export class GuestRequestAccess {
-  constructor(private readonly memory: GuestMemory) {}
+  constructor(private readonly gate: AccessGate) {}
 
   readData(gpa: number, dst: Uint8Array): void {
-    for (const chunk of this.memory.authorizedChunks('guest-request', 'read', gpa, dst.length, false)) {
+    for (const chunk of this.gate.chunks('guest-request', 'read', gpa, dst.length, false)) {
       dst.set(chunk.region.bytes.subarray(chunk.offset, chunk.offset + chunk.length), chunk.done);
     }
   }

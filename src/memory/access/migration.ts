@@ -2,8 +2,8 @@ import { hex } from '../address.js';
 import { PACKED_TAG_BYTES_PER_PAGE, PAGE_SIZE } from '../constants.js';
 import { DirtyBitmap } from '../dirty-bitmap.js';
 import { GuestMemoryError } from '../errors.js';
-import type { GuestMemory } from '../guest-memory.js';
 import type { RamRegion } from '../ram-region.js';
+import type { AccessGate } from './gate.js';
 import { ACTIVITY_MIGRATION } from '../activity.js';
 
 /** The tag state of one page as migration sees it. */
@@ -28,13 +28,13 @@ export class MigrationAccess {
    * a protected VM allows only those on private pages). Use `GuestMemory.sealedMigration`.
    */
   constructor(
-    private readonly memory: GuestMemory,
+    private readonly gate: AccessGate,
     private readonly sealed = false,
   ) {}
 
   /** The RAM layout: what a stream must describe and a destination must match. */
   layout(): { base: number; size: number }[] {
-    return this.memory.space.ramRegions.map((r) => ({ base: r.base, size: r.size }));
+    return this.gate.space.ramRegions.map((r) => ({ base: r.base, size: r.size }));
   }
 
   readPage(gpa: number, dst: Uint8Array): void {
@@ -105,7 +105,7 @@ export class MigrationAccess {
    * dirty logging was on are reported; the hypervisor layer decides when logging runs.
    */
   takeDirty(): RegionDirtyLog[] {
-    return this.memory.space.ramRegions.map((region) => ({
+    return this.gate.space.ramRegions.map((region) => ({
       base: region.base,
       pages: region.pages,
       data: region.dataDirty.takeAndClear(),
@@ -115,8 +115,9 @@ export class MigrationAccess {
 
   private page(op: 'read' | 'write', gpa: number, tags: boolean): { region: RamRegion; page: number } {
     if (gpa % PAGE_SIZE !== 0) throw new GuestMemoryError('misaligned', `page address ${hex(gpa)} is not 4 KiB aligned`, gpa, PAGE_SIZE);
-    const [chunk] = this.memory.authorizedChunks('migration', op, gpa, PAGE_SIZE, tags, this.sealed);
-    return { region: chunk!.region, page: chunk!.offset / PAGE_SIZE };
+    // Regions are whole pages, so an aligned page always lies in one region.
+    const region = this.gate.open('migration', op, gpa, PAGE_SIZE, tags, this.sealed) as RamRegion;
+    return { region, page: (gpa - region.base) / PAGE_SIZE };
   }
 
   private tagsOf(region: RamRegion, gpa: number) {

@@ -1,6 +1,7 @@
 import { CpuDebug, type DebugHit, type WatchKind } from '../../cpu/debug-hooks.js';
 import type { MachineState, StopReason, VirtMachine } from '../machine.js';
 import { DebugError, hex64 } from './errors.js';
+import { InspectionGate } from './inspection.js';
 import { guestMappings, mapsText, smapsText, type GuestMapping } from './mappings.js';
 import { DebugMemoryView } from './memory-view.js';
 import { RegisterFile } from './registers.js';
@@ -20,10 +21,15 @@ const debuggers = new WeakMap<VirtMachine, Debugger>();
  *
  * Run control maps onto the machine: pause/resume/step are VirtMachine's, and a breakpoint or
  * watchpoint hit pauses it with reason 'breakpoint' / 'watchpoint' (event 'stop').
+ *
+ * Every front end goes through here, so this is where a protected VM's vCPU is hidden
+ * (inspection.ts): registers, page-table walks, steps, breakpoints and watchpoints are refused
+ * (DebugError 'denied') without the debug permission, and audited with it.
  */
 export class Debugger {
   readonly memory: DebugMemoryView;
   readonly registers: RegisterFile;
+  readonly inspection: InspectionGate;
   private readonly hooks: CpuDebug;
   private last: DebugStop | null = null;
   /** Bumped by every debugger write and reset: the mapping cache is keyed on it. */
@@ -45,8 +51,10 @@ export class Debugger {
     this.hooks = cpu.debug ?? new CpuDebug(cpu);
     cpu.debug = this.hooks;
     const changed = (): void => void this.generation++;
-    this.memory = new DebugMemoryView(cpu, machine.vm.memory, changed);
-    this.registers = new RegisterFile(cpu, changed);
+    this.inspection = new InspectionGate(machine);
+    const gate = (what: string): void => this.inspection.check(what);
+    this.memory = new DebugMemoryView(cpu, machine.vm.memory, changed, gate);
+    this.registers = new RegisterFile(cpu, changed, gate);
     machine.events.on('stop', ({ reason }) => {
       this.last = { reason, hit: reason === 'breakpoint' || reason === 'watchpoint' ? this.hooks.lastHit : null };
     });
@@ -76,21 +84,25 @@ export class Debugger {
   }
 
   resume(): void {
+    if (this.lastStop?.hit) this.inspection.check(`continue from a ${this.lastStop.reason}`);
     this.machine.resume();
   }
 
   /** Executes one instruction of a paused machine (event 'stop' with reason 'step', or whatever stopped it). */
   step(): void {
+    this.inspection.check('single step');
     this.machine.step();
   }
 
   get pc(): bigint {
+    this.inspection.check('read of the pc');
     return this.machine.vcpu.pc;
   }
 
   // ---- breakpoints and watchpoints (virtual addresses) ----
 
   addBreakpoint(va: bigint, hardware: boolean): void {
+    this.inspection.check(`${hardware ? 'hardware ' : ''}breakpoint at ${hex64(va)}`);
     try {
       this.hooks.addBreakpoint(va, hardware);
     } catch (error) {
@@ -104,6 +116,7 @@ export class Debugger {
   }
 
   addWatchpoint(va: bigint, length: number, kind: WatchKind): void {
+    this.inspection.check(`${kind} watchpoint at ${hex64(va)}+${length}`);
     try {
       this.hooks.addWatchpoint(va, length, kind);
     } catch (error) {
@@ -123,6 +136,7 @@ export class Debugger {
    * instruction ran and the debugger wrote nothing (gdb reads smaps for every memory-tag command).
    */
   mappings(): { mappings: GuestMapping[]; truncated: boolean } {
+    this.inspection.check("walk of the guest's page tables (its mappings)");
     const key = `${this.machine.vcpu.cpu.icount}:${this.machine.instructions}:${this.generation}`;
     if (this.mappingCache?.key !== key) this.mappingCache = { key, value: guestMappings(this.machine.vcpu.cpu) };
     return this.mappingCache.value;

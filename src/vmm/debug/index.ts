@@ -4,3 +4,4 @@ export * from './registers.js';
 export * from './mappings.js';
 export * from './debugger.js';
 export * from './hex.js';
+export * from './inspection.js';

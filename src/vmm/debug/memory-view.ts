@@ -37,9 +37,13 @@ export class DebugMemoryView {
     private readonly memory: GuestMemory,
     /** Called after every successful write (data or tags): cached views of memory are stale. */
     private readonly onWrite: () => void = () => {},
+    /** Called before every page-table walk; throws to refuse (a protected VM, inspection.ts). */
+    private readonly gate: (what: string) => void = () => {},
   ) {}
 
+  /** Walks the guest's page tables for `va` (refused, as a DebugError 'denied', for a protected VM). */
   translate(va: bigint): DebugTranslation | null {
+    this.gate(`walk of the guest's page tables for ${hex64(va & (U64 - 1n))}`);
     return debugTranslate(this.cpu, va & (U64 - 1n));
   }
 

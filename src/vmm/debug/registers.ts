@@ -145,6 +145,8 @@ export class RegisterFile {
     private readonly cpu: Cpu,
     /** Called after every register write (translation controls may have changed). */
     private readonly onWrite: () => void = () => {},
+    /** Called before every access with what it is; throws to refuse (a protected VM, inspection.ts). */
+    private readonly gate: (what: string) => void = () => {},
   ) {
     const mte: RegisterImpl[] = cpu.mte ? [{ name: 'tag_ctl', bits: 64, feature: 'mte', type: 'uint64', writable: false, get: tagCtl }] : [];
     this.regs = [...core(), ...mte, ...system(cpu.mte)];
@@ -160,19 +162,29 @@ export class RegisterFile {
   }
 
   read(index: number): bigint {
-    return this.impl(index).get(this.cpu);
+    const reg = this.impl(index);
+    this.gate(`read of register ${reg.name}`);
+    return reg.get(this.cpu);
+  }
+
+  /** Every register, in order (gdb's `g`): one access. */
+  readAll(): bigint[] {
+    this.gate('read of all registers');
+    return this.regs.map((reg) => reg.get(this.cpu));
   }
 
   /** Writes a register (through the system-register model, so side effects apply). */
   write(index: number, value: bigint): void {
     const reg = this.impl(index);
     if (!reg.set) throw new DebugError('read-only-register', `${reg.name} is read-only`);
+    this.gate(`write of register ${reg.name}`);
     reg.set(this.cpu, BigInt.asUintN(reg.bits, value));
     this.onWrite();
   }
 
   /** Every register by name (the monitor's query-cpus). */
   snapshot(): Record<string, bigint> {
+    this.gate('read of all registers');
     const out: Record<string, bigint> = {};
     for (const reg of this.regs) out[reg.name] = reg.get(this.cpu);
     return out;

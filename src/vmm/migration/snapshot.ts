@@ -50,6 +50,16 @@ export async function saveSealedSnapshot(machine: VirtMachine, key: Uint8Array):
   return out;
 }
 
+/**
+ * The largest snapshot a machine with `ramBytes` of RAM can have: every page raw with its packed
+ * tags and headers, plus a margin for the component states (the boot image they may carry is at
+ * most one 16 MiB section) and section framing. Readers stop at this bound (docs/snapshot-format.md).
+ */
+export function maxSnapshotBytes(ramBytes: number): number {
+  const pages = Math.ceil(ramBytes / 4096);
+  return pages * (4096 + 9 + 128 + 9) + 64 * 2 ** 20;
+}
+
 function readSections(bytes: Uint8Array): RawSection[] {
   if (bytes.length === 0) throw new StreamFormatError('the snapshot is empty (0 bytes)');
   const reader = new SectionReader();

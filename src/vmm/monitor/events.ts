@@ -1,5 +1,7 @@
 import type { TagFaultInfo } from '../../cpu/cpu.js';
 import { toBig } from '../../cpu/int64.js';
+import { Debugger } from '../debug/debugger.js';
+import type { InspectionGate } from '../debug/inspection.js';
 import type { Shutdown, VirtMachine } from '../machine.js';
 
 /** A subscriber: a monitor session in command mode. */
@@ -24,11 +26,13 @@ export class MonitorEventHub {
   private windowStart = 0;
   private inWindow = 0;
   private suppressed = 0;
+  private readonly inspection: InspectionGate;
 
   constructor(
     machine: VirtMachine,
     private readonly now: () => number = () => Date.now(),
   ) {
+    this.inspection = Debugger.of(machine).inspection;
     const events = machine.events;
     this.detach = [
       events.on('stop', ({ reason }) => this.emit('STOP', { reason })),
@@ -68,7 +72,8 @@ export class MonitorEventHub {
       return;
     }
     this.inWindow++;
-    const data: Record<string, unknown> = {
+    // The pc, address and tags are vCPU state: a protected VM reports only that a fault happened.
+    const data: Record<string, unknown> = !this.inspection.permits('report of a tag-check fault (pc, address, tags)') ? { sync: info.sync, hidden: true } : {
       pc: toBig(info.pcLo, info.pcHi),
       addr: toBig(info.addrLo, info.addrHi),
       'logical-tag': info.logicalTag,

@@ -179,6 +179,7 @@ export class LiveHub {
 
   /** A TAG_CHECK_FAULT event (already rate-limited by the monitor), with the PA translated now. */
   private fault(data: Record<string, unknown>): void {
+    if (data.hidden === true) return; // a protected VM's fault: counted (as suppressed), no details
     const addr = typeof data.addr === 'bigint' ? data.addr : 0n;
     const pc = typeof data.pc === 'bigint' ? data.pc : 0n;
     const hex = (value: bigint) => `0x${value.toString(16).padStart(16, '0')}`;
@@ -187,7 +188,8 @@ export class LiveHub {
       instructions: this.machine.vcpu.cpu.icount, // as the playground's FaultFeed: exact within a slice
       pc: hex(pc),
       addr: hex(addr),
-      pa: debugTranslate(this.machine.vcpu.cpu, addr)?.pa ?? null,
+      // Translating walks the guest's page tables: only where the debugger may (inspection.ts).
+      pa: Debugger.of(this.machine).inspection.mode === 'open' ? (debugTranslate(this.machine.vcpu.cpu, addr)?.pa ?? null) : null,
       logicalTag: Number(data['logical-tag'] ?? 0),
       allocationTag: Number(data['allocation-tag'] ?? 0),
       size: Number(data.size ?? 0),
@@ -236,7 +238,7 @@ export class LiveSession {
     const info: LiveSessionInfo = { control: this.control, commands: [...this.allowed].sort(), version: this.hub.options.version ?? '' };
     this.post({ type: 'session', ...info });
     if (machine.protection) {
-      this.post({ type: 'warning', message: "no tag map: this is a protected VM, whose memory is private to the guest (the viewer does not read it, not even with --protected=debug, so nothing is audited on the viewer's account)" });
+      this.post({ type: 'warning', message: `no tag map: this is a protected VM, whose memory is private to the guest (the viewer does not read it, not even with --protected=debug)${Debugger.of(machine).inspection.mode === 'closed' ? '; no registers and no fault details either (its vCPU is hidden)' : ''}` });
     } else {
       this.tracker = new TagTracker(machine);
     }
@@ -317,7 +319,8 @@ export class LiveSession {
     }
     if (this.cpuWanted && machine.state !== 'running') {
       this.cpuWanted = false;
-      this.post({ type: 'cpu', cpu: this.hub.snapshotter.take() });
+      // The register view goes through the debugger's gate: a protected VM hides its vCPU.
+      if (Debugger.of(machine).inspection.permits('read of the registers (live viewer)')) this.post({ type: 'cpu', cpu: this.hub.snapshotter.take() });
     }
     const migration = this.hub.migrationProgress();
     if (this.migrationPending && migration) {

@@ -44,9 +44,20 @@ function registerBits(debug: Debugger, indexText: string): number {
   return reg.bits;
 }
 
+/**
+ * g: every register. When the VM hides them (a protected VM, docs/protected-vm.md) each is sent
+ * as unavailable (`xx` per byte), so gdb still attaches and shows `<unavailable>`.
+ */
 export function readAllRegisters(debug: Debugger): string {
   const regs = debug.registers;
-  return regs.list.map((reg, i) => registerToHex(regs.read(i), reg.bits)).join('');
+  let values: bigint[];
+  try {
+    values = regs.readAll();
+  } catch (error) {
+    if (error instanceof DebugError && error.code === 'denied') return regs.list.map((reg) => 'xx'.repeat(reg.bits / 8)).join('');
+    throw error;
+  }
+  return regs.list.map((reg, i) => registerToHex(values[i]!, reg.bits)).join('');
 }
 
 /** G: every writable register whose value changed; read-only ones are left alone. */
@@ -60,8 +71,9 @@ export function writeAllRegisters(debug: Debugger, hex: string): string {
     at += width;
   }
   if (at !== hex.length) throw new RspSyntaxError('G data does not end on a register boundary');
+  const current = regs.readAll();
   for (const [i, value] of values) {
-    if (regs.list[i]!.writable && regs.read(i) !== value) regs.write(i, value);
+    if (regs.list[i]!.writable && current[i] !== value) regs.write(i, value);
   }
   return 'OK';
 }

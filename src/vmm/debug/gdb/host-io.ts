@@ -1,3 +1,4 @@
+import { DebugError } from '../errors.js';
 import { escapeBinary, fromHex, parseHexLength, parseHexLengthClamped, parseHexNumber, RspSyntaxError } from './packet-codec.js';
 
 /**
@@ -13,6 +14,7 @@ import { escapeBinary, fromHex, parseHexLength, parseHexLengthClamped, parseHexN
 /** gdb File-I/O errno values (GDB manual, "Errno Values"). */
 const ENOENT = 2;
 const EBADF = 9;
+const EACCES = 13;
 const EMFILE = 24;
 const EROFS = 30;
 const ENAMETOOLONG = 91;
@@ -63,7 +65,14 @@ export class HostIo {
     const path = new TextDecoder().decode(fromHex(args[0]!));
     const flags = Number(parseHexNumber(args[1]!, 8));
     if ((flags & 3) !== 0) return fail(EROFS); // O_WRONLY / O_RDWR: everything here is read-only
-    const contents = this.files(path);
+    let contents: Uint8Array | null;
+    try {
+      contents = this.files(path);
+    } catch (error) {
+      // A protected VM's mappings are its page tables: refused (docs/protected-vm.md).
+      if (error instanceof DebugError && error.code === 'denied') return fail(EACCES);
+      throw error;
+    }
     if (contents === null) return fail(ENOENT);
     if (this.open.size >= MAX_OPEN) return fail(EMFILE);
     const fd = this.nextFd++;

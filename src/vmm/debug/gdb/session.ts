@@ -85,6 +85,7 @@ export class GdbSession {
     this.hostIo = new HostIo((path) => syntheticFile(debug, path));
     const events = debug.machine.events;
     this.unsubscribe = [events.on('stop', () => this.onStop()), events.on('shutdown', () => this.onShutdown())];
+    if (debug.inspection.mode === 'closed') options.log?.('gdb: this protected VM hides its registers, page tables and execution control (docs/protected-vm.md): gdb will find no pc');
     debug.pause();
   }
 
@@ -225,7 +226,7 @@ export class GdbSession {
     if (p === 'qC') return `QC${THREAD_ID}`;
     if (p === 'qfThreadInfo') return `m${THREAD_ID}`;
     if (p === 'qsThreadInfo') return 'l';
-    if (p.startsWith('qThreadExtraInfo,')) return toHex(new TextEncoder().encode(`vCPU 0 (EL${this.debug.machine.vcpu.cpu.el})`));
+    if (p.startsWith('qThreadExtraInfo,')) return toHex(new TextEncoder().encode(this.debug.inspection.mode === 'open' ? `vCPU 0 (EL${this.debug.machine.vcpu.cpu.el})` : 'vCPU 0'));
     if (p.startsWith('qSymbol')) return 'OK';
     if (p === 'QStartNoAckMode') return 'OK';
     if (p === 'QNonStop:0') return 'OK';
@@ -308,11 +309,16 @@ export class GdbSession {
     if (machine.state === 'created') return 'E01';
     if (addr !== undefined) this.debug.registers.write(this.debug.registers.indexOf('pc'), addr);
     this.waiting = true;
-    if (step) {
-      this.debug.pause(); // in case something else resumed it: a step starts from a stop
-      this.debug.step();
-    } else {
-      this.debug.resume();
+    try {
+      if (step) {
+        this.debug.pause(); // in case something else resumed it: a step starts from a stop
+        this.debug.step();
+      } else {
+        this.debug.resume();
+      }
+    } catch (error) {
+      this.waiting = false; // refused (a protected VM): the E reply is the answer
+      throw error;
     }
     return null;
   }

@@ -1,5 +1,6 @@
 import { Sys } from '../../../cpu/sysreg-state.js';
 import type { CommandRegistry } from '../registry.js';
+import { viaDebugger } from './errors.js';
 
 const TCF_NAMES = ['none', 'sync', 'async', 'asymmetric'];
 
@@ -11,13 +12,16 @@ export function registerInspectCommands(registry: CommandRegistry): void {
     states: ['running', 'paused', 'shutdown'],
     args: {},
     returns: '{"enabled": bool, "el0": {...}, "el1": {...}, "tco": bool, "gcr-exclude": n, "rgsr": "0x...", "tfsr-el1": n, "tfsre0-el1": n, "faults": {...}, "tagged-pages": n}',
-    run: ({ machine, events }) => {
+    run: ({ machine, events, debug }) => {
       const cpu = machine.vcpu.cpu;
       const el = (n: number) => ({ 'tag-access': cpu.tagAccessEnabled(n), tcf: TCF_NAMES[cpu.tagCheckMode(n)] });
       let taggedPages = 0;
       for (const region of machine.vm.memory.space.ramRegions) {
         if (region.tags) taggedPages += region.tags.initialised.reduce((sum, flag) => sum + flag, 0);
       }
+      const faults = { total: cpu.tagFaultCount, 'sync-since-monitor-start': events.faults.sync, 'async-since-monitor-start': events.faults.async };
+      // The MTE controls are system registers: a protected VM hides them (docs/protected-vm.md).
+      if (!debug.inspection.permits('read of the MTE system registers')) return { enabled: machine.mte, faults, 'tagged-pages': taggedPages };
       return {
         enabled: machine.mte,
         el0: el(0),
@@ -27,7 +31,7 @@ export function registerInspectCommands(registry: CommandRegistry): void {
         rgsr: BigInt(cpu.sysLo(Sys.RGSR_EL1) >>> 0),
         'tfsr-el1': cpu.sysLo(Sys.TFSR_EL1) & 3,
         'tfsre0-el1': cpu.sysLo(Sys.TFSRE0_EL1) & 3,
-        faults: { total: cpu.tagFaultCount, 'sync-since-monitor-start': events.faults.sync, 'async-since-monitor-start': events.faults.async },
+        faults,
         'tagged-pages': taggedPages,
       };
     },
@@ -39,8 +43,8 @@ export function registerInspectCommands(registry: CommandRegistry): void {
     args: {},
     returns: '[{"cpu-index": 0, "el": n, "pc": "0x...", "registers": {"x0": "0x...", ...}}]',
     run: ({ machine, debug }) => {
-      const cpu = machine.vcpu.cpu;
-      return [{ 'cpu-index': machine.vcpu.id, el: cpu.el, pc: debug.pc, registers: debug.registers.snapshot() }];
+      const registers = viaDebugger(() => debug.registers.snapshot());
+      return [{ 'cpu-index': machine.vcpu.id, el: machine.vcpu.cpu.el, pc: registers.pc, registers }];
     },
   });
 }

@@ -1,6 +1,7 @@
 import { Debugger } from '../../debug/debugger.js';
 import type { VirtMachine } from '../../machine.js';
 import type { CommandRegistry } from '../registry.js';
+import { viaDebugger } from './errors.js';
 
 /** The machine's status as query-status reports it. */
 export function machineStatus(machine: VirtMachine): Record<string, unknown> {
@@ -38,7 +39,7 @@ export function registerRunControlCommands(registry: CommandRegistry): void {
     states: ['running', 'paused'],
     args: {},
     returns: '{}',
-    run: ({ debug }) => debug.resume(),
+    run: ({ debug }) => viaDebugger(() => debug.resume()),
   });
   // Added with the live viewer's Step button (docs/web.md); the JSON monitor has it too.
   registry.register({
@@ -47,7 +48,7 @@ export function registerRunControlCommands(registry: CommandRegistry): void {
     states: ['paused'],
     args: {},
     returns: '{}',
-    run: ({ debug }) => debug.step(),
+    run: ({ debug }) => viaDebugger(() => debug.step()),
   });
   registry.register({
     name: 'system_reset',
