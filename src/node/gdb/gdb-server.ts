@@ -5,6 +5,13 @@ import type { ListenAddress } from '../listen-address.js';
 import { listenOn, closeServer } from '../servers.js';
 
 /**
+ * Output gdb may leave unread: beyond it the stub takes no more packets from gdb and stops reading
+ * its socket until it catches up (backpressure; docs/gdb.md). One reply (at most ~16 KiB) may go
+ * past it; held input is at most one socket read (64 KiB).
+ */
+export const GDB_OUTPUT_BOUND = 256 * 1024;
+
+/**
  * The gdb remote stub on a TCP socket (`--gdb tcp:<host>:<port>`): one gdb at a time, as QEMU
  * does; a second connection while one is active is closed at once. Each connection is a
  * GdbSession (src/vmm/debug/gdb/session.ts); this file only moves bytes.
@@ -28,6 +35,11 @@ export class GdbServer {
     const gdb = new GdbServer(server, bound);
     server.on('connection', (socket) => gdb.accept(debug, socket, options));
     return gdb;
+  }
+
+  /** Bytes held for the connected gdb: output not yet sent, input received but not yet taken. */
+  queuedBytes(): { output: number; input: number } {
+    return { output: this.socket?.writableLength ?? 0, input: this.session?.isClosed === false ? this.session.heldInputBytes : 0 };
   }
 
   /** Resolves once a gdb has connected (--wait-gdb). */
@@ -57,16 +69,26 @@ export class GdbServer {
           if (!socket.destroyed) socket.write(bytes);
         },
         end: () => socket.end(),
+        congested: () => socket.writableLength > GDB_OUTPUT_BOUND,
       },
       options,
     );
     this.session = session;
-    socket.on('data', (bytes: Buffer) => session.receive(bytes));
+    socket.on('data', (bytes: Buffer) => {
+      session.receive(bytes);
+      if (session.heldInputBytes > 0) socket.pause();
+    });
+    socket.on('drain', () => {
+      session.drained();
+      if (session.heldInputBytes === 0 && !socket.destroyed) socket.resume();
+    });
     socket.on('error', (error) => options.log?.(`gdb: connection error: ${error.message}`));
     socket.on('close', () => {
       session.close();
       if (this.socket === socket) this.socket = null;
     });
+    // gdb went away: drop what it never read rather than keep it until the kernel gives up.
+    socket.on('end', () => socket.destroy());
     this.signalConnected();
   }
 }

@@ -43,42 +43,59 @@ export class RspDecoder {
   push(bytes: Uint8Array): RspEvent[] {
     const events: RspEvent[] = [];
     for (const byte of bytes) {
-      switch (this.state) {
-        case State.Idle:
-          if (byte === 0x24) this.start(); // '$'
-          else if (byte === 0x2b) events.push({ type: 'ack' });
-          else if (byte === 0x2d) events.push({ type: 'nak' });
-          else if (byte === 0x03) events.push({ type: 'interrupt' });
-          // Anything else between packets is line noise: ignored, as gdbserver does.
-          break;
-        case State.Payload:
-          if (byte === 0x23) {
-            this.state = State.Checksum1; // '#'
-          } else if (byte === 0x24) {
-            this.start(); // a new packet restarts framing
-          } else {
-            this.sum = (this.sum + byte) & 0xff;
-            if (this.payload.length < this.maxPayload) this.payload.push(byte);
-            else this.overflowed = true;
-          }
-          break;
-        case State.Checksum1:
-          this.checksum = String.fromCharCode(byte);
-          this.state = State.Checksum2;
-          break;
-        case State.Checksum2: {
-          this.checksum += String.fromCharCode(byte);
-          this.state = State.Idle;
-          const payload = latin1(this.payload);
-          this.payload = [];
-          if (this.overflowed) events.push({ type: 'overflow' });
-          else if (/^[0-9a-fA-F]{2}$/.test(this.checksum) && parseInt(this.checksum, 16) === this.sum) events.push({ type: 'packet', payload });
-          else events.push({ type: 'bad-checksum', payload });
-          break;
-        }
-      }
+      const event = this.byte(byte);
+      if (event) events.push(event);
     }
     return events;
+  }
+
+  /**
+   * Consumes bytes up to and including the first one that completes an event; returns that event
+   * (null when `bytes` ran out first) and how many bytes were consumed. Lets a session take one
+   * packet at a time and leave the rest for later (backpressure).
+   */
+  next(bytes: Uint8Array): { event: RspEvent | null; consumed: number } {
+    for (let i = 0; i < bytes.length; i++) {
+      const event = this.byte(bytes[i]!);
+      if (event) return { event, consumed: i + 1 };
+    }
+    return { event: null, consumed: bytes.length };
+  }
+
+  private byte(byte: number): RspEvent | null {
+    switch (this.state) {
+      case State.Idle:
+        if (byte === 0x24) this.start(); // '$'
+        else if (byte === 0x2b) return { type: 'ack' };
+        else if (byte === 0x2d) return { type: 'nak' };
+        else if (byte === 0x03) return { type: 'interrupt' };
+        // Anything else between packets is line noise: ignored, as gdbserver does.
+        return null;
+      case State.Payload:
+        if (byte === 0x23) {
+          this.state = State.Checksum1; // '#'
+        } else if (byte === 0x24) {
+          this.start(); // a new packet restarts framing
+        } else {
+          this.sum = (this.sum + byte) & 0xff;
+          if (this.payload.length < this.maxPayload) this.payload.push(byte);
+          else this.overflowed = true;
+        }
+        return null;
+      case State.Checksum1:
+        this.checksum = String.fromCharCode(byte);
+        this.state = State.Checksum2;
+        return null;
+      case State.Checksum2: {
+        this.checksum += String.fromCharCode(byte);
+        this.state = State.Idle;
+        const payload = latin1(this.payload);
+        this.payload = [];
+        if (this.overflowed) return { type: 'overflow' };
+        if (/^[0-9a-fA-F]{2}$/.test(this.checksum) && parseInt(this.checksum, 16) === this.sum) return { type: 'packet', payload };
+        return { type: 'bad-checksum', payload };
+      }
+    }
   }
 
   private start(): void {

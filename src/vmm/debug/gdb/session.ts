@@ -1,10 +1,10 @@
-import type { WatchKind } from '../../../cpu/debug-hooks.js';
+import type { WatchKind } from '../../../cpu/index.js';
 import type { Debugger } from '../debugger.js';
 import { DebugError, type DebugErrorCode } from '../errors.js';
 import { HostIo } from './host-io.js';
 import { handleMemTagPacket } from './memtag-packets.js';
 import { PACKET_SIZE, readAllRegisters, readMemory, readRegister, writeAllRegisters, writeMemory, writeRegister, xfer } from './data-packets.js';
-import { encodePacket, parseHexLength, parseHexNumber, RspDecoder, RspSyntaxError, toHex } from './packet-codec.js';
+import { encodePacket, parseHexLength, parseHexNumber, RspDecoder, RspSyntaxError, toHex, type RspEvent } from './packet-codec.js';
 import { exitReply, stopReply, THREAD_ID } from './stop-reply.js';
 import { auxv, GUEST_PID, syntheticFile } from './synthetic-files.js';
 import { targetXml } from './target-xml.js';
@@ -14,6 +14,11 @@ export interface GdbTransport {
   write(bytes: Uint8Array): void;
   /** Closes the connection once pending bytes are written (after detach or kill). */
   end(): void;
+  /**
+   * True while gdb leaves more than the transport's bound of output unread: the session then
+   * takes no more packets (backpressure) until `drained`.
+   */
+  congested?(): boolean;
 }
 
 export interface GdbSessionOptions {
@@ -76,6 +81,9 @@ export class GdbSession {
   private waiting = false;
   private closed = false;
   private xml: Uint8Array | null = null;
+  /** Received bytes not yet taken (backpressure). */
+  private held: Uint8Array[] = [];
+  private heldBytes = 0;
 
   constructor(
     private readonly debug: Debugger,
@@ -93,34 +101,63 @@ export class GdbSession {
     return this.closed;
   }
 
-  /** Bytes from gdb. */
+  /**
+   * Bytes from gdb. Taken one packet at a time; while the transport is congested the rest is held
+   * (`heldInputBytes`), and the transport should stop reading until it drains and calls `drained`.
+   */
   receive(bytes: Uint8Array): void {
-    for (const event of this.decoder.push(bytes)) {
-      if (this.closed) return;
-      switch (event.type) {
-        case 'packet':
-          if (this.ackMode) this.transport.write(ACK);
-          this.handlePacket(event.payload);
-          break;
-        case 'bad-checksum':
-          this.options.log?.(`gdb: bad checksum on packet '${event.payload.slice(0, 40)}'`);
-          if (this.ackMode) this.transport.write(NAK);
-          break;
-        case 'overflow':
-          // Too long to be a packet of ours; a NAK would only make gdb send it again.
-          if (this.ackMode) this.transport.write(ACK);
-          this.send(`E${EINVAL.toString(16)}`);
-          break;
-        case 'nak':
-          if (this.lastPacket && this.resends++ < MAX_RESENDS) this.transport.write(this.lastPacket);
-          break;
-        case 'ack':
-          this.resends = 0;
-          break;
-        case 'interrupt':
-          this.interrupt();
-          break;
-      }
+    if (this.closed || bytes.length === 0) return;
+    this.held.push(bytes);
+    this.heldBytes += bytes.length;
+    this.pump();
+  }
+
+  /** The transport drained: take held input again. */
+  drained(): void {
+    this.pump();
+  }
+
+  /** Bytes received but not yet taken. */
+  get heldInputBytes(): number {
+    return this.heldBytes;
+  }
+
+  private pump(): void {
+    while (this.held.length > 0 && !this.closed) {
+      if (this.transport.congested?.()) return;
+      const bytes = this.held[0]!;
+      const { event, consumed } = this.decoder.next(bytes);
+      if (consumed === bytes.length) this.held.shift();
+      else this.held[0] = bytes.subarray(consumed);
+      this.heldBytes -= consumed;
+      if (event) this.handleEvent(event);
+    }
+  }
+
+  private handleEvent(event: RspEvent): void {
+    switch (event.type) {
+      case 'packet':
+        if (this.ackMode) this.transport.write(ACK);
+        this.handlePacket(event.payload);
+        break;
+      case 'bad-checksum':
+        this.options.log?.(`gdb: bad checksum on packet '${event.payload.slice(0, 40)}'`);
+        if (this.ackMode) this.transport.write(NAK);
+        break;
+      case 'overflow':
+        // Too long to be a packet of ours; a NAK would only make gdb send it again.
+        if (this.ackMode) this.transport.write(ACK);
+        this.send(`E${EINVAL.toString(16)}`);
+        break;
+      case 'nak':
+        if (this.lastPacket && this.resends++ < MAX_RESENDS) this.transport.write(this.lastPacket);
+        break;
+      case 'ack':
+        this.resends = 0;
+        break;
+      case 'interrupt':
+        this.interrupt();
+        break;
     }
   }
 
@@ -131,6 +168,8 @@ export class GdbSession {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.held = [];
+    this.heldBytes = 0;
     this.waiting = false;
     for (const off of this.unsubscribe) off();
     this.removeOwned();
