@@ -19,6 +19,7 @@ function buildProgram(): Command {
     .description('boot a bare-metal AArch64 ELF guest on the QEMU virt-compatible machine')
     .argument('[guest.elf]', 'guest image (AArch64 ELF); or --incoming / --restore')
     .addOption(new Option('--incoming <tcp:host:port>', 'wait for a live migration instead of booting').argParser(parseGdbAddress))
+    .addOption(new Option('--incoming-timeout <ms>', 'give up an incoming migration when no byte arrives for this long (default 30000)').argParser(parseCount))
     .option('--restore <snapshot>', 'start from a snapshot file instead of booting')
     // Booting Linux's way (docs/linux.md): an arm64 Image (or an ELF) with a generated device tree.
     .option('--kernel <Image|ELF>', 'boot an arm64 Linux Image (gzip or not) with x0 = its device tree, or an ELF as QEMU -kernel does')
@@ -47,7 +48,7 @@ function buildProgram(): Command {
     .addOption(new Option('--web <tcp:host:port>', 'live web viewer of the VM (binds to loopback unless told otherwise; read-only)').argParser(parseWebAddress))
     .option('--web-control', 'let the web viewer change the VM: pause, continue, step, reset, write memory and tags')
     .option('--start-paused', 'start with the vCPU paused (continue from the viewer, the monitor or gdb)')
-    .action(async (guest: string | undefined, options: { incoming?: ListenAddress; restore?: string; protected?: boolean; protectedDebug?: boolean; keyFile?: string; memory: number; mte: boolean; maxInsns?: number; stats?: boolean; drive?: string[]; dma: 'direct' | 'bounce'; virtioConsole?: boolean; gdb?: ListenAddress; waitGdb?: boolean; monitor?: ListenAddress; web?: ListenAddress; webControl?: boolean; startPaused?: boolean; kernel?: string; initrd?: string; append?: string; dtb?: string; seed?: bigint; dumpDtb?: string; reboot: boolean }) => {
+    .action(async (guest: string | undefined, options: { incoming?: ListenAddress; incomingTimeout?: number; restore?: string; protected?: boolean; protectedDebug?: boolean; keyFile?: string; memory: number; mte: boolean; maxInsns?: number; stats?: boolean; drive?: string[]; dma: 'direct' | 'bounce'; virtioConsole?: boolean; gdb?: ListenAddress; waitGdb?: boolean; monitor?: ListenAddress; web?: ListenAddress; webControl?: boolean; startPaused?: boolean; kernel?: string; initrd?: string; append?: string; dtb?: string; seed?: bigint; dumpDtb?: string; reboot: boolean }) => {
       const protection = options.protectedDebug ? 'debug' : options.protected;
       const { reboot, ...rest } = options;
       process.exitCode = await runCommand(guest, { ...rest, ...(protection ? { protected: protection } : {}), ...(reboot ? {} : { noReboot: true }) });
@@ -60,7 +61,8 @@ function buildProgram(): Command {
     .requiredOption('--to <tcp:host:port>', 'the destination')
     .addOption(new Option('--max-downtime <ms>', 'stop-and-copy once the rest fits this downtime (default 50)').argParser(parseCount))
     .addOption(new Option('--max-rounds <n>', 'pre-copy rounds before stop-and-copy (default 30)').argParser(parseCount))
-    .action(async (options: { monitor: ListenAddress; to: string; maxDowntime?: number; maxRounds?: number }) => {
+    .addOption(new Option('--stall-timeout <ms>', 'give up when no byte moves for this long (default 10000)').argParser(parseCount))
+    .action(async (options: { monitor: ListenAddress; to: string; maxDowntime?: number; maxRounds?: number; stallTimeout?: number }) => {
       process.exitCode = await migrateCommand(options);
     });
 

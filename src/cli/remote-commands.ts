@@ -24,6 +24,11 @@ function failed(error: unknown): number {
   return 1;
 }
 
+/** docs/migration-protocol.md §6: the source asked for commit and never heard back. */
+const POSTMIGRATE_ADVICE =
+  'the destination may have taken over, so the source VM stays paused (postmigrate): ' +
+  'if the destination runs the guest, quit the source (monitor `quit`); if it does not, resume the source (monitor `cont`)';
+
 const mib = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 
 export interface MigrateOptions {
@@ -31,6 +36,7 @@ export interface MigrateOptions {
   readonly to: string;
   readonly maxDowntime?: number;
   readonly maxRounds?: number;
+  readonly stallTimeout?: number;
 }
 
 /** `tagvisor migrate --monitor <addr> --to tcp:<host>:<port>`: live migration with a progress bar. */
@@ -70,10 +76,11 @@ export async function migrateCommand(options: MigrateOptions): Promise<number> {
       uri: options.to,
       ...(options.maxDowntime !== undefined ? { 'max-downtime-ms': options.maxDowntime } : {}),
       ...(options.maxRounds !== undefined ? { 'max-rounds': options.maxRounds } : {}),
+      ...(options.stallTimeout !== undefined ? { 'stall-timeout-ms': options.stallTimeout } : {}),
     });
     const result = await done;
     if (started) bar.stop();
-    if (result.status === 'failed') return failed(new Error(`migration failed: ${String(result.error)}; the source VM keeps running`));
+    if (result.status === 'failed') return failed(new Error(`migration failed: ${String(result.error)}; ${result.outcome === 'postmigrate' ? POSTMIGRATE_ADVICE : 'the source VM keeps running'}`));
     process.stdout.write(
       `migration completed in ${Number(result['total-ms']) / 1000} s over ${result.round} rounds\n` +
         `downtime: ${result['downtime-ms']} ms\n` +

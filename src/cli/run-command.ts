@@ -7,13 +7,16 @@ import { ElfError, VirtMachine } from '../vmm/index.js';
 import { DriveError, FileDisk } from '../node/file-disk.js';
 import { attachStdin } from '../node/console-input.js';
 import { listenOnce } from '../node/migration-tcp.js';
-import { CapabilityError, loadSealedSnapshot, loadSnapshot, parseKey, receiveMigration, StreamFormatError } from '../vmm/migration/index.js';
+import { CapabilityError, DEFAULT_INCOMING_TIMEOUT_MS, loadSealedSnapshot, loadSnapshot, maxSnapshotBytes, parseKey, receiveMigration, StreamFormatError } from '../vmm/migration/index.js';
+import { readFileBounded } from '../node/bounded-read.js';
 import { StateError } from '../common/persist.js';
 import { bootKernel, checkKernelOptions, dumpDeviceTree, KernelInputError, type KernelCliOptions } from './kernel-boot.js';
 
 export interface RunCommandOptions extends KernelCliOptions {
   /** Instead of booting an ELF: wait for a live migration on tcp:<host>:<port>. */
   readonly incoming?: ListenAddress;
+  /** Give up an incoming migration when no byte arrives for this long (docs/migration-protocol.md §6). */
+  readonly incomingTimeout?: number;
   /** Instead of booting an ELF: start from a snapshot file. */
   readonly restore?: string;
   /** A protected VM; 'debug' allows (audited) debug access to its private memory. */
@@ -40,7 +43,7 @@ export interface RunCommandOptions extends KernelCliOptions {
 }
 
 /** How the machine gets its first state: an ELF image, an incoming migration, or a snapshot. */
-type Boot = { readonly kind: 'elf'; readonly path: string; readonly image: Uint8Array } | { readonly kind: 'kernel'; readonly path: string } | { readonly kind: 'none' } | { readonly kind: 'incoming'; readonly address: { readonly host: string; readonly port: number } } | { readonly kind: 'restore'; readonly path: string; readonly bytes: Uint8Array };
+type Boot = { readonly kind: 'elf'; readonly path: string; readonly image: Uint8Array } | { readonly kind: 'kernel'; readonly path: string } | { readonly kind: 'none' } | { readonly kind: 'incoming'; readonly address: { readonly host: string; readonly port: number }; readonly timeoutMs: number } | { readonly kind: 'restore'; readonly path: string; readonly bytes: Uint8Array };
 
 /** `tagvisor run`: returns the process exit status. */
 export async function runCommand(guestPath: string | undefined, options: RunCommandOptions): Promise<number> {
@@ -60,12 +63,13 @@ export async function runCommand(guestPath: string | undefined, options: RunComm
     boot = { kind: 'none' };
   } else if (options.incoming) {
     if (options.incoming.kind !== 'tcp') return fail('--incoming needs tcp:<host>:<port>');
-    boot = { kind: 'incoming', address: options.incoming };
+    boot = { kind: 'incoming', address: options.incoming, timeoutMs: options.incomingTimeout ?? DEFAULT_INCOMING_TIMEOUT_MS };
   } else {
     const path = (guestPath ?? options.restore)!;
     let bytes: Uint8Array;
     try {
-      bytes = await readFile(path);
+      // A snapshot is read with a bound derived from the machine (--restore /dev/zero must not grow).
+      bytes = guestPath === undefined ? await readFileBounded(path, maxSnapshotBytes(options.memory), 'snapshot') : await readFile(path);
     } catch (error) {
       return fail(`${path}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
     }
@@ -178,7 +182,7 @@ async function bootMachine(machine: VirtMachine, boot: Boot, options: KernelCliO
     case 'incoming': {
       // Commit the guest's RAM now, while nobody is waiting, instead of page by page mid-stream.
       machine.vm.memory.prefault();
-      const { ready, accepted } = listenOnce(boot.address.host, boot.address.port);
+      const { ready, accepted } = listenOnce(boot.address.host, boot.address.port, { idleTimeoutMs: boot.timeoutMs });
       try {
         const port = await ready;
         process.stderr.write(`tagvisor: waiting for an incoming migration on ${boot.address.host}:${port}\n`);

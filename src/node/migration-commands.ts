@@ -1,7 +1,7 @@
 import { open, rename, rm } from 'node:fs/promises';
 import type { Monitor } from '../vmm/monitor/monitor.js';
 import { MonitorError } from '../vmm/monitor/protocol.js';
-import { CapabilityError, loadSealedSnapshot, loadSnapshot, maxSnapshotBytes, MigrationSource, saveSealedSnapshot, saveSnapshot, StreamFormatError, type MigrationProgress } from '../vmm/migration/index.js';
+import { CapabilityError, DEFAULT_STALL_TIMEOUT_MS, loadSealedSnapshot, loadSnapshot, maxSnapshotBytes, MigrationSource, saveSealedSnapshot, saveSnapshot, StreamFormatError, type MigrationProgress } from '../vmm/migration/index.js';
 import type { VirtMachine } from '../vmm/index.js';
 import { StateError } from '../common/persist.js';
 import { connectChannel } from './migration-tcp.js';
@@ -89,6 +89,7 @@ export function registerMigrationCommands(monitor: Monitor): void {
       uri: { type: 'string', maxLength: 300, description: 'destination, tcp:<host>:<port>' },
       'max-downtime-ms': { type: 'integer', min: 1, max: 60_000, optional: true, description: 'stop-and-copy threshold (default 50)' },
       'max-rounds': { type: 'integer', min: 1, max: 1000, optional: true, description: 'pre-copy rounds before stop-and-copy (default 30)' },
+      'stall-timeout-ms': { type: 'integer', min: 1, max: 3_600_000, optional: true, description: `give up when no byte moves for this long (default ${DEFAULT_STALL_TIMEOUT_MS})` },
     },
     returns: '{}',
     run: async ({ machine, events }, args) => {
@@ -104,7 +105,7 @@ export function registerMigrationCommands(monitor: Monitor): void {
       if (machine.protection && !key) throw new MonitorError('InvalidState', 'a protected VM migrates only encrypted: start tagvisor with --key-file');
       let channel;
       try {
-        channel = await connectChannel(address.host, address.port);
+        channel = await connectChannel(address.host, address.port, undefined, { idleTimeoutMs: args['stall-timeout-ms'] !== undefined ? Number(args['stall-timeout-ms']) : DEFAULT_STALL_TIMEOUT_MS });
       } catch (error) {
         throw new MonitorError('GenericError', `cannot connect to ${String(args.uri)}: ${(error as Error).message}`);
       }
@@ -128,7 +129,7 @@ export function registerMigrationCommands(monitor: Monitor): void {
     description: 'The current or last migration: status, round, pages and bytes sent, bandwidth, downtime.',
     states: 'any',
     args: {},
-    returns: '{"status": "none"|"setup"|"active"|"device"|"completed"|"failed", ...}',
+    returns: '{"status": "none"|"setup"|"active"|"device"|"completed"|"failed", "outcome"?: "resumed"|"postmigrate", ...}',
     run: () => {
       const progress = current?.progress ?? last;
       return progress ? progressData(progress) : { status: 'none' };
@@ -158,5 +159,6 @@ function progressData(p: MigrationProgress): Record<string, unknown> {
     'total-ms': Math.round(p.totalMs),
     'downtime-ms': Math.round(p.downtimeMs * 10) / 10,
     ...(p.error ? { error: p.error } : {}),
+    ...(p.outcome ? { outcome: p.outcome } : {}),
   };
 }

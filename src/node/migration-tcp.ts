@@ -1,6 +1,14 @@
 import { connect, createServer, type Socket } from 'node:net';
 import { SectionReader, type MigrationChannel, type RawSection } from '../vmm/migration/index.js';
 
+export interface SocketChannelOptions {
+  /**
+   * Fail the channel when no byte moves either way for this long (a stalled link or peer), so
+   * neither side waits forever (docs/migration-protocol.md §6). 0 or absent: no limit.
+   */
+  readonly idleTimeoutMs?: number;
+}
+
 /** A migration channel over a TCP socket: back-pressure from `write`, sections from `data`. */
 export class SocketChannel implements MigrationChannel {
   private readonly reader = new SectionReader();
@@ -8,7 +16,18 @@ export class SocketChannel implements MigrationChannel {
   private drainWaiters: { resolve: () => void; reject: (e: Error) => void }[] = [];
   private failure: Error | null = null;
 
-  constructor(private readonly socket: Socket) {
+  constructor(
+    private readonly socket: Socket,
+    options: SocketChannelOptions = {},
+  ) {
+    const idle = options.idleTimeoutMs ?? 0;
+    if (idle > 0) {
+      // Node's socket timeout restarts on every read and every completed write.
+      socket.setTimeout(idle, () => {
+        this.fail(new Error(`no bytes moved for ${idle / 1000} s (the link or the peer stalled)`));
+        socket.destroy();
+      });
+    }
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => {
       this.reader.push(chunk);
@@ -46,7 +65,13 @@ export class SocketChannel implements MigrationChannel {
   }
 
   close(): void {
-    this.socket.end();
+    // Bytes still queued for a stalled peer would hold the socket open: drop them.
+    if (this.failure || this.socket.writableLength > 0) this.socket.destroy();
+    else this.socket.end();
+  }
+
+  pendingBytes(): number {
+    return this.reader.pending;
   }
 
   private wake(): void {
@@ -73,7 +98,7 @@ export class SocketChannel implements MigrationChannel {
   }
 }
 
-export function connectChannel(host: string, port: number, timeoutMs = 10_000): Promise<SocketChannel> {
+export function connectChannel(host: string, port: number, timeoutMs = 10_000, options: SocketChannelOptions = {}): Promise<SocketChannel> {
   return new Promise((resolve, reject) => {
     const socket = connect({ host, port });
     const timer = setTimeout(() => {
@@ -82,7 +107,7 @@ export function connectChannel(host: string, port: number, timeoutMs = 10_000): 
     }, timeoutMs);
     socket.once('connect', () => {
       clearTimeout(timer);
-      resolve(new SocketChannel(socket));
+      resolve(new SocketChannel(socket, options));
     });
     socket.once('error', (error) => {
       clearTimeout(timer);
@@ -95,12 +120,12 @@ export function connectChannel(host: string, port: number, timeoutMs = 10_000): 
  * Listens on host:port for exactly one migration connection. `ready` resolves once listening
  * (with the bound port, useful with port 0); `accepted` with the channel.
  */
-export function listenOnce(host: string, port: number): { ready: Promise<number>; accepted: Promise<SocketChannel> } {
+export function listenOnce(host: string, port: number, options: SocketChannelOptions = {}): { ready: Promise<number>; accepted: Promise<SocketChannel> } {
   const server = createServer();
   const accepted = new Promise<SocketChannel>((resolve, reject) => {
     server.once('connection', (socket) => {
       server.close();
-      resolve(new SocketChannel(socket));
+      resolve(new SocketChannel(socket, options));
     });
     server.once('error', reject);
   });

@@ -54,7 +54,8 @@ export type Shutdown =
 export type MachineState = 'created' | 'running' | 'paused' | 'shutdown';
 
 /** Why a machine paused. */
-export type StopReason = 'pause' | 'step' | 'breakpoint' | 'watchpoint';
+/** 'postmigrate': a migration asked the destination to commit and never heard back (docs/migration-protocol.md §6). */
+export type StopReason = 'pause' | 'step' | 'breakpoint' | 'watchpoint' | 'postmigrate';
 
 /** What a machine reports to front ends (CLI, monitor, gdb stub, web viewer). */
 export interface MachineEvents {

@@ -8,7 +8,7 @@
  */
 
 export type MachineStateName = 'created' | 'running' | 'paused' | 'shutdown';
-export type StopReasonName = 'pause' | 'step' | 'breakpoint' | 'watchpoint';
+export type StopReasonName = 'pause' | 'step' | 'breakpoint' | 'watchpoint' | 'postmigrate';
 
 /** Summary byte of one page of RAM in the tag map (see `summaryOf`). */
 export const PAGE_TAG_MASK = 0x0f;

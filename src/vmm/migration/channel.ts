@@ -10,4 +10,6 @@ export interface MigrationChannel {
   send(bytes: Uint8Array): Promise<void>;
   receive(): Promise<RawSection>;
   close(): void;
+  /** Bytes received that are not yet part of a complete section (bytes after END are refused). */
+  pendingBytes?(): number;
 }

@@ -9,3 +9,5 @@ export * from './source.js';
 export * from './target.js';
 export * from './memory-channel.js';
 export * from './sealing.js';
+export * from './errors.js';
+export * from './stream-writer.js';

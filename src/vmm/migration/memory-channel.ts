@@ -54,6 +54,10 @@ class Endpoint implements MigrationChannel {
     this.breakBoth(new Error('connection closed'));
   }
 
+  pendingBytes(): number {
+    return this.reader.pending;
+  }
+
   deliver(bytes: Uint8Array): void {
     this.reader.push(bytes);
     const waiting = this.waiting;

@@ -1,9 +1,9 @@
 import type { VirtMachine } from '../machine.js';
 import { PageEncoder } from './page-stream.js';
-import { encodeEnd, encodeHello, encodeState } from './payloads.js';
 import { StreamOpener, StreamSealer } from './sealing.js';
 import { encodeSection, Section, SectionReader, type RawSection } from './sections.js';
-import { machineCapabilities, migrationAccess, StreamTarget } from './stream-target.js';
+import { migrationAccess, StreamTarget } from './stream-target.js';
+import { StreamWriter } from './stream-writer.js';
 import { StreamFormatError } from './value-codec.js';
 
 /**
@@ -12,7 +12,7 @@ import { StreamFormatError } from './value-codec.js';
  */
 function snapshotSections(machine: VirtMachine): { hello: Uint8Array; sections: Uint8Array[] } {
   if (machine.state === 'running') throw new Error('pause the machine before saving a snapshot');
-  const hello = encodeHello(machineCapabilities(machine));
+  const writer = new StreamWriter(machine);
   const sections: Uint8Array[] = [];
   const memory = migrationAccess(machine);
   const encoder = new PageEncoder(memory, (section) => sections.push(section));
@@ -25,13 +25,8 @@ function snapshotSections(machine: VirtMachine): { hello: Uint8Array; sections: 
     for (let gpa = region.base; gpa < region.base + region.size; gpa += 4096) encoder.addTags(gpa, true);
   }
   encoder.flush();
-  const components = machine.components();
-  for (const component of components) {
-    sections.push(encodeSection(Section.STATE, encodeState(component.stateName, component.stateVersion, component.save())));
-  }
-  const summary = { ramPages: encoder.stats.ramPages, tagPages: encoder.stats.tagPages, states: components.length, rounds: 1 };
-  sections.push(encodeSection(Section.END, encodeEnd(summary)));
-  return { hello, sections };
+  sections.push(...writer.stateSections(), writer.endSection(encoder.stats, 1));
+  return { hello: writer.hello, sections };
 }
 
 /** A plaintext snapshot (refused for a protected VM, whose memory leaves only encrypted). */

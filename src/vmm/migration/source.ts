@@ -2,10 +2,11 @@ import { DirtyBitmap } from '../../memory/index.js';
 import type { VirtMachine } from '../machine.js';
 import type { MigrationChannel } from './channel.js';
 import { PageEncoder } from './page-stream.js';
-import { encodeEnd, encodeHello, encodeState } from './payloads.js';
-import { encodeSection, Section, type RawSection } from './sections.js';
-import { machineCapabilities, migrationAccess } from './stream-target.js';
+import { Section, type RawSection } from './sections.js';
+import { migrationAccess } from './stream-target.js';
 import { StreamSealer } from './sealing.js';
+import { inPhase, type MigrationError } from './errors.js';
+import { StreamWriter } from './stream-writer.js';
 
 export interface MigrationOptions {
   /** AES-256 key: required for a protected VM, whose stream is sealed after HELLO. */
@@ -17,6 +18,14 @@ export interface MigrationOptions {
   /** How long to wait for the destination's ACCEPT and COMMITTED before giving up (default 30 s). */
   readonly replyTimeoutMs?: number;
 }
+
+/**
+ * What the source knows when a migration ends without COMMITTED (docs/migration-protocol.md §6):
+ * 'resumed' - the destination cannot have committed (the failure came before END was sent, or
+ * it refused): the guest runs on here; 'postmigrate' - END was sent and the answer never came:
+ * the destination may be running the guest, so the source stays paused until the user decides.
+ */
+export type FailureOutcome = 'resumed' | 'postmigrate';
 
 export type MigrationStatus = 'setup' | 'active' | 'device' | 'completed' | 'failed';
 
@@ -38,6 +47,8 @@ export interface MigrationProgress {
   totalMs: number;
   downtimeMs: number;
   error?: string;
+  /** Set when status is 'failed'. */
+  outcome?: FailureOutcome;
 }
 
 /** A page to stream: address, send its data, send its tags. */
@@ -69,6 +80,10 @@ export class MigrationSource {
   private readonly key: Uint8Array | undefined;
   private readonly replyTimeoutMs: number;
   private sealer: StreamSealer | null = null;
+  /** Where the migration is, for error messages: "hello", "pre-copy round N", "device state", "commit". */
+  private phase = 'setup';
+  /** The error that ended a failed migration, named by phase, with the original as `cause`. */
+  failure: MigrationError | null = null;
 
   constructor(
     private readonly machine: VirtMachine,
@@ -87,19 +102,27 @@ export class MigrationSource {
     const machine = this.machine;
     const wasRunning = machine.state === 'running';
     let pausedAt = 0;
+    /** Set once END is handed to the channel: from then on the destination may commit. */
+    let commitRequested = false;
+    /** The destination said REFUSE: whatever the phase, it did not commit. */
+    let refused = false;
     machine.setDirtyLogging(true);
     const sliceLimit = machine.sliceLimit;
     machine.sliceLimit = Math.min(sliceLimit, MIGRATION_SLICE);
     try {
+      this.phase = 'hello';
       if (machine.state !== 'running' && machine.state !== 'paused') throw new Error(`cannot migrate a machine that is ${machine.state}`);
       if (machine.protection && !this.key) throw new Error('a protected VM migrates only encrypted: no migration key was given');
-      const hello = encodeHello(machineCapabilities(machine));
-      await this.channel.send(encodeSection(Section.HELLO, hello));
+      const writer = new StreamWriter(machine);
+      await this.channel.send(writer.helloSection());
       const reply = await this.reply('HELLO');
-      if (reply.type === Section.REFUSE) throw new Error(`destination refused: ${new TextDecoder().decode(reply.payload)}`);
+      if (reply.type === Section.REFUSE) {
+        refused = true;
+        throw new Error(`destination refused: ${new TextDecoder().decode(reply.payload)}`);
+      }
       if (reply.type !== Section.ACCEPT) throw new Error(`unexpected reply 0x${reply.type.toString(16)} to HELLO`);
       this.progress.status = 'active';
-      if (machine.protection) this.sealer = await StreamSealer.create(this.key!, hello);
+      if (machine.protection) this.sealer = await StreamSealer.create(this.key!, writer.hello);
 
       const memory = migrationAccess(machine);
       this.progress.totalPages = memory.layout().reduce((pages, r) => pages + r.size / 4096, 0);
@@ -118,6 +141,7 @@ export class MigrationSource {
           pausedAt = performance.now();
           if (machine.state === 'running') machine.pause();
           this.progress.status = 'device';
+          this.phase = 'device state';
           const last = this.takeDirty();
           data.orWith(last.data);
           tags.orWith(last.tags);
@@ -126,25 +150,40 @@ export class MigrationSource {
         }
         await this.sendDirty(encoder, data, tags);
       }
-      const components = machine.components();
-      for (const component of components) {
-        this.queue.push(encodeSection(Section.STATE, encodeState(component.stateName, component.stateVersion, component.save())));
-      }
-      const stats = encoder.stats;
-      this.queue.push(encodeSection(Section.END, encodeEnd({ ramPages: stats.ramPages, tagPages: stats.tagPages, states: components.length, rounds: this.progress.round })));
+      this.queue.push(...writer.stateSections());
+      await this.drain(encoder);
+      // END asks the destination to commit: from here on a lost answer leaves the outcome unknown.
+      this.phase = 'commit';
+      commitRequested = true;
+      this.queue.push(writer.endSection(encoder.stats, this.progress.round));
       await this.drain(encoder);
       const verdict = await this.reply('END');
-      if (verdict.type === Section.REFUSE) throw new Error(`destination refused: ${new TextDecoder().decode(verdict.payload)}`);
+      if (verdict.type === Section.REFUSE) {
+        refused = true;
+        throw new Error(`destination refused: ${new TextDecoder().decode(verdict.payload)}`);
+      }
       if (verdict.type !== Section.COMMITTED) throw new Error(`unexpected reply 0x${verdict.type.toString(16)} to END`);
       this.progress.downtimeMs = performance.now() - pausedAt;
       this.progress.status = 'completed';
       machine.setDirtyLogging(false);
       machine.migrated();
     } catch (error) {
+      const failure = inPhase(this.phase, error);
       this.progress.status = 'failed';
-      this.progress.error = error instanceof Error ? error.message : String(error);
+      this.progress.error = failure.message;
+      this.failure = failure;
       machine.setDirtyLogging(false);
-      if (wasRunning && machine.state === 'paused') machine.resume();
+      // A REFUSE that arrived before the connection broke still proves the destination did not commit.
+      if (commitRequested && !refused) refused = await this.refusalReceived();
+      if (commitRequested && !refused) {
+        // Split brain is worse than downtime: stay paused, say so, let the user decide.
+        this.progress.outcome = 'postmigrate';
+        if (machine.state === 'running') machine.pause();
+        machine.events.emit('stop', { reason: 'postmigrate' });
+      } else {
+        this.progress.outcome = 'resumed';
+        if (wasRunning && machine.state === 'paused') machine.resume();
+      }
     } finally {
       machine.sliceLimit = sliceLimit;
       this.channel.close();
@@ -152,6 +191,13 @@ export class MigrationSource {
       this.onProgress(this.progress);
     }
     return this.progress;
+  }
+
+  /** Whether a REFUSE is already waiting in the channel (read without waiting for more). */
+  private async refusalReceived(): Promise<boolean> {
+    const now = new Promise<null>((resolve) => setTimeout(() => resolve(null), 0));
+    const section = await Promise.race([this.channel.receive().catch(() => null), now]);
+    return section?.type === Section.REFUSE;
   }
 
   /** The destination's answer to `what`, or an error when it hangs (a frozen destination must not freeze the source). */
@@ -172,6 +218,7 @@ export class MigrationSource {
     const before = this.progress.bytesSent;
     const started = performance.now();
     const announceUntagged = this.progress.round > 0;
+    if (this.progress.status === 'active') this.phase = `pre-copy round ${this.progress.round}`;
     encoder.expect(pages.filter((p) => p[1]).length);
     for (let i = 0; i < pages.length; i++) {
       const [gpa, data, tags] = pages[i]!;
