@@ -41,6 +41,11 @@ async function readBounded(option: string, path: string, limit: number): Promise
   return new Uint8Array(await readFile(path));
 }
 
+/** A boot error names its file: the kernel's, unless the message already names its option (--dtb: ...). */
+function inputErrorText(kernel: string | undefined, message: string): string {
+  return message.startsWith('--') || kernel === undefined ? message : `${kernel}: ${message}`;
+}
+
 /** Refuses Linux boot options that have nothing to apply to. */
 export function checkKernelOptions(options: KernelCliOptions, bareGuest: boolean): string | null {
   if (options.kernel !== undefined || options.dumpDtb !== undefined) return null;
@@ -68,7 +73,7 @@ export async function bootKernel(machine: VirtMachine, options: KernelCliOptions
     machine.loadBootImage(prepared.image);
     return prepared;
   } catch (error) {
-    if (error instanceof BootError || error instanceof ElfError) throw new KernelInputError(`${options.kernel}: ${error.message}`);
+    if (error instanceof BootError || error instanceof ElfError) throw new KernelInputError(inputErrorText(options.kernel, error.message));
     throw error;
   }
 }
@@ -85,7 +90,7 @@ export async function dumpDeviceTree(machine: VirtMachine, options: KernelCliOpt
     const chosen = { ...(inputs.bootargs !== undefined ? { bootargs: inputs.bootargs } : {}), ...(inputs.seed !== undefined ? { seed: inputs.seed } : {}) };
     dtb = prepared?.dtb ?? makeDeviceTree(machine.model(), chosen, inputs.dtb);
   } catch (error) {
-    if (error instanceof BootError || error instanceof ElfError) throw new KernelInputError(`${options.kernel ?? options.dtb}: ${error.message}`);
+    if (error instanceof BootError || error instanceof ElfError) throw new KernelInputError(inputErrorText(options.kernel, error.message));
     throw error;
   }
   try {

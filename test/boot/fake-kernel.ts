@@ -3,7 +3,8 @@ import { assemble } from '../support/asm.js';
 /**
  * A bare-metal "kernel" in arm64 Image format: the 64-byte header, then code that reports its
  * boot state over the PL011 (x0, x1..x3, CurrentEL, SCTLR_EL1.M, DAIF), the DTB magic at x0,
- * /chosen bootargs, the first 8 bytes at linux,initrd-start, and ends with PSCI SYSTEM_OFF.
+ * /chosen bootargs, the first 8 bytes at linux,initrd-start, and ends with PSCI SYSTEM_OFF (or
+ * SYSTEM_RESET).
  * The same file boots on QEMU (-kernel), which makes the boot protocol a differential test.
  */
 const SOURCE = String.raw`
@@ -69,7 +70,7 @@ real:
     bl      puthex
 2:  adr     x0, s_nl
     bl      puts
-    movz    x0, #0x0008
+    movz    x0, #PSCI_FN
     movk    x0, #0x8400, lsl #16
     hvc     #0
     b       .
@@ -162,11 +163,13 @@ export interface FakeKernelOptions {
   readonly flags?: number;
   /** The 4 magic bytes at offset 56 (default the real one, "ARMd"). */
   readonly magic?: string;
+  /** How it ends: PSCI SYSTEM_OFF (default) or SYSTEM_RESET. */
+  readonly end?: 'off' | 'reset';
 }
 
 /** Assembles the fake kernel (needs aarch64-linux-gnu-as, see test/support/asm.ts). */
 export function fakeKernel(options: FakeKernelOptions = {}): Uint8Array {
   // "ARM\x64" is "ARMd": 0x64 is 'd'.
-  const source = SOURCE.replace('FLAGS', String(options.flags ?? 2)).replace('MAGIC', JSON.stringify(options.magic ?? 'ARMd'));
+  const source = SOURCE.replace('FLAGS', String(options.flags ?? 2)).replace('MAGIC', JSON.stringify(options.magic ?? 'ARMd')).replace('PSCI_FN', options.end === 'reset' ? '9' : '8');
   return assemble(source);
 }
