@@ -26,6 +26,11 @@
  *     "exception ESR=<8 hex> FAR=<16 hex> ELR=payload+<hex>" (FAR is printed as 0 when the
  *     architecture leaves it UNKNOWN for that EC), then the registers at the exception
  *     ("x0".."x30", "nzcv" from SPSR, "sp") and exits with status 3.
+ *   SIMD&FP state (opt-in, so transcripts of cases without it keep their format): when
+ *   harness_vstate (0x40081510) has flags bit 0 set, the payload also starts with CPACR_EL1.FPEN
+ *   = 0b11, FPCR, FPSR and V0..V31 from that block, and every register report (normal or at an
+ *   exception) is followed by "v0 <32 hex>" ... "v31 <32 hex>" (most significant byte first),
+ *   "fpcr <8 hex>", "fpsr <8 hex>".
  *   A payload that never finishes is the caller's problem (QEMU timeout / --max-insns).
  */
 #include "rt.h"
@@ -36,7 +41,11 @@
 
 extern u64 harness_regs[33];
 extern char harness_payload[];
+extern volatile u64 harness_vstate[4 + 64];
 void harness_run(void);
+void harness_save_v(u64 *out);
+
+static u64 vregs[66];
 
 static volatile int payload_running;
 
@@ -48,6 +57,14 @@ static void print_regs(const u64 *x, u64 nzcv, u64 sp)
         printf("x%d %016lx\n", i, x[i]);
     printf("nzcv %08lx\n", nzcv & 0xf0000000UL);
     printf("sp %016lx\n", sp);
+    if (!(harness_vstate[0] & 1))
+        return;
+    /* The harness's own code never touches SIMD&FP registers (-mgeneral-regs-only). */
+    harness_save_v(vregs);
+    for (int i = 0; i < 32; i++)
+        printf("v%d %016lx%016lx\n", i, vregs[2 * i + 1], vregs[2 * i]);
+    printf("fpcr %08lx\n", vregs[64]);
+    printf("fpsr %08lx\n", vregs[65]);
 }
 
 void unexpected_exception(struct frame *f, u64 kind, u64 esr, u64 far)

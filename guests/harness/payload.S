@@ -5,6 +5,10 @@
  *   harness_state    0x40081000  32 x u64: x0..x30 (slots 0..30), NZCV (slot 31, bits 31:28)
  *   harness_payload  0x40081100  HARNESS_PAYLOAD_WORDS (256) instruction words, NOPs as built
  *   then             0x40081500  "b harness_payload_done" (not part of the slot)
+ *   harness_vstate   0x40081510  SIMD&FP state, opt-in: u64 flags (bit 0: load it and report
+ *                                it), u64 FPCR, u64 FPSR, u64 0, then V0..V31 (16 bytes each,
+ *                                little-endian); 544 bytes. All zero as built: the payload then
+ *                                runs with CPACR_EL1.FPEN as the runtime left it (trapping).
  *
  * The payload runs at EL1 with SPSel = 0 (EL1t): its SP is SP_EL0, so it may do anything to
  * SP without breaking exception handling (exceptions use SP_EL1).
@@ -30,6 +34,10 @@ harness_payload:
     .global harness_payload_end
 harness_payload_end:
     b       harness_payload_done
+    .balign 16
+    .global harness_vstate
+harness_vstate:
+    .skip   32 + 32 * 16
 
     .text
 /* void harness_run(void): load the state, run the payload, store the result in harness_regs */
@@ -47,6 +55,7 @@ harness_run:
     ldr     x10, =STACK_TOP
     msr     sp_el0, x10
     msr     spsel, #0               /* from here on "sp" is SP_EL0 */
+    bl      harness_load_v
     ldr     x30, =harness_state
     ldr     x0, [x30, #248]
     msr     nzcv, x0
@@ -103,6 +112,64 @@ harness_payload_done:
     ldp     x29, x30, [x9, #80]
     ldr     x10, [x9, #96]
     mov     sp, x10
+    ret
+
+/* With harness_vstate.flags bit 0: FPEN = 0b11 (no traps), then FPCR, FPSR and V0..V31. */
+harness_load_v:
+    ldr     x9, =harness_vstate
+    ldr     x10, [x9]
+    tbz     x10, #0, 1f
+    mrs     x10, cpacr_el1
+    orr     x10, x10, #(3 << 20)
+    msr     cpacr_el1, x10
+    isb
+    ldp     x10, x11, [x9, #8]
+    msr     fpcr, x10
+    msr     fpsr, x11
+    add     x9, x9, #32
+    ldp     q0, q1, [x9], #32
+    ldp     q2, q3, [x9], #32
+    ldp     q4, q5, [x9], #32
+    ldp     q6, q7, [x9], #32
+    ldp     q8, q9, [x9], #32
+    ldp     q10, q11, [x9], #32
+    ldp     q12, q13, [x9], #32
+    ldp     q14, q15, [x9], #32
+    ldp     q16, q17, [x9], #32
+    ldp     q18, q19, [x9], #32
+    ldp     q20, q21, [x9], #32
+    ldp     q22, q23, [x9], #32
+    ldp     q24, q25, [x9], #32
+    ldp     q26, q27, [x9], #32
+    ldp     q28, q29, [x9], #32
+    ldp     q30, q31, [x9], #32
+1:  ret
+
+/*
+ * void harness_save_v(u64 *out): V0..V31 (low, high u64 each) to out[0..63], FPCR to out[64],
+ * FPSR to out[65]. Only called when the payload ran with harness_vstate.flags bit 0 (FPEN on).
+ */
+    .global harness_save_v
+harness_save_v:
+    stp     q0, q1, [x0], #32
+    stp     q2, q3, [x0], #32
+    stp     q4, q5, [x0], #32
+    stp     q6, q7, [x0], #32
+    stp     q8, q9, [x0], #32
+    stp     q10, q11, [x0], #32
+    stp     q12, q13, [x0], #32
+    stp     q14, q15, [x0], #32
+    stp     q16, q17, [x0], #32
+    stp     q18, q19, [x0], #32
+    stp     q20, q21, [x0], #32
+    stp     q22, q23, [x0], #32
+    stp     q24, q25, [x0], #32
+    stp     q26, q27, [x0], #32
+    stp     q28, q29, [x0], #32
+    stp     q30, q31, [x0], #32
+    mrs     x1, fpcr
+    mrs     x2, fpsr
+    stp     x1, x2, [x0]
     ret
     .ltorg
 

@@ -70,6 +70,11 @@ export function caseHash(c: PayloadCase): string {
     feedWord(Number(v >> 32n));
   }
   feedWord(c.state.nzcv);
+  if (c.state.simd) {
+    feedWord(c.state.simd.fpcr);
+    feedWord(c.state.simd.fpsr);
+    for (const v of c.state.simd.v) for (let k = 0n; k < 128n; k += 32n) feedWord(Number((BigInt.asUintN(128, v) >> k) & 0xffffffffn));
+  }
   for (const w of c.words) feedWord(w);
   return hex32(h);
 }

@@ -33,7 +33,15 @@ export interface HarnessState {
   readonly x: readonly bigint[];
   /** NZCV as a 4-bit number: N = 8, Z = 4, C = 2, V = 1. */
   readonly nzcv: number;
+  /**
+   * SIMD&FP state, opt-in (guests/README.md): V0..V31 as 128-bit values, FPCR and FPSR. When
+   * given, the payload runs with FP enabled and the transcript reports these registers too.
+   */
+  readonly simd?: { readonly v: readonly bigint[]; readonly fpcr: number; readonly fpsr: number };
 }
+
+/** The SIMD&FP state block: flags, FPCR, FPSR, padding, then V0..V31. */
+export const HARNESS_VSTATE_BYTES = 32 + 32 * 16;
 
 /** Where the patchable parts of one harness image are. */
 export interface HarnessLayout {
@@ -160,7 +168,23 @@ export function patchHarness(state: HarnessState, payload: ArrayLike<number>, el
   for (let i = 0; i < HARNESS_PAYLOAD_WORDS; i++) {
     view.setUint32(layout.payloadOffset + i * 4, i < payload.length ? payload[i]! >>> 0 : NOP, true);
   }
+  if (state.simd) patchSimdState(out, state.simd);
   return out;
+}
+
+function patchSimdState(out: Uint8Array, simd: NonNullable<HarnessState['simd']>): void {
+  if (simd.v.length !== 32) throw new RangeError(`harness SIMD state needs 32 V registers, got ${simd.v.length}`);
+  const symbol = readSymbols(out).get('harness_vstate') ?? fail('symbol harness_vstate not found (rebuild guests/build/harness.elf)');
+  const at = fileOffsetOf(out, symbol.value, HARNESS_VSTATE_BYTES, 'harness_vstate');
+  const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  view.setBigUint64(at, 1n, true);
+  view.setBigUint64(at + 8, BigInt(simd.fpcr >>> 0), true);
+  view.setBigUint64(at + 16, BigInt(simd.fpsr >>> 0), true);
+  for (let i = 0; i < 32; i++) {
+    const v = BigInt.asUintN(128, simd.v[i]!);
+    view.setBigUint64(at + 32 + i * 16, v & ((1n << 64n) - 1n), true);
+    view.setBigUint64(at + 40 + i * 16, v >> 64n, true);
+  }
 }
 
 /**

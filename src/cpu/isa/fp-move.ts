@@ -10,11 +10,12 @@ import { fpExpandImmediate } from './simd-move.js';
  * (scalar, immediate); and MRS/MSR of FPCR and FPSR. Everything else in the scalar FP classes
  * (arithmetic, conversions, compares) is UNDEFINED for now (docs/fp-simd.md).
  *
- * FPCR keeps the bits QEMU -cpu max implements: AHP, DN, FZ, RMode, FZ16, and FIZ/AH/NEP
- * (FEAT_AFP); the trapped-exception enables and the AArch32 Len/Stride fields read as zero.
- * FPSR keeps QC and the cumulative exception flags (IDC, IXC, UFC, OFC, DZC, IOC) and N, Z, C, V.
+ * FPCR keeps the bits QEMU -cpu max keeps (measured with the instruction harness): AHP, DN, FZ,
+ * RMode, Stride, FZ16, Len, EBF (FEAT_EBF16) and FIZ/AH/NEP (FEAT_AFP); the trapped-exception
+ * enables (IOE..IDE) read as zero. FPSR keeps N, Z, C, V, QC and the cumulative exception flags
+ * (IDC, IXC, UFC, OFC, DZC, IOC).
  */
-export const FPCR_MASK = 0x07c80007;
+export const FPCR_MASK = 0x07ff2007;
 export const FPSR_MASK = 0xf800009f | 0;
 
 /** sf 0 0 11110 ftype 1 rmode opcode 000000 Rn Rd, with opcode 11x and rmode 0x. */

@@ -301,7 +301,8 @@ function across(cpu: Cpu, i: Insn): number {
   let acc = read(0);
   for (let e = 1; e < count; e++) acc = op.step(acc, read(e), bits);
   tmp.fill(0, 0, 16);
-  setTmp(0, op.wide ? log + 1 : log, acc);
+  if (op.wide && log === 2) setTmp64(0, BigInt.asUintN(64, BigInt(acc))); // [SU]ADDLV of 4S: a 64-bit sum
+  else setTmp(0, op.wide ? log + 1 : log, acc);
   writeTmp(cpu, i.d, 16);
   return NEXT;
 }
