@@ -9,9 +9,7 @@
  * the counter reads as at the block's start (the interpreter counts instructions per block).
  * ISTATUS reads 0 while the timer is disabled, as QEMU does (the architecture says UNKNOWN).
  */
-import { Exit, type Cpu } from '../cpu/cpu.js';
-import { EL0_OK, EL0_TRAP, sysKey } from '../cpu/sysregs.js';
-import { Sys } from '../cpu/sysreg-state.js';
+import { Exit, type Cpu, EL0_OK, EL0_TRAP, sysKey, Sys } from '../cpu/index.js';
 import { expectState, type Shape, type Stateful } from '../common/persist.js';
 import type { ExternalReg } from './vgic/cpu-interface.js';
 

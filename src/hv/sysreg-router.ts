@@ -3,7 +3,7 @@
  * not implement to the in-kernel devices that own them, the arch timer (CNTV_*, CNTP_*) and the
  * vGIC's CPU interface (ICC_*). An encoding nobody owns is UNDEFINED, as on a CPU without it.
  */
-import type { Cpu, ExternalSysRegs } from '../cpu/cpu.js';
+import type { Cpu, ExternalSysRegs } from '../cpu/index.js';
 import { externalAccess, setResult, type ExternalReg } from './vgic/cpu-interface.js';
 
 export class SysRegRouter implements ExternalSysRegs {

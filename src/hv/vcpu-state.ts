@@ -1,7 +1,5 @@
 import { expectState, since, StateError, type Shape, type Stateful } from '../common/persist.js';
-import type { Cpu } from '../cpu/cpu.js';
-import { SP_SLOT } from '../cpu/regs.js';
-import { Sys, SYS_NAMES, type SysName } from '../cpu/sysreg-state.js';
+import { type Cpu, SP_SLOT, Sys, SYS_NAMES, type SysName } from '../cpu/index.js';
 
 /** Everything architectural about a vCPU that a snapshot or migration must carry. */
 export interface VcpuState {

@@ -1,7 +1,4 @@
-import { Cpu, Exit } from '../cpu/cpu.js';
-import { undefinedInstruction } from '../cpu/exception-entry.js';
-import { toBig } from '../cpu/int64.js';
-import { SP_SLOT } from '../cpu/regs.js';
+import { Cpu, Exit, undefinedInstruction, toBig, SP_SLOT } from '../cpu/index.js';
 import { VcpuPersistence } from './vcpu-state.js';
 import type { Vm } from './vm.js';
 import { ArchTimer } from './arch-timer.js';

@@ -1,4 +1,4 @@
-import type { TagFaultInfo } from '../cpu/cpu.js';
+import type { TagFaultInfo } from '../cpu/index.js';
 import { KVM_CAP_ARM_MTE, Vm, type Vcpu } from '../hv/index.js';
 import { GuestMemoryError, type RegionDirtyLog } from '../memory/index.js';
 import { Pl011, PL011_BASE, PL011_SIZE } from './devices/pl011.js';

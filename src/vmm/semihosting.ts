@@ -1,4 +1,4 @@
-import { debugTranslate } from '../cpu/debug-translate.js';
+import { debugTranslate } from '../cpu/index.js';
 import type { Vcpu } from '../hv/index.js';
 import type { GuestRequestAccess } from '../memory/index.js';
 

@@ -5,9 +5,7 @@
  * Values the architecture leaves open are QEMU's: ICC_CTLR_EL1 = 0x8C00 + CBPR/EOImode (A3V,
  * IDbits = 24-bit, PRIbits = 5 bits), ICC_SRE_EL1 = 7 (RAO/WI), PMR keeps its 5 top bits.
  */
-import type { Cpu } from '../../cpu/cpu.js';
-import { R } from '../../cpu/int64.js';
-import { EL0_OK, EL0_UNDEF, sysKey } from '../../cpu/sysregs.js';
+import { type Cpu, R, EL0_OK, EL0_UNDEF, sysKey } from '../../cpu/index.js';
 import { GIC_NR_IRQS, INTID_SPURIOUS, MIN_BPR0, MIN_BPR1, PRI_MASK, type GicState } from './gic-state.js';
 
 /** One external system register: read and/or write, EL1 only. */

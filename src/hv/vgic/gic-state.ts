@@ -12,7 +12,7 @@
  * open follows QEMU's hw/intc/arm_gicv3*.c: ties go to the lower INTID, EOI drops the highest
  * active priority whatever INTID is written, and group enables in GICD_CTLR gate SGIs and PPIs too.
  */
-import { FIQ_LINE, IRQ_LINE, type Cpu } from '../../cpu/cpu.js';
+import { FIQ_LINE, IRQ_LINE, type Cpu } from '../../cpu/index.js';
 
 /** Number of INTIDs: 16 SGIs, 16 PPIs, 256 SPIs (QEMU virt's NUM_IRQS). */
 export const GIC_NR_IRQS = 288;

@@ -7,7 +7,7 @@
  * state, line levels, distributor/redistributor control, and the CPU interface registers.
  */
 import { expectState, StateError, type Shape, type Stateful } from '../../common/persist.js';
-import type { Cpu } from '../../cpu/cpu.js';
+import type { Cpu } from '../../cpu/index.js';
 import type { PhysicalAddressSpace } from '../../memory/index.js';
 import { iccRegisters, type ExternalReg } from './cpu-interface.js';
 import { GicDistributor, GICD_SIZE } from './distributor.js';

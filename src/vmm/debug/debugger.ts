@@ -1,4 +1,4 @@
-import { CpuDebug, type DebugHit, type WatchKind } from '../../cpu/debug-hooks.js';
+import { CpuDebug, type DebugHit, type WatchKind } from '../../cpu/index.js';
 import type { MachineState, StopReason, VirtMachine } from '../machine.js';
 import { DebugError, hex64 } from './errors.js';
 import { InspectionGate } from './inspection.js';

@@ -1,5 +1,4 @@
-import type { Cpu } from '../../cpu/cpu.js';
-import { ATTR_TAGGED, isDeviceAttr, PERM_ALL, PERM_R0, PERM_R1, PERM_W0, PERM_W1, PERM_X0, PERM_X1, translate, type WalkResult } from '../../cpu/mmu/translate.js';
+import { type Cpu, ATTR_TAGGED, isDeviceAttr, PERM_ALL, PERM_R0, PERM_R1, PERM_W0, PERM_W1, PERM_X0, PERM_X1, translate, type WalkResult } from '../../cpu/index.js';
 
 /** A run of virtual pages with the same attributes, mapped to contiguous physical memory. */
 export interface GuestMapping {

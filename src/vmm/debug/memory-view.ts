@@ -1,5 +1,4 @@
-import type { Cpu } from '../../cpu/cpu.js';
-import { debugTranslate, type DebugTranslation } from '../../cpu/debug-translate.js';
+import { type Cpu, debugTranslate, type DebugTranslation } from '../../cpu/index.js';
 import { GRANULE_SIZE, PAGE_SIZE, type GuestMemory } from '../../memory/index.js';
 import { DebugError, hex64 } from './errors.js';
 

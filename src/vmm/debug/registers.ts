@@ -1,10 +1,4 @@
-import type { Cpu } from '../../cpu/cpu.js';
-import { pstateToSpsr } from '../../cpu/exception-entry.js';
-import { PSR } from '../../cpu/exceptions.js';
-import { R, toBig } from '../../cpu/int64.js';
-import { SP_SLOT } from '../../cpu/regs.js';
-import { allSysRegs, type SysRegDef } from '../../cpu/sysregs.js';
-import { Sys } from '../../cpu/sysreg-state.js';
+import { type Cpu, pstateToSpsr, PSR, R, toBig, SP_SLOT, allSysRegs, type SysRegDef, Sys } from '../../cpu/index.js';
 import { DebugError } from './errors.js';
 
 /** Which target-description feature a register belongs to (see gdb/target-xml.ts). */

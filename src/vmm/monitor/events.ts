@@ -1,5 +1,4 @@
-import type { TagFaultInfo } from '../../cpu/cpu.js';
-import { toBig } from '../../cpu/int64.js';
+import { type TagFaultInfo, toBig } from '../../cpu/index.js';
 import { Debugger } from '../debug/debugger.js';
 import type { InspectionGate } from '../debug/inspection.js';
 import type { Shutdown, VirtMachine } from '../machine.js';

@@ -1,4 +1,4 @@
-import type { TagFaultInfo } from '../../cpu/cpu.js';
+import type { TagFaultInfo } from '../../cpu/index.js';
 import { TAG_FAULT_EVENTS_PER_SECOND } from '../../vmm/monitor/events.js';
 import type { FaultRecord } from '../protocol.js';
 

@@ -1,4 +1,4 @@
-import { debugTranslate } from '../../cpu/debug-translate.js';
+import { debugTranslate } from '../../cpu/index.js';
 import { MemoryActivity } from '../../memory/index.js';
 import { Debugger } from '../../vmm/debug/debugger.js';
 import { RAM_BASE, type VirtMachine } from '../../vmm/index.js';

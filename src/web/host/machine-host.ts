@@ -1,4 +1,4 @@
-import { debugTranslate } from '../../cpu/debug-translate.js';
+import { debugTranslate } from '../../cpu/index.js';
 import { GuestMemoryError } from '../../memory/index.js';
 import { ElfError, RAM_BASE, VirtMachine, type Shutdown } from '../../vmm/index.js';
 import type { HostCommand, HostMessage, LoadCommand, MachineStatus, StopReasonName } from '../protocol.js';

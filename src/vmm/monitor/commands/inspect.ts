@@ -1,4 +1,4 @@
-import { Sys } from '../../../cpu/sysreg-state.js';
+import { Sys } from '../../../cpu/index.js';
 import type { CommandRegistry } from '../registry.js';
 import { viaDebugger } from './errors.js';
 
