@@ -65,6 +65,12 @@ export function decodeThreeSame(word: number, scalar: boolean): Insn | null {
     insn.u = opIndex(OP_TABLE, pairwise);
     return insn;
   }
+  if (opcode === 0x12) {
+    if (scalar || size === 3) return null;
+    const insn = make(multiplyAccumulate, word, size, q); // MLA (U = 0), MLS (U = 1)
+    insn.u = u;
+    return insn;
+  }
   const op = THREE_SAME[key];
   if (!op) return null;
   // 64-bit lanes: only the operations that have them, and only in 2D (or scalar D) form.
@@ -87,6 +93,18 @@ function threeSame(cpu: Cpu, i: Insn): number {
     for (let e = 0; e < bytes >>> log; e++) setTmp(e, log, num(lane(cpu, i.n, e, log), lane(cpu, i.m, e, log), bits));
   }
   finishSaturation(cpu);
+  writeTmp(cpu, i.d, bytes);
+  return NEXT;
+}
+
+function multiplyAccumulate(cpu: Cpu, i: Insn): number {
+  const log = i.s;
+  const bytes = 8 << i.t;
+  for (let e = 0; e < bytes >>> log; e++) {
+    const product = Math.imul(lane(cpu, i.n, e, log), lane(cpu, i.m, e, log));
+    const acc = lane(cpu, i.d, e, log);
+    setTmp(e, log, i.u ? acc - product : acc + product);
+  }
   writeTmp(cpu, i.d, bytes);
   return NEXT;
 }

@@ -55,6 +55,21 @@ function saturateBig(v: bigint, signed: boolean): bigint {
   return v;
 }
 
+/** SSHL/USHL: shift by the signed low byte of the second operand, right when negative. */
+function shiftBy(a: number, b: number, bits: number, signed: boolean): number {
+  const shift = s32(b & 0xff, 8);
+  const x = signed ? s32(a, bits) : a;
+  if (shift >= 0) return shift >= bits ? 0 : x * 2 ** shift;
+  return -shift >= bits ? (x < 0 ? -1 : 0) : Math.floor(x / 2 ** -shift);
+}
+
+function shiftByBig(a: bigint, b: bigint, signed: boolean): bigint {
+  const shift = BigInt.asIntN(8, b);
+  const x = signed ? sBig(a) : a;
+  if (shift >= 0n) return shift >= 64n ? 0n : x << shift;
+  return -shift >= 64n ? (x < 0n ? -1n : 0n) : x >> -shift;
+}
+
 /** Three registers of the same arrangement, by U:opcode (bit 5 = U). */
 export const THREE_SAME: Partial<Record<number, BinaryOp>> = {
   0x01: { num: (a, b, n) => saturateS(s32(a, n) + s32(b, n), n), big: (a, b) => saturateBig(sBig(a) + sBig(b), true) }, // SQADD
@@ -76,6 +91,8 @@ export const THREE_SAME: Partial<Record<number, BinaryOp>> = {
   0x11: { num: (a, b) => ((a & b) !== 0 ? TRUE : 0), big: (a, b) => ((a & b) !== 0n ? TRUE_BIG : 0n) }, // CMTST
   0x31: { num: (a, b) => (a === b ? TRUE : 0), big: (a, b) => (a === b ? TRUE_BIG : 0n) }, // CMEQ
   0x13: { num: (a, b) => Math.imul(a, b) }, // MUL
+  0x08: { num: (a, b, n) => shiftBy(a, b, n, true), big: (a, b) => shiftByBig(a, b, true) }, // SSHL
+  0x28: { num: (a, b, n) => shiftBy(a, b, n, false), big: (a, b) => shiftByBig(a, b, false) }, // USHL
 };
 
 /** Pairwise operations (the pairs of the concatenation Vm:Vn), by U:opcode. */
