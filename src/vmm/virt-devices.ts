@@ -100,7 +100,8 @@ export class VirtDevices {
     const shared: BoardDevice = { name: 'shared-pages', kind: 'shared-pages', mmio: [], interrupts: [], deviceTree: null, persist: this.sharedPages as Stateful<unknown> };
     const slots: BoardDevice[] = this.transports.map((transport, slot) => {
       const range = { base: VIRTIO_MMIO_BASE + slot * MMIO_WINDOW, size: MMIO_WINDOW };
-      return { name: `virtio-mmio${slot}`, kind: 'virtio-mmio', mmio: [range], interrupts: [virtioIntid(slot)], deviceTree: () => [virtioMmioNode(range, virtioIntid(slot))], persist: transport.device ? (transport as Stateful<unknown>) : null };
+      const persist = transport.device ? (transport as Stateful<unknown>) : null;
+      return { name: `virtio-mmio${slot}`, kind: 'virtio-mmio', mmio: [range], interrupts: [virtioIntid(slot)], deviceTree: () => [virtioMmioNode(range, virtioIntid(slot))], persist, hostInput: transport.device === this.console && this.console !== null };
     });
     return [gic, timer, shared, ...slots];
   }

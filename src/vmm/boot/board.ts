@@ -18,4 +18,6 @@ export interface BoardDevice {
   readonly deviceTree: (() => FdtNode[]) | null;
   /** Its saved state in snapshots and migration streams, or null when it has none. */
   readonly persist: Stateful<unknown> | null;
+  /** Fed by host input (a virtio-console): a guest idle in WFI may be waiting for the host. */
+  readonly hostInput?: boolean;
 }
