@@ -30,11 +30,11 @@ export {
 } from './vmm/machine.js';
 export { Emitter } from './vmm/events.js';
 export { ElfError, parseElf, type ElfImage, type ElfSegment } from './vmm/elf.js';
-export { PL011_BASE } from './vmm/devices/pl011.js';
-export { VIRTIO_MMIO_BASE, VIRTIO_MMIO_SLOTS, virtioIntid, type VirtDeviceOptions } from './vmm/virt-devices.js';
+export { PL011_BASE, Pl011 } from './vmm/devices/pl011.js';
+export { VIRTIO_MMIO_BASE, VIRTIO_MMIO_SLOTS, VirtDevices, virtioIntid, type VirtDeviceOptions } from './vmm/virt-devices.js';
 export type { DmaMode } from './vmm/dma-path.js';
 export type { BlockBackend } from './vmm/devices/virtio/index.js';
-export type { ProtectedOptions } from './vmm/protected.js';
+export { ProtectedMode, type ProtectedOptions } from './vmm/protected.js';
 
 // Guest memory and the VMM's access classes (guest / dma / debug / migration, protected-VM policy).
 export {
@@ -76,10 +76,13 @@ export {
   receiveMigration,
   saveSealedSnapshot,
   saveSnapshot,
+  type ChannelFaults,
+  type FailureOutcome,
   type MigrationChannel,
   type MigrationOptions,
   type MigrationProgress,
   type MigrationStatus,
+  type RawSection,
 } from './vmm/migration/index.js';
 
 // The JSON monitor (QMP-like; docs/monitor-api.md) and the debugger model behind the gdb stub.
@@ -89,13 +92,18 @@ export {
   MonitorSession,
   PROTOCOL_VERSION,
   type ArgSpec,
+  type ArgType,
+  type ArgValue,
   type CommandContext,
   type CommandDef,
   CommandRegistry,
   type ErrorClass,
+  MonitorEventHub,
+  type MonitorContext,
+  type MonitorSessionOptions,
   type MonitorTransport,
 } from './vmm/monitor/index.js';
-export { DebugError, Debugger } from './vmm/debug/index.js';
+export { DebugError, DebugMemoryView, Debugger, RegisterFile, type DebugErrorCode, type DebugStop, type GuestMapping } from './vmm/debug/index.js';
 
 // The save/restore contract every stateful component implements.
-export { StateError, type Stateful } from './common/persist.js';
+export { StateError, type Shape, type Stateful } from './common/persist.js';
