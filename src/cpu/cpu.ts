@@ -25,7 +25,7 @@ export const Exit = {
   /** `requestStop` was called (another thread or a callback asked the vCPU to return). */
   STOP: 5,
   /**
-   * A system register write moved a timer deadline (issue 4: arch timer in src/hv): the run
+   * A system register write moved a timer deadline (the arch timer lives in src/hv): the run
    * returns after that instruction so the hypervisor can re-plan the slice to end at the deadline.
    */
   DEADLINE: 6,

@@ -50,7 +50,7 @@ export class Vm {
   private readonly memslots = new Map<number, Memslot>();
   private readonly vcpus = new Map<number, VcpuHooks>();
   private readonly hostMte: boolean;
-  /** The in-kernel GICv3 (issue 4), once created with createDevice('arm-vgic-v3'). */
+  /** The in-kernel GICv3 (docs/devices.md), once created with createDevice('arm-vgic-v3'). */
   irqchip: VgicV3 | null = null;
 
   constructor(options: VmOptions = {}) {

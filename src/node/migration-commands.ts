@@ -10,7 +10,7 @@ import { parseListenAddress } from './listen-address.js';
 
 
 /**
- * The monitor commands of issue 5: snapshot-save, snapshot-load, migrate and query-migrate.
+ * The monitor's migration commands (docs/monitor-api.md): snapshot-save, snapshot-load, migrate and query-migrate.
  * They live in src/node because they touch files and sockets; the stream logic is
  * src/vmm/migration's. MIGRATION events report progress (status, round, pages, bytes...).
  */

@@ -73,14 +73,14 @@ export interface MachineEvents {
   'tag-check-fault': TagFaultInfo;
   /** A debug access to a protected VM's private memory (allowed by `--protected=debug`). */
   audit: string;
-  /** Bytes the guest sent on its virtio-console (issue 4). */
+  /** Bytes the guest sent on its virtio-console (docs/devices.md). */
   'virtio-console': Uint8Array;
   /** Host input arrived for a device (virtio-console): a guest idle in WFI should run again. */
   wake: Record<string, never>;
 }
 
 /**
- * The QEMU `virt`-compatible board (DESIGN.md §3): RAM at 0x4000_0000, PL011 UART0, PSCI over
+ * The QEMU `virt`-compatible board (docs/design.md, "The machine the guest sees"): RAM at 0x4000_0000, PL011 UART0, PSCI over
  * HVC, semihosting, one vCPU. It runs in slices so a front end can interleave I/O, and it can be
  * paused, stepped and resumed between slices.
  */
@@ -99,7 +99,7 @@ export class VirtMachine {
   readonly events = new Emitter<MachineEvents>();
   state: MachineState = 'created';
   shutdown: Shutdown | null = null;
-  /** The last slice ended in WFI with nothing but host input to wake the guest (issue 4). */
+  /** The last slice ended in WFI with nothing but host input to wake the guest. */
   waitingForHost = false;
   /** Guest instructions executed since the machine was created. */
   instructions = 0;

@@ -1,5 +1,5 @@
 /**
- * The virt board's interrupt controller and virtio devices (issue 4), wired as QEMU's
+ * The virt board's interrupt controller and virtio devices (docs/devices.md), wired as QEMU's
  * `virt,gic-version=3` wires them (hw/arm/virt.c):
  *
  * - GICv3 distributor 0x0800_0000, redistributor 0x080A_0000 (in-kernel, src/hv/vgic);

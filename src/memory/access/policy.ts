@@ -2,7 +2,7 @@ import { hex } from '../address.js';
 import { GuestMemoryError } from '../errors.js';
 
 /**
- * The ways the VMM may touch guest memory (DESIGN.md §1). The vCPU's own accesses are not a class:
+ * The ways the VMM may touch guest memory (docs/design.md, "Access classes"). The vCPU's own accesses are not a class:
  * they are checked by the architecture, not by VMM policy. `guest-request` is data the guest
  * itself hands to the VMM in a call, naming the exact bytes (a semihosting parameter block or
  * string): the guest chose to reveal them, like the registers of a hypercall.

@@ -46,7 +46,7 @@ export interface Chain {
 /** The largest queue a Tagvisor device offers (QueueNumMax). */
 export const QUEUE_MAX = 256;
 const MAX_CHAIN_BYTES = 2 ** 32;
-/** Guest physical addresses are below 2^52 (DESIGN.md §4); a high word at or above 2^20 is not RAM. */
+/** Guest physical addresses are below 2^52 (docs/memory-and-kvm.md); a high word at or above 2^20 is not RAM. */
 const GPA_HIGH_LIMIT = 2 ** 20;
 
 export interface QueueState {
