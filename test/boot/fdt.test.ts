@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FdtError, fdtNode, findNode, parseFdt, prop, writeFdt } from '../../src/vmm/fdt/index.js';
 
@@ -87,5 +88,20 @@ describe('FDT reader refuses a hostile blob with a one-line reason', () => {
         expect(error).toBeInstanceOf(FdtError);
       }
     }
+  });
+
+  it('random byte mutations of a good blob are parsed or refused with FdtError, never anything else', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.nat(good.length - 1), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 8 }), (edits) => {
+        const copy = good.slice();
+        for (const [at, value] of edits) copy[at] = value;
+        try {
+          parseFdt(copy);
+        } catch (error) {
+          if (!(error instanceof FdtError)) throw error;
+        }
+      }),
+      { numRuns: 3000, seed: 7 },
+    );
   });
 });
