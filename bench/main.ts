@@ -4,6 +4,7 @@
  * them run (`node dist/bench/main.js memory`). Each module prints `name: value` lines (report.ts).
  */
 import { cpuBench } from './cpu.js';
+import { linuxBench } from './linux.js';
 import { memoryBench } from './memory.js';
 import { migrationBench } from './migration.js';
 import { virtioBench } from './virtio.js';
@@ -15,7 +16,7 @@ export interface BenchModule {
 }
 
 /** Add new benchmark modules here. */
-const modules: readonly BenchModule[] = [memoryBench, cpuBench, migrationBench, virtioBench, webBench];
+const modules: readonly BenchModule[] = [memoryBench, cpuBench, migrationBench, virtioBench, webBench, linuxBench];
 
 async function main(filters: readonly string[]): Promise<number> {
   const selected = modules.filter((m) => filters.length === 0 || filters.some((f) => m.name.includes(f)));

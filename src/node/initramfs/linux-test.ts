@@ -16,6 +16,12 @@ export const PACKAGE_CACHE = '.cache/debian-arm64';
  */
 export const INIT_MODULES = ['virtio_mmio', 'virtio_blk', 'virtio_console'] as const;
 
+/**
+ * The kernel command line of the boot test and benchmark. nokaslr: Tagvisor has no FEAT_E0PD, so
+ * a randomised kernel would turn KPTI on for Tagvisor only (docs/linux.md, "Comparing with QEMU").
+ */
+export const TEST_CMDLINE = 'console=ttyAMA0 nokaslr';
+
 export interface DebianKernel {
   /** The kernel's release, e.g. 6.1.0-57-arm64. */
   readonly version: string;

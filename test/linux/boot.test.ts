@@ -1,0 +1,139 @@
+/**
+ * Debian's arm64 kernel boots on Tagvisor to the test /init, and its console log matches QEMU's
+ * booting the same Image, initramfs and (Tagvisor's) device tree (docs/linux.md).
+ *
+ * Needs the package cache (scripts/fetch-linux-packages; CI fills it) and guests/linux/build/init;
+ * skipped with the reason printed when either is missing. Uses the CLI in dist/ (npm run build).
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildTestInitramfs, findDebianKernel, TEST_CMDLINE, testInit, type DebianKernel } from '../../src/node/initramfs/linux-test.js';
+import { qemuAvailable, runQemu, type QemuRunResult } from '../support/qemu.js';
+import { noteMissingTool } from '../support/reference-tools.js';
+import { comparableLog, type ComparableLog } from './log-filter.js';
+
+const ROOT = join(import.meta.dirname, '../..');
+const CLI = join(ROOT, 'dist/src/cli/main.js');
+const APPEND = TEST_CMDLINE;
+const BOOT_TIMEOUT_MS = 600_000;
+
+const kernel = findDebianKernel(ROOT);
+const init = testInit(ROOT);
+const skipReason = typeof kernel === 'string' ? kernel : typeof init === 'string' ? init : null;
+if (skipReason) console.log(`test/linux/boot.test.ts skipped: ${skipReason}`);
+const withQemu = noteMissingTool('qemu', qemuAvailable());
+
+/** The disk: a text in sector 0, then a pattern, 1 MiB in all. */
+function diskImage(): Uint8Array {
+  const disk = new Uint8Array(1 << 20);
+  disk.set(new TextEncoder().encode('TAGVISOR LINUX DISK 0\n'));
+  for (let i = 64; i < 512; i++) disk[i] = (i * 7) & 0xff;
+  return disk;
+}
+
+function fnv1a32(bytes: Uint8Array): string {
+  let hash = 0x811c9dc5;
+  for (const b of bytes) hash = Math.imul(hash ^ b, 0x01000193) >>> 0;
+  return hash.toString(16).padStart(8, '0');
+}
+
+const HVC_LINE = 'init: hello on hvc0\n';
+
+interface Run {
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly status: number | null;
+}
+
+/** The kernel's ttys turn "\n" into "\r\n" (ONLCR) on both machines. */
+const unixLines = (text: string): string => text.replace(/\r\n/g, '\n');
+
+function tagvisor(args: readonly string[]): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    const timer = setTimeout(() => child.kill('SIGKILL'), BOOT_TIMEOUT_MS);
+    child.on('error', reject);
+    child.on('close', (status) => {
+      clearTimeout(timer);
+      resolve({ stdout: unixLines(Buffer.concat(out).toString('latin1')), stderr: Buffer.concat(err).toString('latin1'), status });
+    });
+  });
+}
+
+describe.skipIf(skipReason !== null)("Debian's arm64 kernel on Tagvisor and QEMU (docs/linux.md)", () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tagvisor-linux-'));
+  const out = join(ROOT, 'test-output', 'linux');
+  const disk = diskImage();
+  let tv: Run;
+  let qemu: QemuRunResult | null = null;
+  let qemuConsole = '';
+
+  beforeAll(async () => {
+    const k = kernel as DebianKernel;
+    const initrd = join(dir, 'initrd.cpio');
+    writeFileSync(initrd, buildTestInitramfs(init as Uint8Array, k));
+    for (const name of ['tagvisor.img', 'qemu.img']) writeFileSync(join(dir, name), disk);
+    const devices = ['--drive', join(dir, 'tagvisor.img'), '--virtio-console'];
+    const boot = ['run', '--kernel', k.image, '--initrd', initrd, '--append', APPEND, ...devices];
+    const dtb = join(dir, 'tagvisor.dtb');
+    const dump = await tagvisor([...boot, '--dump-dtb', dtb]);
+    expect(dump.status, dump.stderr).toBe(0);
+    const qemuRun = withQemu
+      ? runQemu(k.image, {
+          timeoutMs: BOOT_TIMEOUT_MS,
+          extraArgs: [
+            '-initrd', initrd, '-append', APPEND, '-dtb', dtb,
+            '-drive', `file=${join(dir, 'qemu.img')},if=none,format=raw,id=d0`, '-device', 'virtio-blk-device,drive=d0',
+            '-device', 'virtio-serial-device', '-chardev', `file,id=vc0,path=${join(dir, 'qemu-hvc0.out')}`, '-device', 'virtconsole,chardev=vc0',
+          ],
+        })
+      : null;
+    [tv, qemu] = await Promise.all([tagvisor([...boot, '--stats']), qemuRun]);
+    if (qemu) qemuConsole = unixLines(readFileSync(join(dir, 'qemu-hvc0.out'), 'latin1'));
+    // Kept for a look when the comparison fails (test-output/ is ignored by git).
+    mkdirSync(out, { recursive: true });
+    writeFileSync(join(out, 'tagvisor.log'), tv.stdout);
+    writeFileSync(join(out, 'tagvisor.stderr'), tv.stderr);
+    if (qemu) writeFileSync(join(out, 'qemu.log'), qemu.stdout);
+    console.log(`Linux boot on Tagvisor: ${tv.stderr.split('\n').filter((l) => /^(instructions|seconds|mips):/.test(l)).join(', ')}`);
+  }, BOOT_TIMEOUT_MS * 2);
+
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  const expectedDiskLine = () => `init: /dev/vda sector 0: 512 bytes, "TAGVISOR LINUX DISK 0...........", fnv1a32 ${fnv1a32(disk.subarray(0, 512))}`;
+
+  it('Tagvisor boots to /init, which loads the virtio modules, reads the disk, writes to hvc0 and powers off (status 0)', () => {
+    expect(tv.status, tv.stderr).toBe(0);
+    const lines = tv.stdout.split('\n');
+    expect(tv.stdout).toMatch(/\] CPU features: detected: Memory Tagging Extension\n/);
+    for (const want of ['init: Tagvisor test init, pid 1', 'init: mounted devtmpfs on /dev', 'init: loaded /lib/modules/virtio_mmio.ko', 'init: loaded /lib/modules/virtio_blk.ko', 'init: loaded /lib/modules/virtio_console.ko', expectedDiskLine(), 'init: wrote a line to /dev/hvc0', 'init: powering off']) {
+      expect(lines).toContain(want);
+    }
+    expect(lines.filter((l) => l.includes('init:') && l.includes('failed'))).toEqual([]);
+    // The virtio-console shares Tagvisor's stdout with the UART: the line arrives once, whole.
+    expect(tv.stdout.split(HVC_LINE).length - 1).toBe(1);
+  });
+
+  it.runIf(withQemu)('QEMU boots the same Image, initramfs and device tree the same way', () => {
+    expect(qemu!.status, qemu!.stderr.toString()).toBe(0);
+    expect(unixLines(qemu!.stdout.toString('latin1')).split('\n')).toContain(expectedDiskLine());
+    expect(qemuConsole).toBe(HVC_LINE);
+  });
+
+  it.runIf(withQemu)("the console logs are the same, but for time, asynchronous order and the machines' documented differences", () => {
+    const a: ComparableLog = comparableLog(tv.stdout.replace(HVC_LINE, ''));
+    const b: ComparableLog = comparableLog(unixLines(qemu!.stdout.toString('latin1')));
+    expect(a.lines).toEqual(b.lines);
+    expect(a.unordered).toEqual(b.unordered);
+    expect(a.features).toContain('Memory Tagging Extension');
+    expect(a.features.filter((f) => !b.features.includes(f)), 'CPU features Tagvisor reports and QEMU -cpu max does not').toEqual([]);
+    console.log(`Lines kept apart (machine differences): Tagvisor ${JSON.stringify(a.machine)}, QEMU ${JSON.stringify(b.machine)}`);
+  });
+});
