@@ -18,6 +18,9 @@ export { R, toBig } from './int64.js';
 export { Sys, SYS_NAMES, type SysName } from './sysreg-state.js';
 export { EL0_OK, EL0_TRAP, EL0_UNDEF, allSysRegs, sysKey, type SysRegDef } from './sysregs.js';
 
+/** SIMD&FP control and status: the FPCR and FPSR bits the core keeps (docs/fp-simd.md). */
+export { FPCR_MASK, FPSR_MASK } from './isa/fp-move.js';
+
 /** PSTATE bits and the exception entries the hypervisor injects. */
 export { PSR } from './exceptions.js';
 export { pstateToSpsr, undefinedInstruction } from './exception-entry.js';

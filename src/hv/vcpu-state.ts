@@ -1,5 +1,5 @@
 import { expectState, since, StateError, type Shape, type Stateful } from '../common/persist.js';
-import { type Cpu, SP_SLOT, Sys, SYS_NAMES, type SysName } from '../cpu/index.js';
+import { type Cpu, FPCR_MASK, FPSR_MASK, SP_SLOT, Sys, SYS_NAMES, type SysName } from '../cpu/index.js';
 
 /** Everything architectural about a vCPU that a snapshot or migration must carry. */
 export interface VcpuState {
@@ -24,7 +24,12 @@ export interface VcpuState {
   /** Instructions executed and idle ticks: the virtual counter must not jump across a migration. */
   readonly counter: { readonly instructions: number; readonly idleTicks: number };
   readonly tagCheckFaults: number;
+  /** SIMD&FP state (version 3 on): V0..V31 (16 bytes each, little-endian), FPCR, FPSR. */
+  readonly fp?: { readonly v: Uint8Array; readonly fpcr: number; readonly fpsr: number };
 }
+
+/** The state version that added `fp`. */
+const FP_SINCE = 3;
 
 function pack(lo: number, hi: number, out: Uint8Array, at: number): void {
   const view = new DataView(out.buffer, out.byteOffset);
@@ -66,7 +71,7 @@ const PSTATE_FIELDS = ['nzcv', 'el', 'spsel', 'daif', 'tco', 'pan', 'uao', 'dit'
 
 /** Save/restore of one vCPU (section name "vcpu<id>"). */
 export class VcpuPersistence implements Stateful<VcpuState> {
-  readonly stateVersion = 2;
+  readonly stateVersion = 3;
 
   constructor(
     private readonly cpu: Cpu,
@@ -105,6 +110,7 @@ export class VcpuPersistence implements Stateful<VcpuState> {
       sysregs,
       counter: { instructions: cpu.icount, idleTicks: cpu.idleTicks },
       tagCheckFaults: cpu.tagFaultCount,
+      fp: { v: cpu.vb.slice(), fpcr: cpu.fpcr >>> 0, fpsr: cpu.fpsr >>> 0 },
     };
   }
 
@@ -117,6 +123,7 @@ export class VcpuPersistence implements Stateful<VcpuState> {
         sysregs: { fields: Object.fromEntries(SYS_NAMES.map((n) => [n, since(sysregSince(n), 'bytes')])) },
         counter: { fields: { instructions: 'integer', idleTicks: 'integer' } },
         tagCheckFaults: 'integer',
+        fp: since(FP_SINCE, { fields: { v: 'bytes', fpcr: 'integer', fpsr: 'integer' } }),
       },
     };
   }
@@ -144,6 +151,14 @@ export class VcpuPersistence implements Stateful<VcpuState> {
     expectState.integer(counter.instructions, `${path}.counter.instructions`, 0, Number.MAX_SAFE_INTEGER);
     expectState.integer(counter.idleTicks, `${path}.counter.idleTicks`, 0, Number.MAX_SAFE_INTEGER);
     expectState.integer(s.tagCheckFaults, `${path}.tagCheckFaults`, 0, Number.MAX_SAFE_INTEGER);
+    if (version >= FP_SINCE) {
+      const fp = expectState.object(s.fp, `${path}.fp`);
+      expectState.bytes(fp.v, `${path}.fp.v`, 32 * 16);
+      const fpcr = expectState.integer(fp.fpcr, `${path}.fp.fpcr`, 0, 0xffffffff);
+      const fpsr = expectState.integer(fp.fpsr, `${path}.fp.fpsr`, 0, 0xffffffff);
+      if ((fpcr & ~FPCR_MASK) !== 0) throw new StateError(`${path}.fp.fpcr`, 'bits this CPU does not implement');
+      if ((fpsr & ~FPSR_MASK) !== 0) throw new StateError(`${path}.fp.fpsr`, 'bits this CPU does not implement');
+    }
     return untrusted as VcpuState;
   }
 
@@ -177,6 +192,11 @@ export class VcpuPersistence implements Stateful<VcpuState> {
     cpu.icount = state.counter.instructions;
     cpu.idleTicks = state.counter.idleTicks;
     cpu.tagFaultCount = state.tagCheckFaults;
+    if (state.fp) {
+      cpu.vb.set(state.fp.v);
+      cpu.fpcr = state.fp.fpcr;
+      cpu.fpsr = state.fp.fpsr;
+    }
     cpu.flushTlb();
     cpu.updateControl();
     cpu.refetch = true;

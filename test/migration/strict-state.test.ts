@@ -86,6 +86,7 @@ describe('versioned shapes: adding a field is one line, older versions keep load
     const dropNew = (s: Record<string, unknown>) => {
       const regs = get(s, 'sysregs');
       for (const name of Object.keys(regs)) if (!SYSREGS_V1.includes(name as never)) delete regs[name];
+      delete s.fp; // version 3 (SIMD&FP state): test/cpu/simd-state.test.ts
     };
     expect(() => loadSnapshot(new VirtMachine({ memoryBytes: 1 << 20 }), forgeState(good, 'vcpu0', dropNew, 1))).not.toThrow();
     expect(() => loadSnapshot(new VirtMachine({ memoryBytes: 1 << 20 }), forgeState(good, 'vcpu0', dropNew, 2))).toThrow(/vcpu0\.sysregs\.DBG\w+: missing/);
