@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { runCommand } from './run-command.js';
 import { migrateCommand, snapshotCommand } from './remote-commands.js';
@@ -7,10 +8,11 @@ import { parseGdbAddress, parseMonitorAddress, parseWebAddress } from './parse-a
 import type { ListenAddress } from '../node/listen-address.js';
 import { EXIT_STATUS } from '../node/run-guest.js';
 
-/** Command-line front end (DESIGN.md §7). All work happens in the library; this only wires it. */
+/** Command-line front end (README.md: Command line). All work happens in the library; this only wires it. */
 function buildProgram(): Command {
   const program = new Command('tagvisor')
     .description('A virtual machine monitor for AArch64 guests that use the Memory Tagging Extension')
+    .version(packageVersion(), '-V, --version', 'print the version and exit')
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(text.startsWith('error:') ? `tagvisor: ${text}` : text) });
 
@@ -48,10 +50,11 @@ function buildProgram(): Command {
     .addOption(new Option('--web <tcp:host:port>', 'live web viewer of the VM (binds to loopback unless told otherwise; read-only)').argParser(parseWebAddress))
     .option('--web-control', 'let the web viewer change the VM: pause, continue, step, reset, write memory and tags')
     .option('--start-paused', 'start with the vCPU paused (continue from the viewer, the monitor or gdb)')
-    .action(async (guest: string | undefined, options: { incoming?: ListenAddress; incomingTimeout?: number; restore?: string; protected?: boolean; protectedDebug?: boolean; keyFile?: string; memory: number; mte: boolean; maxInsns?: number; stats?: boolean; drive?: string[]; dma: 'direct' | 'bounce'; virtioConsole?: boolean; gdb?: ListenAddress; waitGdb?: boolean; monitor?: ListenAddress; web?: ListenAddress; webControl?: boolean; startPaused?: boolean; kernel?: string; initrd?: string; append?: string; dtb?: string; seed?: bigint; dumpDtb?: string; reboot: boolean }) => {
+    .option('--no-shutdown', "when the guest ends, keep the VM for the monitor, gdb and viewer until the monitor's quit")
+    .action(async (guest: string | undefined, options: { incoming?: ListenAddress; incomingTimeout?: number; restore?: string; protected?: boolean; protectedDebug?: boolean; keyFile?: string; memory: number; mte: boolean; maxInsns?: number; stats?: boolean; drive?: string[]; dma: 'direct' | 'bounce'; virtioConsole?: boolean; gdb?: ListenAddress; waitGdb?: boolean; monitor?: ListenAddress; web?: ListenAddress; webControl?: boolean; startPaused?: boolean; shutdown: boolean; kernel?: string; initrd?: string; append?: string; dtb?: string; seed?: bigint; dumpDtb?: string; reboot: boolean }) => {
       const protection = options.protectedDebug ? 'debug' : options.protected;
-      const { reboot, ...rest } = options;
-      process.exitCode = await runCommand(guest, { ...rest, ...(protection ? { protected: protection } : {}), ...(reboot ? {} : { noReboot: true }) });
+      const { shutdown, reboot, ...rest } = options;
+      process.exitCode = await runCommand(guest, { ...rest, ...(protection ? { protected: protection } : {}), ...(shutdown ? {} : { noShutdown: true }), ...(reboot ? {} : { noReboot: true }) });
     });
 
   program
@@ -80,10 +83,23 @@ function buildProgram(): Command {
   return program;
 }
 
+/** The version in Tagvisor's package.json, the nearest one above this file (from src/ or dist/src/). */
+function packageVersion(): string {
+  for (const up of ['../../package.json', '../../../package.json']) {
+    try {
+      const manifest = JSON.parse(readFileSync(new URL(up, import.meta.url), 'utf8')) as { name?: string; version?: string };
+      if (manifest.name === 'tagvisor' && manifest.version) return manifest.version;
+    } catch {
+      // not there: try the next level up
+    }
+  }
+  return 'unknown';
+}
+
 /** Bad usage found before commander parses (exit status 2, one line). */
 class UsageError extends Error {}
 
-/** `--protected=debug` (DESIGN.md §7) becomes a flag of its own, so `--protected guest.elf` stays unambiguous. */
+/** `--protected=debug` (docs/protected-vm.md) becomes a flag of its own, so `--protected guest.elf` stays unambiguous. */
 function normaliseArguments(argv: readonly string[]): string[] {
   return argv.map((arg) => {
     if (arg === '--protected=debug') return '--protected-debug';

@@ -1,18 +1,19 @@
 import { InvalidArgumentError } from 'commander';
 
-const UNITS: Record<string, number> = { K: 2 ** 10, M: 2 ** 20, G: 2 ** 30 };
+const UNITS: Record<string, number> = { K: 2 ** 10, M: 2 ** 20, G: 2 ** 30, T: 2 ** 40 };
 /** Guest RAM limits: one region holds at most ~3.8 GiB (a wasm32 memory with its tags). */
 const MIN_RAM = 2 ** 20;
 const MAX_RAM = 3 * 2 ** 30;
+const RANGE = '1M..3G';
 
 /** Parses a QEMU-style size ("256M", "1G", "512" = MiB) into bytes. */
 export function parseMemorySize(text: string): number {
-  const match = /^(\d+)([KMG]?)(i?B)?$/i.exec(text.trim());
-  if (!match) throw new InvalidArgumentError(`'${text}' is not a size (examples: 256M, 1G)`);
+  const match = /^(\d+)([KMGT]?)(i?B)?$/i.exec(text.trim());
+  if (!match) throw new InvalidArgumentError(`'${text}' is not a size (examples: 256M, 1G; supported range ${RANGE})`);
   const unit = match[2] ? UNITS[match[2].toUpperCase()]! : UNITS.M!;
   const bytes = Number(match[1]) * unit;
+  if (bytes < MIN_RAM || bytes > MAX_RAM) throw new InvalidArgumentError(`${text} is outside the supported range ${RANGE}`);
   if (bytes % 4096 !== 0) throw new InvalidArgumentError(`${text} is not a whole number of 4 KiB pages`);
-  if (bytes < MIN_RAM || bytes > MAX_RAM) throw new InvalidArgumentError(`${text} is outside the supported range 1M..3G`);
   return bytes;
 }
 
@@ -29,7 +30,7 @@ export function parseCount(text: string): number {
   return value;
 }
 
-/** `--dma direct|bounce` (issue 4: the device DMA path, docs/devices.md). */
+/** `--dma direct|bounce` (the device DMA path, docs/devices.md). */
 export function parseDmaMode(text: string): 'direct' | 'bounce' {
   if (text === 'direct' || text === 'bounce') return text;
   throw new InvalidArgumentError(`expected 'direct' or 'bounce', got '${text}'`);

@@ -1,27 +1,42 @@
 import cliProgress from 'cli-progress';
-import type { ListenAddress } from '../node/listen-address.js';
+import { formatListenAddress, type ListenAddress } from '../node/listen-address.js';
 import { MonitorClient, MonitorCommandError } from '../node/monitor/client.js';
 import { EXIT_STATUS } from '../node/run-guest.js';
 
 /**
  * The CLI commands that drive a running `tagvisor run` through its JSON monitor:
  * `tagvisor migrate` and `tagvisor snapshot save|load`. Exit status 0 on success, 1 when the
- * operation failed (the VM keeps running), 2 for bad usage or an unreachable monitor.
+ * operation failed, an unreachable monitor included (the VM, if any, is unaffected), 2 for bad
+ * usage (commander's parse errors).
  */
 
 async function connect(address: ListenAddress): Promise<MonitorClient | number> {
   try {
     return await MonitorClient.connect(address);
   } catch (error) {
-    process.stderr.write(`tagvisor: cannot reach the monitor: ${(error as Error).message}\n`);
-    return EXIT_STATUS.BAD_INPUT;
+    process.stderr.write(`tagvisor: cannot reach the monitor at ${formatListenAddress(address)}: ${unreachableText(error)}\n`);
+    return OPERATION_FAILED;
+  }
+}
+
+/** The exit status of a migrate or snapshot that did not happen. */
+const OPERATION_FAILED = 1;
+
+function unreachableText(error: unknown): string {
+  switch ((error as NodeJS.ErrnoException).code) {
+    case 'ECONNREFUSED':
+      return 'connection refused (is `tagvisor run --monitor` running there?)';
+    case 'ENOENT':
+      return 'no such socket';
+    default:
+      return (error as Error).message;
   }
 }
 
 function failed(error: unknown): number {
   const message = error instanceof MonitorCommandError ? error.desc : error instanceof Error ? error.message : String(error);
   process.stderr.write(`tagvisor: ${message}\n`);
-  return 1;
+  return OPERATION_FAILED;
 }
 
 /** docs/migration-protocol.md §6: the source asked for commit and never heard back. */

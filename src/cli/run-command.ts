@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { EXIT_STATUS, runToCompletion } from '../node/run-guest.js';
-import { FrontEndError, FrontEnds } from '../node/front-ends.js';
-import type { ListenAddress } from '../node/listen-address.js';
+import { FrontEndError, FrontEnds, listenErrorText } from '../node/front-ends.js';
+import { formatListenAddress, type ListenAddress } from '../node/listen-address.js';
 import { ElfError, VirtMachine } from '../vmm/index.js';
 import { DriveError, FileDisk } from '../node/file-disk.js';
 import { attachStdin } from '../node/console-input.js';
@@ -10,6 +10,7 @@ import { listenOnce } from '../node/migration-tcp.js';
 import { CapabilityError, DEFAULT_INCOMING_TIMEOUT_MS, loadSealedSnapshot, loadSnapshot, maxSnapshotBytes, parseKey, receiveMigration, StreamFormatError } from '../vmm/migration/index.js';
 import { readFileBounded } from '../node/bounded-read.js';
 import { StateError } from '../common/persist.js';
+import { fileErrorText } from '../node/file-errors.js';
 import { bootKernel, checkKernelOptions, dumpDeviceTree, KernelInputError, type KernelCliOptions } from './kernel-boot.js';
 
 export interface RunCommandOptions extends KernelCliOptions {
@@ -40,15 +41,18 @@ export interface RunCommandOptions extends KernelCliOptions {
   readonly webControl?: boolean;
   /** Start with the vCPU paused (like QEMU's -S). */
   readonly startPaused?: boolean;
+  /** When the guest ends, keep the VM for the front ends until quit (QEMU's -no-shutdown). */
+  readonly noShutdown?: boolean;
 }
 
 /** How the machine gets its first state: an ELF image, an incoming migration, or a snapshot. */
-type Boot = { readonly kind: 'elf'; readonly path: string; readonly image: Uint8Array } | { readonly kind: 'kernel'; readonly path: string } | { readonly kind: 'none' } | { readonly kind: 'incoming'; readonly address: { readonly host: string; readonly port: number }; readonly timeoutMs: number } | { readonly kind: 'restore'; readonly path: string; readonly bytes: Uint8Array };
+type Boot = { readonly kind: 'elf'; readonly path: string; readonly image: Uint8Array } | { readonly kind: 'kernel'; readonly path: string } | { readonly kind: 'none' } | { readonly kind: 'incoming'; readonly address: Extract<ListenAddress, { kind: 'tcp' }>; readonly timeoutMs: number } | { readonly kind: 'restore'; readonly path: string; readonly bytes: Uint8Array };
 
 /** `tagvisor run`: returns the process exit status. */
 export async function runCommand(guestPath: string | undefined, options: RunCommandOptions): Promise<number> {
   if (options.waitGdb && !options.gdb) return fail('--wait-gdb needs --gdb tcp:<host>:<port>');
   if (options.webControl && !options.web) return fail('--web-control needs --web tcp:<host>:<port>');
+  if (options.noShutdown && !options.monitor && !options.gdb && !options.web) return fail('--no-shutdown needs --monitor, --gdb or --web (to inspect the VM, and quit it, after the guest ends)');
   const sources = [guestPath !== undefined, options.kernel !== undefined, options.incoming !== undefined, options.restore !== undefined].filter(Boolean).length;
   const kernelProblem = checkKernelOptions(options, guestPath !== undefined);
   if (kernelProblem) return fail(kernelProblem);
@@ -71,7 +75,7 @@ export async function runCommand(guestPath: string | undefined, options: RunComm
       // A snapshot is read with a bound derived from the machine (--restore /dev/zero must not grow).
       bytes = guestPath === undefined ? await readFileBounded(path, maxSnapshotBytes(options.memory), 'snapshot') : await readFile(path);
     } catch (error) {
-      return fail(`${path}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
+      return fail(fileErrorText(path, error));
     }
     boot = guestPath !== undefined ? { kind: 'elf', path, image: bytes } : { kind: 'restore', path, bytes };
   }
@@ -97,6 +101,7 @@ async function runMachine(boot: Boot, options: RunCommandOptions, drives: FileDi
     try {
       key = parseKey(await readFile(options.keyFile));
     } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== undefined) return fail(`--key-file ${fileErrorText(options.keyFile, error)}`);
       return fail(`--key-file ${options.keyFile}: ${(error as Error).message}`);
     }
   }
@@ -131,7 +136,8 @@ async function runMachine(boot: Boot, options: RunCommandOptions, drives: FileDi
   if (options.startPaused) machine.pause();
   let outcome;
   try {
-    outcome = await runToCompletion(machine, options.maxInsns === undefined ? {} : { maxInsns: options.maxInsns });
+    const onGuestEnd = (why: string): void => void process.stderr.write(`tagvisor: the guest ended (${why}); --no-shutdown keeps the VM until the monitor's quit\n`);
+    outcome = await runToCompletion(machine, { ...(options.maxInsns === undefined ? {} : { maxInsns: options.maxInsns }), ...(options.noShutdown ? { noShutdown: true, onGuestEnd } : {}) });
   } finally {
     detachStdin();
     await frontEnds.close();
@@ -183,8 +189,15 @@ async function bootMachine(machine: VirtMachine, boot: Boot, options: KernelCliO
       // Commit the guest's RAM now, while nobody is waiting, instead of page by page mid-stream.
       machine.vm.memory.prefault();
       const { ready, accepted } = listenOnce(boot.address.host, boot.address.port, { idleTimeoutMs: boot.timeoutMs });
+      // A failed listen rejects both promises: `ready` reports it, `accepted` must not crash the process.
+      accepted.catch(() => {});
+      let port: number;
       try {
-        const port = await ready;
+        port = await ready;
+      } catch (error) {
+        return fail(`--incoming ${formatListenAddress(boot.address)}: ${listenErrorText(error)}`);
+      }
+      try {
         process.stderr.write(`tagvisor: waiting for an incoming migration on ${boot.address.host}:${port}\n`);
         const key = machine.protection?.options.key;
         await receiveMigration(machine, await accepted, key ? { key } : {});

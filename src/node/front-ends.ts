@@ -45,8 +45,11 @@ export class FrontEnds {
     let monitorServer: MonitorServer | null = null;
     let monitor: Monitor | null = null;
     let web: WebServer | null = null;
+    // Which option's server is starting, so a failure names it (--gdb, --monitor, --web).
+    let starting = '';
     try {
       if (options.gdb) {
+        starting = `--gdb ${formatListenAddress(options.gdb)}`;
         const trace = options.traceGdb ? (direction: string, payload: string) => options.log(`gdb ${direction} ${payload.slice(0, 200)}`) : undefined;
         gdb = await GdbServer.listen(Debugger.of(machine), options.gdb, { log: options.log, ...(trace ? { trace } : {}) });
         if ((options.gdb.kind === 'tcp' && options.gdb.port === 0) || options.waitGdb) options.log(`gdb stub listening on ${formatListenAddress(gdb.address)}`);
@@ -58,10 +61,12 @@ export class FrontEnds {
         registerMigrationCommands(monitor);
       }
       if (options.monitor) {
+        starting = `--monitor ${formatListenAddress(options.monitor)}`;
         monitorServer = await MonitorServer.listen(monitor!, options.monitor, options.log);
         if (options.monitor.kind === 'tcp' && options.monitor.port === 0) options.log(`monitor listening on ${formatListenAddress(monitorServer.address)}`);
       }
       if (options.web) {
+        starting = `--web ${formatListenAddress(options.web)}`;
         web = await WebServer.listen(monitor!, options.web, { name: options.webName ?? 'guest', control: options.webControl ?? false, log: options.log });
         const { host, port } = web.address;
         options.log(`web viewer on http://${host.includes(':') ? `[${host}]` : host}:${port}/ (${options.webControl ? 'control enabled' : 'read-only'})`);
@@ -72,8 +77,7 @@ export class FrontEnds {
       await web?.close();
       monitor?.dispose();
       if (error instanceof WebAssetsError) throw new FrontEndError(error.message);
-      const what = error as NodeJS.ErrnoException;
-      throw new FrontEndError(`cannot listen: ${what.code === 'EADDRINUSE' ? 'address already in use' : what.message}`);
+      throw new FrontEndError(`${starting}: ${listenErrorText(error)}`);
     }
     if (options.waitGdb) machine.pause();
     return new FrontEnds(gdb, monitorServer, monitor, web);
@@ -85,5 +89,20 @@ export class FrontEnds {
     const reason = machine?.shutdown ? `the VM has ended (${shutdownText(machine.shutdown)}); tagvisor exited` : 'tagvisor exited';
     await Promise.all([this.gdb?.close(), this.monitor?.close(), this.web?.close(reason)]);
     this.monitorModel?.dispose();
+  }
+}
+
+/** Why a server could not listen, in one line (the caller names the option and address). */
+export function listenErrorText(error: unknown): string {
+  const what = error as NodeJS.ErrnoException;
+  switch (what.code) {
+    case 'EADDRINUSE':
+      return 'address already in use (another process is listening there)';
+    case 'EACCES':
+      return 'permission denied';
+    case 'EADDRNOTAVAIL':
+      return 'no such local address';
+    default:
+      return what.message;
   }
 }

@@ -7,10 +7,11 @@ import { StateError } from '../common/persist.js';
 import { connectChannel } from './migration-tcp.js';
 import { FileTooLargeError, readFileBounded } from './bounded-read.js';
 import { parseListenAddress } from './listen-address.js';
+import { fileErrorText, writeErrorText } from './file-errors.js';
 
 
 /**
- * The monitor's migration commands (docs/monitor-api.md): snapshot-save, snapshot-load, migrate and query-migrate.
+ * The monitor commands of issue 5: snapshot-save, snapshot-load, migrate and query-migrate.
  * They live in src/node because they touch files and sockets; the stream logic is
  * src/vmm/migration's. MIGRATION events report progress (status, round, pages, bytes...).
  */
@@ -44,7 +45,7 @@ export function registerMigrationCommands(monitor: Monitor): void {
         await rename(temporary, file);
       } catch (error) {
         await rm(temporary, { force: true });
-        throw new MonitorError('GenericError', `cannot write ${file}: ${(error as Error).message}`);
+        throw new MonitorError('GenericError', `cannot write ${writeErrorText(file, error)}`);
       }
       return { bytes };
     },
@@ -64,7 +65,7 @@ export function registerMigrationCommands(monitor: Monitor): void {
         bytes = await readFileBounded(file, maxSnapshotBytes(machine.memoryBytes), 'snapshot');
       } catch (error) {
         if (error instanceof FileTooLargeError) throw new MonitorError('InvalidParameter', `${file}: ${error.message}; the VM is unchanged`);
-        throw new MonitorError('GenericError', `cannot read ${file}: ${(error as Error).message}`);
+        throw new MonitorError('GenericError', `cannot read ${fileErrorText(file, error)}`);
       }
       try {
         const key = machine.protection?.options.key;

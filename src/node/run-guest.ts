@@ -1,7 +1,7 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import type { VirtMachine } from '../vmm/index.js';
+import type { Shutdown, VirtMachine } from '../vmm/index.js';
 
-/** Exit statuses of `tagvisor run` (DESIGN.md §7). */
+/** Exit statuses of `tagvisor run` (README.md: the exit-status table). */
 export const EXIT_STATUS = {
   OK: 0,
   BAD_INPUT: 2,
@@ -12,15 +12,24 @@ export const EXIT_STATUS = {
 } as const;
 
 export interface RunOptions {
-  /** Stop after this many guest instructions (exit status 124). */
+  /** Stop after this many guest instructions run by this call (exit status 124). */
   readonly maxInsns?: number;
   /** Instructions per slice between event-loop turns. */
   readonly sliceSize?: number;
+  /**
+   * When the guest ends (semihosting exit, PSCI SYSTEM_OFF or CPU_OFF), keep the machine for the
+   * front ends until the monitor's `quit` or gdb's `kill` (QEMU's -no-shutdown); `onGuestEnd`
+   * hears of the end. The outcome is still the guest's.
+   */
+  readonly noShutdown?: boolean;
+  readonly onGuestEnd?: (why: string) => void;
 }
 
 export interface RunOutcome {
   readonly status: number;
+  /** Guest instructions this call ran (not those a restored snapshot or migration ran before). */
   readonly instructions: number;
+  /** Seconds the guest ran (time spent paused is not counted). */
   readonly seconds: number;
   readonly why: string;
 }
@@ -32,36 +41,80 @@ export interface RunOutcome {
 export async function runToCompletion(machine: VirtMachine, options: RunOptions = {}): Promise<RunOutcome> {
   const limit = options.maxInsns ?? Infinity;
   const slice = options.sliceSize ?? 4_000_000;
+  // machine.instructions includes what ran before a restore or migration: count our own.
+  let executed = 0;
+  let pausedMs = 0;
   const started = performance.now();
-  while (machine.state === 'running' || machine.state === 'paused') {
-    if (machine.state === 'paused') {
-      await untilResumed(machine);
-      continue;
+  let guestEnd: Shutdown | null = null;
+  for (;;) {
+    while (machine.state === 'running' || machine.state === 'paused') {
+      if (machine.state === 'paused') {
+        const pausedAt = performance.now();
+        await untilResumed(machine);
+        pausedMs += performance.now() - pausedAt;
+        continue;
+      }
+      const left = limit - executed;
+      if (left <= 0) break;
+      executed += machine.runSlice(Math.min(slice, left, machine.sliceLimit));
+      if (machine.state === 'running') await (machine.waitingForHost ? untilWoken(machine) : yieldToEventLoop());
     }
-    const left = limit - machine.instructions;
-    if (left <= 0) break;
-    machine.runSlice(Math.min(slice, left, machine.sliceLimit));
-    if (machine.state === 'running') await (machine.waitingForHost ? untilWoken(machine) : yieldToEventLoop());
+    const shutdown = machine.shutdown;
+    if (!options.noShutdown || !shutdown || !endedByGuest(shutdown)) break;
+    // The guest ended but the VM stays up (--no-shutdown) until a front end ends it, or loads
+    // a snapshot and continues it (which may end again).
+    guestEnd = shutdown;
+    options.onGuestEnd?.(outcomeOf(shutdown).why);
+    const endedAt = performance.now();
+    await untilStateChanges(machine);
+    pausedMs += performance.now() - endedAt;
   }
-  const seconds = (performance.now() - started) / 1000;
+  const seconds = (performance.now() - started - pausedMs) / 1000;
   const shutdown = machine.shutdown;
-  if (!shutdown) return { status: EXIT_STATUS.INSN_LIMIT, instructions: machine.instructions, seconds, why: `instruction limit (${limit}) reached` };
+  if (!shutdown) return { status: EXIT_STATUS.INSN_LIMIT, instructions: executed, seconds, why: `instruction limit (${limit}) reached` };
+  const outcome = outcomeOf(guestEnd && shutdown.kind === 'terminated' ? guestEnd : shutdown);
+  return { ...outcome, instructions: executed, seconds };
+}
+
+/** The guest itself ended the run (exit, power-off...), rather than a front end or a migration. */
+function endedByGuest(shutdown: Shutdown): boolean {
+  return shutdown.kind !== 'terminated' && shutdown.kind !== 'migrated';
+}
+
+function outcomeOf(shutdown: Shutdown): { status: number; why: string } {
   switch (shutdown.kind) {
     case 'semihosting-exit':
-      return { status: shutdown.code & 0xff, instructions: machine.instructions, seconds, why: `semihosting exit ${shutdown.code}` };
+      return { status: shutdown.code & 0xff, why: `semihosting exit ${shutdown.code}` };
     case 'system-off':
-      return { status: EXIT_STATUS.OK, instructions: machine.instructions, seconds, why: 'PSCI SYSTEM_OFF' };
+      return { status: EXIT_STATUS.OK, why: 'PSCI SYSTEM_OFF' };
     case 'system-reset':
-      return { status: EXIT_STATUS.OK, instructions: machine.instructions, seconds, why: 'PSCI SYSTEM_RESET (--no-reboot)' };
+      return { status: EXIT_STATUS.OK, why: 'PSCI SYSTEM_RESET (--no-reboot)' };
     case 'cpu-off':
-      return { status: EXIT_STATUS.OK, instructions: machine.instructions, seconds, why: 'PSCI CPU_OFF of the last vCPU' };
+      return { status: EXIT_STATUS.OK, why: 'PSCI CPU_OFF of the last vCPU' };
     case 'migrated':
-      return { status: EXIT_STATUS.OK, instructions: machine.instructions, seconds, why: 'migrated to the destination' };
+      return { status: EXIT_STATUS.OK, why: 'migrated to the destination' };
     case 'terminated':
-      return shutdown.by === 'gdb'
-        ? { status: EXIT_STATUS.KILLED_BY_GDB, instructions: machine.instructions, seconds, why: 'killed from gdb' }
-        : { status: EXIT_STATUS.OK, instructions: machine.instructions, seconds, why: 'quit from the monitor' };
+      return shutdown.by === 'gdb' ? { status: EXIT_STATUS.KILLED_BY_GDB, why: 'killed from gdb' } : { status: EXIT_STATUS.OK, why: 'quit from the monitor' };
+    default:
+      // A kind of end this switch does not know yet is an orderly one.
+      return { status: EXIT_STATUS.OK, why: (shutdown as { kind: string }).kind };
   }
+}
+
+/** Resolves when a machine that has ended is ended for good, restored, resumed or reset. */
+function untilStateChanges(machine: VirtMachine): Promise<void> {
+  return new Promise((resolve) => {
+    const offs = (['shutdown', 'resume', 'reset', 'stop'] as const).map((name) => machine.events.on(name, done));
+    // A snapshot-load restores without an event of its own: look now and then.
+    const timer = setInterval(() => {
+      if (machine.state !== 'shutdown') done();
+    }, 100);
+    function done(): void {
+      clearInterval(timer);
+      for (const off of offs) off();
+      resolve();
+    }
+  });
 }
 
 /**

@@ -1,11 +1,11 @@
 import { lstat, rm } from 'node:fs/promises';
+import { connect } from 'node:net';
 import type { AddressInfo, Server, Socket } from 'node:net';
 import type { ListenAddress } from './listen-address.js';
 
 /** Starts listening; resolves with the bound address (the real port when 0 was asked for). */
 export async function listenOn(server: Server, address: ListenAddress): Promise<ListenAddress> {
-  // A stale socket from an earlier run is replaced (as QEMU does); any other file is left alone.
-  if (address.kind === 'unix' && (await lstat(address.path).catch(() => null))?.isSocket()) await rm(address.path, { force: true });
+  if (address.kind === 'unix') await removeStaleSocket(address.path);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     const done = (): void => {
@@ -31,4 +31,29 @@ export async function closeServer(server: Server, sockets: Socket[], graceMs = 2
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * A unix socket path left by an earlier run that did not clean up (nobody listens on it) is
+ * replaced; a socket another process listens on, or a file that is not a socket, is refused.
+ */
+async function removeStaleSocket(path: string): Promise<void> {
+  const stat = await lstat(path).catch(() => null);
+  if (!stat) return;
+  if (!stat.isSocket()) throw new Error(`${path} exists and is not a socket (it is left alone)`);
+  if (await someoneListens(path)) throw Object.assign(new Error(`${path} is in use`), { code: 'EADDRINUSE' });
+  await rm(path, { force: true });
+}
+
+function someoneListens(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(path);
+    const done = (listening: boolean): void => {
+      socket.destroy();
+      resolve(listening);
+    };
+    socket.setTimeout(1000, () => done(true));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
 }

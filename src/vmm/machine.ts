@@ -73,14 +73,14 @@ export interface MachineEvents {
   'tag-check-fault': TagFaultInfo;
   /** A debug access to a protected VM's private memory (allowed by `--protected=debug`). */
   audit: string;
-  /** Bytes the guest sent on its virtio-console (docs/devices.md). */
+  /** Bytes the guest sent on its virtio-console (issue 4). */
   'virtio-console': Uint8Array;
   /** Host input arrived for a device (virtio-console): a guest idle in WFI should run again. */
   wake: Record<string, never>;
 }
 
 /**
- * The QEMU `virt`-compatible board (docs/design.md, "The machine the guest sees"): RAM at 0x4000_0000, PL011 UART0, PSCI over
+ * The QEMU `virt`-compatible board (DESIGN.md §3): RAM at 0x4000_0000, PL011 UART0, PSCI over
  * HVC, semihosting, one vCPU. It runs in slices so a front end can interleave I/O, and it can be
  * paused, stepped and resumed between slices.
  */
@@ -99,7 +99,7 @@ export class VirtMachine {
   readonly events = new Emitter<MachineEvents>();
   state: MachineState = 'created';
   shutdown: Shutdown | null = null;
-  /** The last slice ended in WFI with nothing but host input to wake the guest. */
+  /** The last slice ended in WFI with nothing but host input to wake the guest (issue 4). */
   waitingForHost = false;
   /** Guest instructions executed since the machine was created. */
   instructions = 0;
@@ -118,8 +118,6 @@ export class VirtMachine {
   /** Set for a protected VM (protected.ts). */
   readonly protection: ProtectedMode | null;
   private readonly noReboot: boolean;
-  /** A board device takes host input: WFI may be waiting for the host (serve, 'wfi'). */
-  private readonly hostInput: boolean;
 
   constructor(options: MachineOptions = {}) {
     this.memoryBytes = options.memoryBytes ?? DEFAULT_RAM_BYTES;
@@ -144,7 +142,6 @@ export class VirtMachine {
       persist: this.uart as Stateful<unknown>,
     };
     this.board = [uart, ...this.devices.registry()];
-    this.hostInput = this.board.some((d) => d.hostInput === true);
     const names = this.board.map((d) => d.name);
     if (new Set(names).size !== names.length) throw new Error(`duplicate board device names: ${names.join(', ')}`);
     this.protection = options.protected ? new ProtectedMode(this.vm.memory, this.devices.pool, options.protected, (line) => this.events.emit('audit', line)) : null;
@@ -266,9 +263,12 @@ export class VirtMachine {
     this.events.emit('stop', { reason });
   }
 
-  /** Ends the machine on a front end's request (monitor `quit`, gdb `kill`). */
+  /**
+   * Ends the machine on a front end's request (monitor `quit`, gdb `kill`); also one whose guest
+   * already ended, which a front end kept up to inspect (`tagvisor run --no-shutdown`).
+   */
   terminate(by: 'monitor' | 'gdb'): void {
-    if (this.state === 'shutdown') return;
+    if (this.shutdown?.kind === 'terminated' || this.shutdown?.kind === 'migrated') return;
     if (this.inRun) this.vcpu.requestExit();
     this.stop({ kind: 'terminated', by });
   }
@@ -354,7 +354,7 @@ export class VirtMachine {
         // (src/hv/vcpu.ts). WFI completes at once (the architecture allows spurious wake-ups);
         // with a virtio-console, host input may be what the guest waits for: the slice ends and
         // the front end may wait for a 'wake' (or a short while) before the next one.
-        if (this.hostInput) this.waitingForHost = true;
+        if (this.devices.console) this.waitingForHost = true;
         return;
     }
   }

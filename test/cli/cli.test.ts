@@ -47,7 +47,7 @@ describe('tagvisor run', () => {
   });
 
   it.each([
-    [['run'], /exactly one of <guest\.elf>, --incoming/],
+    [['run'], /exactly one of <guest\.elf>, /],
     [['run', '--memory', 'lots', guest('demo')], /not a size/],
     [['run', '--mte', 'maybe', guest('demo')], /expected 'on' or 'off'/],
     [['run', '--max-insns', '-5', guest('demo')], /error/],
