@@ -68,7 +68,7 @@ function tagvisor(args: readonly string[]): Promise<Run> {
 }
 
 describe.skipIf(skipReason !== null)("Debian's arm64 kernel on Tagvisor and QEMU (docs/linux.md)", () => {
-  const dir = mkdtempSync(join(tmpdir(), 'tagvisor-linux-'));
+  let dir = '';
   const out = join(ROOT, 'test-output', 'linux');
   const disk = diskImage();
   let tv: Run;
@@ -76,6 +76,7 @@ describe.skipIf(skipReason !== null)("Debian's arm64 kernel on Tagvisor and QEMU
   let qemuConsole = '';
 
   beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'tagvisor-linux-'));
     const k = kernel as DebianKernel;
     const initrd = join(dir, 'initrd.cpio');
     writeFileSync(initrd, buildTestInitramfs(init as Uint8Array, k));
@@ -105,7 +106,9 @@ describe.skipIf(skipReason !== null)("Debian's arm64 kernel on Tagvisor and QEMU
     console.log(`Linux boot on Tagvisor: ${tv.stderr.split('\n').filter((l) => /^(instructions|seconds|mips):/.test(l)).join(', ')}`);
   }, BOOT_TIMEOUT_MS * 2);
 
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  afterAll(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
 
   const expectedDiskLine = () => `init: /dev/vda sector 0: 512 bytes, "TAGVISOR LINUX DISK 0...........", fnv1a32 ${fnv1a32(disk.subarray(0, 512))}`;
 
