@@ -29,6 +29,8 @@ describe.runIf(assemblerAvailable())('a kernel boot in a snapshot', () => {
     const before = capture(source);
     await runToCompletion(source, { maxInsns: 300 }); // part-way through its report
     source.pause();
+    expect(before()).toMatch(/^x0=/); // the snapshot is taken mid-report
+    expect(before()).not.toContain('bootargs=');
     const snapshot = concat(saveSnapshot(source));
 
     const target = new VirtMachine({ memoryBytes: 64 * 2 ** 20 });
@@ -40,5 +42,23 @@ describe.runIf(assemblerAvailable())('a kernel boot in a snapshot', () => {
     // The first report completes across the restore, then SYSTEM_RESET reboots into a second one.
     expect(report.match(/x0=0000000040001000\n/g)!.length).toBeGreaterThan(1);
     expect(report).toMatch(/^x0=0000000040001000\n(.|\n)*bootargs=snap\n(.|\n)*x0=0000000040001000\n/);
+  });
+
+  it('a boot image too big to carry (over 12 MiB): the restored guest runs, and its reboot stops the run with a warning', async () => {
+    const source = new VirtMachine({ memoryBytes: 64 * 2 ** 20 });
+    source.loadBootImage((await prepareKernelBoot(source.model(), fakeKernel({ end: 'reset' }), { initrd: new Uint8Array(13 * 2 ** 20).fill(0x41) })).image);
+    source.pause();
+    const target = new VirtMachine({ memoryBytes: 64 * 2 ** 20 });
+    loadSnapshot(target, concat(saveSnapshot(source)));
+    expect(target.image).toBeNull();
+    target.resume();
+    const output = capture(target);
+    const warnings: string[] = [];
+    target.events.on('warning', (w) => warnings.push(w));
+    const outcome = await runToCompletion(target, { maxInsns: 300_000 });
+    expect(output()).toMatch(/initrd\[0\.\.8\]=4141414141414141\n$/);
+    expect(outcome.status).toBe(0);
+    expect(target.shutdown).toEqual({ kind: 'system-reset' });
+    expect(warnings).toEqual([expect.stringMatching(/boot image was not carried/)]);
   });
 });
