@@ -28,14 +28,17 @@ export class PhysicalAddressSpace {
   private readonly mmio: MmioRange[] = [];
   private lastHit: RamRegion | null = null;
 
+  /** RAM regions, by ascending base. */
   get ramRegions(): readonly RamRegion[] {
     return this.ram;
   }
 
+  /** Device windows, by ascending base. */
   get mmioRanges(): readonly MmioRange[] {
     return this.mmio;
   }
 
+  /** Adds a RAM region of whole pages; refuses misaligned or overlapping ranges (GuestMemoryError). */
   addRam(base: number, size: number, options: RamRegionOptions = {}): RamRegion {
     this.checkNewRange(base, size, options.name ?? 'RAM', PAGE_SIZE);
     const region = new RamRegion(base, size, options);
@@ -44,6 +47,7 @@ export class PhysicalAddressSpace {
     return region;
   }
 
+  /** Removes a RAM region (a deleted memslot). */
   removeRam(region: RamRegion): void {
     const index = this.ram.indexOf(region);
     if (index < 0) throw new Error(`region ${region.name} is not part of this address space`);
@@ -51,6 +55,7 @@ export class PhysicalAddressSpace {
     if (this.lastHit === region) this.lastHit = null;
   }
 
+  /** Adds a device window (4-byte aligned) served by `handler`; refuses overlaps. */
   addMmio(base: number, size: number, name: string, handler: MmioHandler): MmioRange {
     this.checkNewRange(base, size, name, MMIO_ALIGN);
     const range: MmioRange = { base, size, name, handler };
@@ -72,6 +77,7 @@ export class PhysicalAddressSpace {
     return undefined;
   }
 
+  /** The device window containing `gpa`, if any. */
   findMmio(gpa: number): MmioRange | undefined {
     for (const range of this.mmio) if (gpa >= range.base && gpa < range.base + range.size) return range;
     return undefined;

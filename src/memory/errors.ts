@@ -18,8 +18,10 @@ export type GuestMemoryErrorCode =
 export class GuestMemoryError extends Error {
   override readonly name = 'GuestMemoryError';
   constructor(
+    /** Which precondition failed. */
     readonly code: GuestMemoryErrorCode,
     message: string,
+    /** The address and length of the refused range (or of its first bad part). */
     readonly addr: number,
     readonly length: number,
   ) {

@@ -58,6 +58,7 @@ export class GuestMemory {
     this.mte = true;
   }
 
+  /** Adds RAM (with tag storage when MTE is on; read-only RAM cannot hold tags). */
   addRam(base: number, size: number, options: RamRegionOptions = {}): RamRegion {
     if (this.mte && options.readOnly) {
       throw new GuestMemoryError('no-tags', `read-only region at ${hex(base)} cannot hold allocation tags and MTE is on`, base, size);

@@ -13,12 +13,14 @@ import { ACTIVITY_DEBUG } from '../activity.js';
 export class DebugAccess {
   constructor(private readonly gate: AccessGate) {}
 
+  /** Copies guest memory at `gpa` into `dst` (exactly dst.length bytes, or nothing). */
   readData(gpa: number, dst: Uint8Array): void {
     for (const chunk of this.gate.chunks('debug', 'read', gpa, dst.length, false)) {
       dst.set(chunk.region.bytes.subarray(chunk.offset, chunk.offset + chunk.length), chunk.done);
     }
   }
 
+  /** Copies `src` into guest memory at `gpa` (all of it, or nothing); tags are left as they are. */
   writeData(gpa: number, src: Uint8Array): void {
     for (const chunk of this.gate.chunks('debug', 'write', gpa, src.length, false)) {
       chunk.region.bytes.set(src.subarray(chunk.done, chunk.done + chunk.length), chunk.offset);

@@ -8,6 +8,7 @@ import type { AccessGate } from './gate.js';
 export class GuestRequestAccess {
   constructor(private readonly gate: AccessGate) {}
 
+  /** Copies the guest's bytes at `gpa` into `dst` (exactly dst.length bytes, or nothing). */
   readData(gpa: number, dst: Uint8Array): void {
     for (const chunk of this.gate.chunks('guest-request', 'read', gpa, dst.length, false)) {
       dst.set(chunk.region.bytes.subarray(chunk.offset, chunk.offset + chunk.length), chunk.done);

@@ -11,9 +11,13 @@ export type PageTagState = 'untagged' | 'uninitialised' | 'initialised';
 
 /** The dirty pages of one region since the last take, for data and for tags separately. */
 export interface RegionDirtyLog {
+  /** Guest physical address of the region's first page. */
   readonly base: number;
+  /** Pages in the region (bit i of each bitmap is page base + i * 4 KiB). */
   readonly pages: number;
+  /** Pages whose data was written. */
   readonly data: DirtyBitmap;
+  /** Pages whose allocation tags were written (or forgotten). */
   readonly tags: DirtyBitmap;
 }
 
@@ -37,6 +41,7 @@ export class MigrationAccess {
     return this.gate.space.ramRegions.map((r) => ({ base: r.base, size: r.size }));
   }
 
+  /** Copies the page at `gpa` (4 KiB aligned) into the first 4 KiB of `dst`. */
   readPage(gpa: number, dst: Uint8Array): void {
     if (dst.length < PAGE_SIZE) throw new GuestMemoryError('invalid-range', `page buffer must hold ${PAGE_SIZE} bytes, got ${dst.length}`, gpa, dst.length);
     const { region, page } = this.page('read', gpa, false);
@@ -52,6 +57,7 @@ export class MigrationAccess {
     return true;
   }
 
+  /** Replaces the data of the page at `gpa` with `src` (exactly 4 KiB); its tags are separate. */
   writePage(gpa: number, src: Uint8Array): void {
     if (src.length !== PAGE_SIZE) throw new GuestMemoryError('invalid-range', `page data must be ${PAGE_SIZE} bytes, got ${src.length}`, gpa, src.length);
     const { region, page } = this.page('write', gpa, false);
@@ -59,6 +65,7 @@ export class MigrationAccess {
     region.noteDataWrite(page * PAGE_SIZE, PAGE_SIZE, ACTIVITY_MIGRATION);
   }
 
+  /** Whether the page holds tags, and whether it was ever used as tagged memory. */
   tagState(gpa: number): PageTagState {
     const { region, page } = this.page('read', gpa, true);
     if (!region.tags) return 'untagged';

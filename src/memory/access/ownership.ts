@@ -39,10 +39,12 @@ export class PageOwnership {
     for (const region of this.space.ramRegions) this.shared.delete(region);
   }
 
+  /** Shares whole pages with the host (the guest's MEM_SHARE); GuestMemoryError if not whole RAM pages. */
   share(gpa: number, length: number): void {
     this.set(gpa, length, 1);
   }
 
+  /** Makes whole pages private again (MEM_UNSHARE). */
   unshare(gpa: number, length: number): void {
     this.set(gpa, length, 0);
   }

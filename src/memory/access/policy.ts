@@ -11,8 +11,10 @@ export type AccessClass = 'dma' | 'debug' | 'migration' | 'guest-request';
 export type AccessOp = 'read' | 'write';
 
 export interface AccessRequest {
+  /** Which access class asks. */
   readonly cls: AccessClass;
   readonly op: AccessOp;
+  /** The whole requested range: first guest physical address and length in bytes. */
   readonly gpa: number;
   readonly length: number;
   /** True when the request reads or writes allocation tags rather than (or as well as) data. */
@@ -30,6 +32,7 @@ export interface AccessRequest {
  * copies part of its range.
  */
 export interface AccessPolicy {
+  /** Returns to allow the request; throws a GuestMemoryError with code 'denied' to refuse it. */
   authorize(request: AccessRequest): void;
 }
 
