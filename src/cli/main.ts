@@ -50,8 +50,12 @@ function buildProgram(): Command {
     .addOption(new Option('--web <tcp:host:port>', 'live web viewer of the VM (binds to loopback unless told otherwise; read-only)').argParser(parseWebAddress))
     .option('--web-control', 'let the web viewer change the VM: pause, continue, step, reset, write memory and tags')
     .option('--start-paused', 'start with the vCPU paused (continue from the viewer, the monitor or gdb)')
+    // Who may connect (docs/monitor-api.md): loopback by default; elsewhere a token or --insecure.
+    .option('--auth-token-file <file>', 'monitor and web viewer clients must present the token in <file>')
+    .option('--insecure', 'allow --monitor, --web without a token and --gdb on a non-loopback address')
+    .option('--snapshot-dir <dir>', "the monitor's snapshot-save and snapshot-load accept only paths inside <dir>")
     .option('--no-shutdown', "when the guest ends, keep the VM for the monitor, gdb and viewer until the monitor's quit")
-    .action(async (guest: string | undefined, options: { incoming?: ListenAddress; incomingTimeout?: number; restore?: string; protected?: boolean; protectedDebug?: boolean; keyFile?: string; memory: number; mte: boolean; maxInsns?: number; stats?: boolean; drive?: string[]; dma: 'direct' | 'bounce'; virtioConsole?: boolean; gdb?: ListenAddress; waitGdb?: boolean; monitor?: ListenAddress; web?: ListenAddress; webControl?: boolean; startPaused?: boolean; shutdown: boolean; kernel?: string; initrd?: string; append?: string; dtb?: string; seed?: bigint; dumpDtb?: string; reboot: boolean }) => {
+    .action(async (guest: string | undefined, options: { incoming?: ListenAddress; incomingTimeout?: number; restore?: string; protected?: boolean; protectedDebug?: boolean; keyFile?: string; memory: number; mte: boolean; maxInsns?: number; stats?: boolean; drive?: string[]; dma: 'direct' | 'bounce'; virtioConsole?: boolean; gdb?: ListenAddress; waitGdb?: boolean; monitor?: ListenAddress; web?: ListenAddress; webControl?: boolean; startPaused?: boolean; authTokenFile?: string; insecure?: boolean; snapshotDir?: string; shutdown: boolean; kernel?: string; initrd?: string; append?: string; dtb?: string; seed?: bigint; dumpDtb?: string; reboot: boolean }) => {
       const protection = options.protectedDebug ? 'debug' : options.protected;
       const { shutdown, reboot, ...rest } = options;
       process.exitCode = await runCommand(guest, { ...rest, ...(protection ? { protected: protection } : {}), ...(shutdown ? {} : { noShutdown: true }), ...(reboot ? {} : { noReboot: true }) });

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { EXIT_STATUS, runToCompletion } from '../node/run-guest.js';
 import { FrontEndError, FrontEnds, listenErrorText } from '../node/front-ends.js';
-import { formatListenAddress, type ListenAddress } from '../node/listen-address.js';
+import { exposureRefusal, formatListenAddress, type ListenAddress } from '../node/listen-address.js';
 import { ElfError, VirtMachine } from '../vmm/index.js';
 import { DriveError, FileDisk } from '../node/file-disk.js';
 import { attachStdin } from '../node/console-input.js';
@@ -41,6 +41,14 @@ export interface RunCommandOptions extends KernelCliOptions {
   readonly webControl?: boolean;
   /** Start with the vCPU paused (like QEMU's -S). */
   readonly startPaused?: boolean;
+  /** Front-end exposure (docs/monitor-api.md, "Who may connect"): a token clients must present, read from a file. */
+  readonly authTokenFile?: string;
+  /** The token itself (runCommand reads it from authTokenFile). */
+  readonly authToken?: string;
+  /** Allow non-loopback front-end addresses without a token, and for gdb at all. */
+  readonly insecure?: boolean;
+  /** snapshot-save / snapshot-load accept only paths inside this directory. */
+  readonly snapshotDir?: string;
   /** When the guest ends, keep the VM for the front ends until quit (QEMU's -no-shutdown). */
   readonly noShutdown?: boolean;
 }
@@ -53,6 +61,16 @@ export async function runCommand(guestPath: string | undefined, options: RunComm
   if (options.waitGdb && !options.gdb) return fail('--wait-gdb needs --gdb tcp:<host>:<port>');
   if (options.webControl && !options.web) return fail('--web-control needs --web tcp:<host>:<port>');
   if (options.noShutdown && !options.monitor && !options.gdb && !options.web) return fail('--no-shutdown needs --monitor, --gdb or --web (to inspect the VM, and quit it, after the guest ends)');
+  // Nothing could ever continue the guest: Node would exit 13 (a top-level await that never settles).
+  if (options.startPaused && !options.monitor && !options.gdb && !options.web) return fail('--start-paused needs --monitor, --gdb or --web (something to continue the guest from)');
+  if (options.authTokenFile !== undefined) {
+    const token = await readAuthToken(options.authTokenFile);
+    if (token.error !== undefined) return fail(token.error);
+    options = { ...options, authToken: token.value };
+  }
+  // Before anything listens (an incoming migration included): a non-loopback front end needs a token or --insecure.
+  const exposed = exposureRefusal(options, options.insecure ?? false, options.authToken !== undefined);
+  if (exposed) return fail(exposed);
   const sources = [guestPath !== undefined, options.kernel !== undefined, options.incoming !== undefined, options.restore !== undefined].filter(Boolean).length;
   const kernelProblem = checkKernelOptions(options, guestPath !== undefined);
   if (kernelProblem) return fail(kernelProblem);
@@ -208,6 +226,19 @@ async function bootMachine(machine: VirtMachine, boot: Boot, options: KernelCliO
       return null;
     }
   }
+}
+
+/** The token of --auth-token-file: the file's text without surrounding whitespace, 16 characters or more. */
+async function readAuthToken(path: string): Promise<{ value: string; error?: undefined } | { value?: undefined; error: string }> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    return { error: `--auth-token-file ${path}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}` };
+  }
+  const value = text.trim();
+  if (value.length < 16 || /\s/.test(value)) return { error: `--auth-token-file ${path}: the token must be one word of at least 16 characters (e.g. head -c 24 /dev/urandom | base64)` };
+  return { value };
 }
 
 function fail(message: string): number {

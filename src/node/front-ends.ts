@@ -2,7 +2,7 @@ import { Debugger } from '../vmm/debug/debugger.js';
 import { Monitor } from '../vmm/monitor/monitor.js';
 import type { VirtMachine } from '../vmm/index.js';
 import { GdbServer } from './gdb/gdb-server.js';
-import { formatListenAddress, type ListenAddress } from './listen-address.js';
+import { exposureRefusal, formatListenAddress, type ListenAddress } from './listen-address.js';
 import { MonitorServer } from './monitor/monitor-server.js';
 import { registerMigrationCommands } from './migration-commands.js';
 import { WebAssetsError, WebServer } from './web/web-server.js';
@@ -21,6 +21,12 @@ export interface FrontEndOptions {
   readonly web?: ListenAddress;
   readonly webControl?: boolean;
   readonly webName?: string;
+  /** Clients of the monitor and the viewer must present this token (docs/monitor-api.md). */
+  readonly authToken?: string;
+  /** Allow non-loopback addresses without a token (and for gdb at all). */
+  readonly insecure?: boolean;
+  /** snapshot-save / snapshot-load only inside this directory. */
+  readonly snapshotDir?: string;
 }
 
 /** A front end could not start (e.g. its address is in use): a bad-usage error for the CLI. */
@@ -45,6 +51,8 @@ export class FrontEnds {
     let monitorServer: MonitorServer | null = null;
     let monitor: Monitor | null = null;
     let web: WebServer | null = null;
+    const exposed = exposureRefusal(options, options.insecure ?? false, options.authToken !== undefined);
+    if (exposed) throw new FrontEndError(exposed);
     // Which option's server is starting, so a failure names it (--gdb, --monitor, --web).
     let starting = '';
     try {
@@ -57,8 +65,8 @@ export class FrontEnds {
       // The live viewer shares the monitor's model (its events and command registry), so both see
       // one event stream and a migration started on either is reported on both.
       if (options.monitor || options.web) {
-        monitor = new Monitor(machine, { log: options.log });
-        registerMigrationCommands(monitor);
+        monitor = new Monitor(machine, { log: options.log, ...(options.authToken !== undefined ? { authToken: options.authToken } : {}) });
+        registerMigrationCommands(monitor, options.snapshotDir === undefined ? {} : { snapshotDir: options.snapshotDir });
       }
       if (options.monitor) {
         starting = `--monitor ${formatListenAddress(options.monitor)}`;
@@ -67,7 +75,7 @@ export class FrontEnds {
       }
       if (options.web) {
         starting = `--web ${formatListenAddress(options.web)}`;
-        web = await WebServer.listen(monitor!, options.web, { name: options.webName ?? 'guest', control: options.webControl ?? false, log: options.log });
+        web = await WebServer.listen(monitor!, options.web, { name: options.webName ?? 'guest', control: options.webControl ?? false, log: options.log, ...(options.authToken !== undefined ? { authToken: options.authToken } : {}) });
         const { host, port } = web.address;
         options.log(`web viewer on http://${host.includes(':') ? `[${host}]` : host}:${port}/ (${options.webControl ? 'control enabled' : 'read-only'})`);
       }

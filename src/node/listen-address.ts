@@ -27,6 +27,35 @@ export function parseListenAddress(text: string, allowUnix: boolean): ListenAddr
   return { kind: 'tcp', host, port };
 }
 
+/**
+ * True for addresses only this machine can reach: a unix socket (owner-only, see servers.ts),
+ * 127.0.0.0/8, ::1 and `localhost`. Anything else needs --insecure or an auth token
+ * (docs/monitor-api.md, "Who may connect").
+ */
+export function isLoopback(address: ListenAddress): boolean {
+  if (address.kind === 'unix') return true;
+  const host = address.host.toLowerCase();
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host) || /^::ffff:127\./.test(host);
+}
+
+/**
+ * Why the front ends may not listen where they were told, or null. A non-loopback address lets
+ * the network in: the monitor and the viewer need a token (or --insecure), the gdb stub, whose
+ * protocol has no authentication, needs --insecure. Checked before anything listens.
+ */
+export function exposureRefusal(servers: { readonly gdb?: ListenAddress; readonly monitor?: ListenAddress; readonly web?: ListenAddress }, insecure: boolean, token: boolean): string | null {
+  if (insecure) return null;
+  if (servers.gdb && !isLoopback(servers.gdb)) {
+    return `--gdb ${formatListenAddress(servers.gdb)} is not a loopback address and the gdb protocol has no authentication: use 127.0.0.1 (and an SSH tunnel), or add --insecure`;
+  }
+  for (const [option, address] of [['--monitor', servers.monitor], ['--web', servers.web]] as const) {
+    if (address && !isLoopback(address) && !token) {
+      return `${option} ${formatListenAddress(address)} is not a loopback address: anyone who can reach it controls the VM; add --auth-token-file <file> (or --insecure)`;
+    }
+  }
+  return null;
+}
+
 export function formatListenAddress(address: ListenAddress): string {
   if (address.kind === 'unix') return `unix:${address.path}`;
   return `tcp:${address.host.includes(':') ? `[${address.host}]` : address.host}:${address.port}`;

@@ -8,6 +8,7 @@ import { connectChannel } from './migration-tcp.js';
 import { FileTooLargeError, readFileBounded } from './bounded-read.js';
 import { parseListenAddress } from './listen-address.js';
 import { fileErrorText, writeErrorText } from './file-errors.js';
+import { snapshotLoadPath, snapshotSavePath } from './monitor/snapshot-paths.js';
 
 
 /**
@@ -15,7 +16,7 @@ import { fileErrorText, writeErrorText } from './file-errors.js';
  * They live in src/node because they touch files and sockets; the stream logic is
  * src/vmm/migration's. MIGRATION events report progress (status, round, pages, bytes...).
  */
-export function registerMigrationCommands(monitor: Monitor): void {
+export function registerMigrationCommands(monitor: Monitor, files: { readonly snapshotDir?: string } = {}): void {
   let current: MigrationSource | null = null;
   let last: MigrationProgress | null = null;
 
@@ -28,11 +29,13 @@ export function registerMigrationCommands(monitor: Monitor): void {
     run: async ({ machine }, args) => {
       if (current) throw new MonitorError('InvalidState', 'a migration is in progress');
       const file = String(args.file);
-      const temporary = `${file}.tmp-${process.pid}`;
+      // Only a regular file is replaced, only inside --snapshot-dir (monitor/snapshot-paths.ts).
+      const target = await snapshotSavePath(file, files.snapshotDir).catch((error: unknown) => Promise.reject(error instanceof MonitorError ? error : new MonitorError('GenericError', `cannot write ${writeErrorText(file, error)}`)));
+      const temporary = `${target}.tmp-${process.pid}`;
       const chunks = await snapshotChunks(machine);
       let bytes = 0;
       try {
-        const handle = await open(temporary, 'w');
+        const handle = await open(temporary, 'wx'); // never through something already there
         try {
           for (const chunk of chunks) {
             await handle.write(chunk);
@@ -42,7 +45,7 @@ export function registerMigrationCommands(monitor: Monitor): void {
         } finally {
           await handle.close();
         }
-        await rename(temporary, file);
+        await rename(temporary, target);
       } catch (error) {
         await rm(temporary, { force: true });
         throw new MonitorError('GenericError', `cannot write ${writeErrorText(file, error)}`);
@@ -60,9 +63,10 @@ export function registerMigrationCommands(monitor: Monitor): void {
     run: async ({ machine }, args) => {
       if (current) throw new MonitorError('InvalidState', 'a migration is in progress');
       const file = String(args.file);
+      const source = await snapshotLoadPath(file, files.snapshotDir);
       let bytes: Uint8Array;
       try {
-        bytes = await readFileBounded(file, maxSnapshotBytes(machine.memoryBytes), 'snapshot');
+        bytes = await readFileBounded(source, maxSnapshotBytes(machine.memoryBytes), 'snapshot');
       } catch (error) {
         if (error instanceof FileTooLargeError) throw new MonitorError('InvalidParameter', `${file}: ${error.message}; the VM is unchanged`);
         throw new MonitorError('GenericError', `cannot read ${fileErrorText(file, error)}`);

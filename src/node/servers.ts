@@ -1,4 +1,4 @@
-import { lstat, rm } from 'node:fs/promises';
+import { chmod, lstat, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import type { AddressInfo, Server, Socket } from 'node:net';
 import type { ListenAddress } from './listen-address.js';
@@ -12,12 +12,29 @@ export async function listenOn(server: Server, address: ListenAddress): Promise<
       server.off('error', reject);
       resolve();
     };
-    if (address.kind === 'unix') server.listen(address.path, done);
+    if (address.kind === 'unix') listenOwnerOnly(server, address.path, done);
     else server.listen(address.port, address.host, done);
   });
-  if (address.kind === 'unix') return address;
+  if (address.kind === 'unix') {
+    await chmod(address.path, 0o600); // in case the umask trick below did not apply (another platform)
+    return address;
+  }
   const info = server.address() as AddressInfo;
   return { kind: 'tcp', host: address.host, port: info.port };
+}
+
+/**
+ * A unix socket only its owner may connect to (0600): whoever connects controls the VM
+ * (docs/monitor-api.md). The socket is created under a umask that leaves no group or other bits,
+ * so there is no moment when another user could connect; bind happens inside `listen`.
+ */
+function listenOwnerOnly(server: Server, path: string, done: () => void): void {
+  const previous = process.umask(0o177);
+  try {
+    server.listen(path, done);
+  } finally {
+    process.umask(previous);
+  }
 }
 
 /** Stops accepting and waits (at most `graceMs`) for the given sockets to finish writing. */

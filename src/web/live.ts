@@ -11,6 +11,9 @@ const url = new URL('ws', location.href);
 url.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
 url.search = '';
 url.hash = '';
+// With --auth-token-file the page is opened as /?token=...: the WebSocket presents it (docs/web.md).
+const token = new URLSearchParams(location.search).get('token');
+if (token !== null) url.searchParams.set('token', token);
 const connection = new SocketConnection(url);
 const viewer = createViewer(connection);
 const badge = h('span', { class: 'live-badge', text: 'connecting…' });

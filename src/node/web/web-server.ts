@@ -5,6 +5,7 @@ import { isIP, type Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { Monitor } from '../../vmm/monitor/monitor.js';
+import { MAX_JSON_DEPTH, nestedDeeperThan, tokenMatches } from '../../vmm/monitor/index.js';
 import { LiveHub, type LiveSession } from '../../web/host/live-host.js';
 import type { HostMessage } from '../../web/protocol.js';
 import { encodeTagFrame, isTagMessage } from '../../web/wire.js';
@@ -15,8 +16,20 @@ import { closeServer, listenOn } from '../servers.js';
 export const MAX_WEB_CLIENTS = 8;
 /** Largest message a viewer may send (commands are small; write-memory of 64 KiB is ~130 KiB of JSON). */
 const MAX_PAYLOAD = 512 * 1024;
-/** A viewer with this much unsent output is behind: its tag polls wait. */
-const CONGESTED_BYTES = 4 * 1024 * 1024;
+/**
+ * A viewer with this much unsent output is behind: its tag polls and commands wait, and its
+ * socket is not read until it is under half of it (backpressure; docs/web.md).
+ */
+export const WEB_CONGESTED_BYTES = 4 * 1024 * 1024;
+/** Unsent output beyond which a viewer that does not read at all is dropped. */
+export const WEB_MAX_UNSENT_BYTES = 32 * 1024 * 1024;
+/** Commands waiting for an answer beyond which a viewer's socket is not read. */
+const PAUSE_PENDING_COMMANDS = 16;
+/**
+ * Commands a viewer may have waiting for an answer; one more and it is dropped. Only reached by
+ * messages already read when its socket was paused.
+ */
+export const WEB_MAX_PENDING_COMMANDS = 1024;
 /** Flush interval, and the share of time flushes may take before they are spaced out (as the playground's worker). */
 const FLUSH_MS = 40;
 const FLUSH_SHARE = 10;
@@ -60,6 +73,8 @@ export interface WebServerOptions {
   readonly assets?: string;
   readonly log?: (message: string) => void;
   readonly version?: string;
+  /** Viewers must present this token: `/ws?token=...` or a first {"type": "authenticate", "token"} message. */
+  readonly authToken?: string;
 }
 
 /** The bundle is missing: a one-line error for the CLI. */
@@ -94,6 +109,9 @@ export function defaultAssetsDir(): string {
 export class WebServer {
   readonly hub: LiveHub;
   private readonly sockets = new Set<WebSocket>();
+  private readonly paused = new Set<WebSocket>();
+  /** Commands each viewer has waiting. */
+  private readonly pending = new Map<WebSocket, () => number>();
   private readonly raw = new Set<Socket>();
   private readonly wss: WebSocketServer;
   private timer: NodeJS.Timeout | null = null;
@@ -135,6 +153,13 @@ export class WebServer {
     return new WebServer(server, bound as ListenAddress & { kind: 'tcp' }, monitor, files, options);
   }
 
+  /** Output not yet sent to the viewers, in bytes (tests; docs/web.md's bound). */
+  queuedBytes(): number {
+    let total = 0;
+    for (const ws of this.sockets) total += ws.bufferedAmount;
+    return total;
+  }
+
   /** Sends every viewer the final picture, closes their connections with `reason`, stops listening. */
   async close(reason = 'tagvisor is exiting'): Promise<void> {
     if (this.closing) return;
@@ -160,6 +185,7 @@ export class WebServer {
 
   private tick(): void {
     if (this.closing) return;
+    this.relieve();
     if (this.hub.sessions.size > 0) {
       const start = performance.now();
       this.hub.flush();
@@ -167,6 +193,19 @@ export class WebServer {
       this.flushEvery = Math.min(MAX_FLUSH_MS, Math.max(FLUSH_MS, took * FLUSH_SHARE));
     }
     this.schedule();
+  }
+
+  /** Resumes reading from viewers that caught up; drops those that read nothing at all. */
+  private relieve(): void {
+    for (const ws of this.sockets) {
+      if (ws.bufferedAmount > WEB_MAX_UNSENT_BYTES) {
+        this.options.log?.(`web: dropped a viewer that left ${ws.bufferedAmount} bytes unread`);
+        ws.terminate();
+      } else if (this.paused.has(ws) && ws.bufferedAmount <= WEB_CONGESTED_BYTES / 2 && (this.pending.get(ws)?.() ?? 0) <= PAUSE_PENDING_COMMANDS / 2) {
+        this.paused.delete(ws);
+        ws.resume();
+      }
+    }
   }
 
   /** A stop, a reply, a new window: flush at the next turn of the event loop. */
@@ -231,25 +270,47 @@ export class WebServer {
     }
     if (this.closing) return refuse('503 Service Unavailable');
     if (this.sockets.size >= MAX_WEB_CLIENTS) return refuse('503 Service Unavailable');
-    this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws));
+    const token = this.options.authToken;
+    const presented = new URL(request.url ?? '/', 'http://x').searchParams.get('token');
+    this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws, token === undefined || tokenMatches(token, presented)));
   }
 
-  private accept(ws: WebSocket): void {
+  private accept(ws: WebSocket, authenticated: boolean): void {
     this.sockets.add(ws);
-    this.hub.machine.sliceLimit = Math.min(this.hub.machine.sliceLimit, VIEWER_SLICE);
     let session: LiveSession | null = null;
-    session = this.hub.connect({
-      post: (message) => send(ws, message),
-      congested: () => ws.bufferedAmount > CONGESTED_BYTES,
-    });
+    const start = (): void => {
+      this.hub.machine.sliceLimit = Math.min(this.hub.machine.sliceLimit, VIEWER_SLICE);
+      session = this.hub.connect({
+        post: (message) => send(ws, message),
+        congested: () => ws.bufferedAmount > WEB_CONGESTED_BYTES,
+      });
+      this.pending.set(ws, () => session?.pendingCommands ?? 0);
+      this.flushSoon();
+    };
     ws.on('message', (data: RawData, isBinary: boolean) => {
+      if (!session) return this.authenticate(ws, data, isBinary, start);
+      if (session.pendingCommands >= WEB_MAX_PENDING_COMMANDS) {
+        this.options.log?.('web: dropped a viewer with too many commands waiting');
+        ws.close(1008, 'too many commands waiting: read the replies');
+        ws.terminate();
+        return;
+      }
+      if ((ws.bufferedAmount > WEB_CONGESTED_BYTES || session.pendingCommands >= PAUSE_PENDING_COMMANDS) && !this.paused.has(ws)) {
+        this.paused.add(ws);
+        ws.pause();
+      }
       if (isBinary) {
         session?.post({ type: 'error', message: 'commands are JSON text frames' });
         return;
       }
       let command: unknown;
+      const text = rawText(data);
+      if (nestedDeeperThan(text)) {
+        session.post({ type: 'error', message: `invalid JSON: nested deeper than ${MAX_JSON_DEPTH} levels` });
+        return;
+      }
       try {
-        command = JSON.parse(rawText(data));
+        command = JSON.parse(text);
       } catch (error) {
         session?.post({ type: 'error', message: `invalid JSON: ${(error as Error).message}` });
         return;
@@ -261,8 +322,24 @@ export class WebServer {
       if (session) this.hub.disconnect(session);
       session = null;
       this.sockets.delete(ws);
+      this.paused.delete(ws);
+      this.pending.delete(ws);
     });
-    this.flushSoon();
+    if (authenticated) start();
+  }
+
+  /** Before anything else, a viewer without the token in its URL sends {"type": "authenticate", "token"}. */
+  private authenticate(ws: WebSocket, data: RawData, isBinary: boolean, start: () => void): void {
+    let token: unknown;
+    try {
+      const message = isBinary || nestedDeeperThan(rawText(data)) ? null : (JSON.parse(rawText(data)) as { type?: unknown; token?: unknown });
+      token = message?.type === 'authenticate' ? message.token : undefined;
+    } catch {
+      token = undefined;
+    }
+    if (this.options.authToken !== undefined && tokenMatches(this.options.authToken, token)) return start();
+    this.options.log?.('web: refused a viewer without the right authentication token');
+    ws.close(1008, token === undefined ? 'authentication required: ?token=... or {"type":"authenticate","token":...} first' : 'wrong authentication token');
   }
 }
 

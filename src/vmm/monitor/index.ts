@@ -6,3 +6,4 @@ export * from './session.js';
 export * from './commands/index.js';
 export * from './monitor.js';
 export * from './json-limits.js';
+export * from './auth-token.js';

@@ -1,4 +1,5 @@
 import type { CommandRegistry, MonitorContext } from './registry.js';
+import { MAX_AUTH_FAILURES, tokenMatches } from './auth-token.js';
 import { MAX_JSON_DEPTH, nestedDeeperThan } from './json-limits.js';
 import { encodeLine, errorReply, eventMessage, greeting, MonitorError, successReply } from './protocol.js';
 
@@ -22,6 +23,8 @@ export interface MonitorSessionOptions {
   /** Internal errors (GenericError replies) are reported here too. */
   readonly log?: (message: string) => void;
   readonly now?: () => number;
+  /** Clients must present this token (auth-token.ts) before anything else. */
+  readonly authToken?: string;
 }
 
 /** Longest request line: enough for a write-memory of MAX_MONITOR_TRANSFER bytes in hex. */
@@ -55,6 +58,8 @@ export class MonitorSession {
   private heldBytes = 0;
   private pumping = false;
   private inputHeld = false;
+  private authenticated: boolean;
+  private authFailures = 0;
 
   constructor(
     private readonly registry: CommandRegistry,
@@ -63,6 +68,7 @@ export class MonitorSession {
     private readonly options: MonitorSessionOptions = {},
   ) {
     this.maxLine = options.maxLineBytes ?? MAX_LINE_BYTES;
+    this.authenticated = options.authToken === undefined;
     this.write(greeting());
   }
 
@@ -202,13 +208,28 @@ export class MonitorSession {
 
   private async execute(name: string, args: unknown, id: unknown): Promise<void> {
     if (this.closed) return;
+    if (name === 'authenticate') {
+      const { token, ...rest } = (typeof args === 'object' && args !== null ? args : {}) as Record<string, unknown>;
+      if (Object.keys(rest).length > 0 || typeof token !== 'string') {
+        this.write(errorReply('InvalidParameter', "authenticate takes one argument, 'token' (a string)", id));
+        return;
+      }
+      if (this.authenticate(token, id)) this.write(successReply({}, id));
+      return;
+    }
     if (name === 'qmp_capabilities') {
       if (this.negotiated) {
         this.write(errorReply('CommandNotFound', 'Capabilities negotiation is already complete, command ignored', id));
         return;
       }
-      if (args !== undefined && (typeof args !== 'object' || args === null || Object.keys(args).length > 0)) {
-        this.write(errorReply('InvalidParameter', 'qmp_capabilities takes no arguments (no capabilities are offered)', id));
+      const { token, ...rest } = (typeof args === 'object' && args !== null && !Array.isArray(args) ? args : {}) as Record<string, unknown>;
+      if (args !== undefined && (typeof args !== 'object' || args === null || Array.isArray(args) || Object.keys(rest).length > 0)) {
+        this.write(errorReply('InvalidParameter', "qmp_capabilities takes no arguments but 'token' (no capabilities are offered)", id));
+        return;
+      }
+      if (token !== undefined && !this.authenticated && !this.authenticate(token, id)) return;
+      if (!this.authenticated) {
+        this.write(errorReply('AccessDenied', "authentication required: pass {\"token\": ...} in qmp_capabilities' arguments, or send authenticate first", id));
         return;
       }
       this.negotiated = true;
@@ -242,6 +263,22 @@ export class MonitorSession {
         this.options.log?.(`monitor: '${name}' failed after replying: ${error instanceof Error ? error.message : String(error)}`);
       }
     }
+  }
+
+  /** Checks a presented token; replies AccessDenied (and closes after MAX_AUTH_FAILURES) when wrong. */
+  private authenticate(token: unknown, id: unknown): boolean {
+    if (this.options.authToken === undefined || tokenMatches(this.options.authToken, token)) {
+      this.authenticated = true;
+      return true;
+    }
+    this.authFailures++;
+    this.write(errorReply('AccessDenied', 'wrong authentication token', id));
+    if (this.authFailures >= MAX_AUTH_FAILURES) {
+      this.options.log?.('monitor: closed a connection after repeated wrong authentication tokens');
+      this.transport.end();
+      this.close();
+    }
+    return false;
   }
 
   private event(event: string, data: Record<string, unknown> | undefined): void {

@@ -217,6 +217,7 @@ export class LiveSession {
   private lastSampleAt: number;
   private queue: Promise<void> = Promise.resolve();
   private closed = false;
+  private waitingCommands = 0;
   private readonly allowed: ReadonlySet<string>;
 
   constructor(
@@ -268,9 +269,24 @@ export class LiveSession {
     this.cpuWanted = true;
   }
 
-  /** Serves one command from the viewer (untrusted input: never throws). Replies are in order. */
+  /**
+   * Serves one command from the viewer (untrusted input: never throws). Replies are in order, and
+   * a command waits while the viewer is behind (backpressure: its replies would only pile up).
+   */
   handle(command: unknown): void {
-    this.queue = this.queue.then(() => this.serve(command)).catch(() => undefined);
+    this.waitingCommands++;
+    this.queue = this.queue
+      .then(async () => {
+        while (!this.closed && this.driver.congested()) await new Promise((resolve) => setTimeout(resolve, 20));
+        await this.serve(command);
+      })
+      .catch(() => undefined)
+      .finally(() => void this.waitingCommands--);
+  }
+
+  /** Commands received and not yet answered. */
+  get pendingCommands(): number {
+    return this.waitingCommands;
   }
 
   /** Settles once every command received so far has been answered (tests). */
