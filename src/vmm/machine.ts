@@ -118,6 +118,8 @@ export class VirtMachine {
   /** Set for a protected VM (protected.ts). */
   readonly protection: ProtectedMode | null;
   private readonly noReboot: boolean;
+  /** A board device takes host input: WFI may be waiting for the host (serve, 'wfi'). */
+  private readonly hostInput: boolean;
 
   constructor(options: MachineOptions = {}) {
     this.memoryBytes = options.memoryBytes ?? DEFAULT_RAM_BYTES;
@@ -142,6 +144,7 @@ export class VirtMachine {
       persist: this.uart as Stateful<unknown>,
     };
     this.board = [uart, ...this.devices.registry()];
+    this.hostInput = this.board.some((d) => d.hostInput === true);
     const names = this.board.map((d) => d.name);
     if (new Set(names).size !== names.length) throw new Error(`duplicate board device names: ${names.join(', ')}`);
     this.protection = options.protected ? new ProtectedMode(this.vm.memory, this.devices.pool, options.protected, (line) => this.events.emit('audit', line)) : null;
@@ -354,7 +357,7 @@ export class VirtMachine {
         // (src/hv/vcpu.ts). WFI completes at once (the architecture allows spurious wake-ups);
         // with a virtio-console, host input may be what the guest waits for: the slice ends and
         // the front end may wait for a 'wake' (or a short while) before the next one.
-        if (this.devices.console) this.waitingForHost = true;
+        if (this.hostInput) this.waitingForHost = true;
         return;
     }
   }
