@@ -76,7 +76,8 @@ describe('gdb session: connection and target description', () => {
     expect(xml).toMatch(/<feature name="org.gnu.gdb.aarch64.mte">\s*<reg name="tag_ctl" bitsize="64"[^>]*regnum="34"/);
     expect(xml).toContain('name="sctlr_el1"');
     expect(xml).toContain('name="gcr_el1"');
-    expect(xml.match(/<feature /g)).toHaveLength(3);
+    expect(xml).toMatch(/<feature name="org.gnu.gdb.aarch64.fpu">[\s\S]*<reg name="v0" bitsize="128" type="aarch64v"[\s\S]*<reg name="fpcr" bitsize="32"/);
+    expect(xml.match(/<feature /g)).toHaveLength(4);
     expect(gdb.ask('qXfer:features:read:other.xml:0,100')).toBe('E00');
   });
 

@@ -1,15 +1,15 @@
-import { type Cpu, pstateToSpsr, PSR, R, toBig, SP_SLOT, allSysRegs, type SysRegDef, Sys } from '../../cpu/index.js';
+import { type Cpu, FPCR_MASK, FPSR_MASK, pstateToSpsr, PSR, R, toBig, SP_SLOT, allSysRegs, type SysRegDef, Sys } from '../../cpu/index.js';
 import { DebugError } from './errors.js';
 
 /** Which target-description feature a register belongs to (see gdb/target-xml.ts). */
-export type RegisterFeature = 'core' | 'mte' | 'system';
+export type RegisterFeature = 'core' | 'mte' | 'system' | 'fpu';
 
 export interface RegisterInfo {
   /** Lower-case name, as gdb shows it ($x0, $sctlr_el1...). */
   readonly name: string;
-  readonly bits: 32 | 64;
+  readonly bits: 32 | 64 | 128;
   readonly feature: RegisterFeature;
-  /** gdb target-description type: int, code_ptr, data_ptr, uint64, cpsr_flags. */
+  /** gdb target-description type: int, code_ptr, data_ptr, uint64, cpsr_flags, aarch64v. */
   readonly type: string;
   readonly writable: boolean;
 }
@@ -127,9 +127,34 @@ function system(mte: boolean): RegisterImpl[] {
 }
 
 /**
+ * SIMD&FP registers (gdb's org.gnu.gdb.aarch64.fpu feature): v0..v31 as 128-bit values
+ * (little-endian lanes), then fpsr and fpcr; writes keep only the bits the CPU implements.
+ */
+function fpu(): RegisterImpl[] {
+  const regs: RegisterImpl[] = [];
+  for (let n = 0; n < 32; n++) {
+    regs.push({
+      name: `v${n}`, bits: 128, feature: 'fpu', type: 'aarch64v', writable: true,
+      get: (cpu) => {
+        let value = 0n;
+        for (let b = 15; b >= 0; b--) value = (value << 8n) | BigInt(cpu.vb[n * 16 + b]!);
+        return value;
+      },
+      set: (cpu, v) => {
+        for (let b = 0; b < 16; b++) cpu.vb[n * 16 + b] = Number((v >> BigInt(8 * b)) & 0xffn);
+      },
+    });
+  }
+  regs.push({ name: 'fpsr', bits: 32, feature: 'fpu', type: 'int', writable: true, get: (cpu) => BigInt(cpu.fpsr >>> 0), set: (cpu, v) => void (cpu.fpsr = Number(v) & FPSR_MASK) });
+  regs.push({ name: 'fpcr', bits: 32, feature: 'fpu', type: 'int', writable: true, get: (cpu) => BigInt(cpu.fpcr >>> 0), set: (cpu, v) => void (cpu.fpcr = Number(v) & FPCR_MASK) });
+  return regs;
+}
+
+/**
  * The registers a debugger sees, in gdb's numbering: x0..x30, sp, pc, cpsr (the
  * org.gnu.gdb.aarch64.core feature), then tag_ctl (org.gnu.gdb.aarch64.mte, when the VM has MTE),
- * then system registers. There are no FP/SIMD registers: the CPU implements none.
+ * then system registers, then v0..v31, fpsr, fpcr (org.gnu.gdb.aarch64.fpu; last, so the
+ * numbers of the others did not move when they came).
  */
 export class RegisterFile {
   private readonly regs: RegisterImpl[];
@@ -143,7 +168,7 @@ export class RegisterFile {
     private readonly gate: (what: string) => void = () => {},
   ) {
     const mte: RegisterImpl[] = cpu.mte ? [{ name: 'tag_ctl', bits: 64, feature: 'mte', type: 'uint64', writable: false, get: tagCtl }] : [];
-    this.regs = [...core(), ...mte, ...system(cpu.mte)];
+    this.regs = [...core(), ...mte, ...system(cpu.mte), ...fpu()];
     this.list = this.regs.map(({ name, bits, feature, type, writable }) => ({ name, bits, feature, type, writable }));
   }
 
