@@ -5,8 +5,11 @@ export interface ElfSegment {
   readonly memSize: number;
 }
 
+/** A parsed guest image: where execution starts and what to load where. */
 export interface ElfImage {
+  /** The entry point (the vCPU starts there at EL1h, MMU off). */
   readonly entry: bigint;
+  /** PT_LOAD segments, each copied into guest RAM at its physical address. */
   readonly segments: readonly ElfSegment[];
 }
 

@@ -7,8 +7,11 @@ import type { RawSection } from './sections.js';
  * the connection fails or closes; after that the channel is unusable.
  */
 export interface MigrationChannel {
+  /** Sends encoded section bytes; resolves once the transport took them. */
   send(bytes: Uint8Array): Promise<void>;
+  /** The peer's next complete, checksum-verified section. */
   receive(): Promise<RawSection>;
+  /** Ends the connection; pending sends and receives reject. */
   close(): void;
   /** Bytes received that are not yet part of a complete section (bytes after END are refused). */
   pendingBytes?(): number;
