@@ -60,6 +60,7 @@ export const Sys = {
   DBGPRCR_EL1: 52,
   SCXTNUM_EL0: 53,
   SCXTNUM_EL1: 54,
+  CNTFRQ_EL0: 55,
 } as const;
 
 export type SysName = keyof typeof Sys;
@@ -73,4 +74,5 @@ export const SYS_COUNT = SYS_NAMES.length;
 export const SYS_RESET: Partial<Record<SysName, readonly [number, number]>> = {
   SCTLR_EL1: [0x30d00800 | 0, 0],
   OSLSR_EL1: [0x8 | 0x2, 0], // OSLM = 0b10 (OS lock implemented), OSLK = 1 out of reset
+  CNTFRQ_EL0: [1_000_000_000, 0], // the counter ticks once per instruction, 1 GHz nominal
 };

@@ -2,7 +2,7 @@ import type { Cpu } from './cpu.js';
 import { Sys } from './sysreg-state.js';
 import { defineDebugRegs } from './sysregs-debug.js';
 import { defineIdRegs, inIdSpace, isReservedIdRegister } from './sysregs-id.js';
-import { constant, EL0_OK, EL0_TRAP, el0Always, el0IdTrap, el0ReadOnly, plain, set, sysKey, sysKeyName, type SysRegDef } from './sysregs-common.js';
+import { EL0_OK, EL0_TRAP, EL0_UNDEF, el0Always, el0IdTrap, el0ReadOnly, plain, set, sysKey, sysKeyName, type SysRegDef } from './sysregs-common.js';
 
 export { EL0_OK, EL0_TRAP, EL0_UNDEF, sysKey, sysKeyName, type SysRegDef } from './sysregs-common.js';
 
@@ -102,7 +102,8 @@ const readCounter = (cpu: Cpu): void => {
   const ticks = cpu.counter();
   set(ticks % 2 ** 32, Math.floor(ticks / 2 ** 32));
 };
-def(3, 3, 14, 0, 0, constant('CNTFRQ_EL0', 1_000_000_000, 0, counterEl0(3)));
+// CNTFRQ_EL0 is writable at the highest implemented EL, EL1 here (bits 63:32 RES0); it only informs software.
+def(3, 3, 14, 0, 0, plain(Sys.CNTFRQ_EL0, 'CNTFRQ_EL0', { maskHi: 0, el0: (cpu, isRead) => (isRead ? counterEl0(3)(cpu) : EL0_UNDEF) }));
 def(3, 3, 14, 0, 1, { name: 'CNTPCT_EL0', read: readCounter, el0: counterEl0(1) });
 def(3, 3, 14, 0, 2, { name: 'CNTVCT_EL0', read: readCounter, el0: counterEl0(2) });
 

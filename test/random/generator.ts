@@ -60,6 +60,7 @@
  */
 import * as E from './encode.js';
 import { Rng } from './rng.js';
+import { el0Tail, el1SysregGroup, SYSREG_SEEDS_FROM, type SysregContext } from './sysreg-family.js';
 import type { HarnessState } from '../support/harness-image.js';
 import { HARNESS_PAYLOAD_WORDS, HARNESS_SCRATCH_BASE, HARNESS_SCRATCH_SIZE } from '../support/harness-image.js';
 
@@ -79,6 +80,8 @@ const UPPER_SCRATCH = 0xffff_ff80_4010_0000n;
 const GRANULES = HARNESS_SCRATCH_SIZE / 16;
 const MASK64 = (1n << 64n) - 1n;
 const UNKNOWN = -1;
+/** Words kept free for the EL0 tail of system-register cases. */
+const EL0_TAIL_ROOM = 48;
 
 /**
  * How an access reaches memory: the scratch buffer through its tagged identity mapping, its
@@ -154,9 +157,12 @@ class Generator {
   private wrongTag: number;
   /** Faulting case with fault sources other than tag checks (see the constructor). */
   private readonly otherFaults: boolean;
+  /** Draws the system-register family and may end at EL0 (sysreg-family.ts). */
+  private readonly sysregs: boolean;
 
   constructor(private readonly seed: number) {
     this.rng = new Rng(seed);
+    this.sysregs = seed >= SYSREG_SEEDS_FROM;
     this.faulting = this.rng.chance(0.25);
     this.wrongTag = this.faulting ? this.rng.pick([0.01, 0.03, 0.08]) : 0;
     // A third of the faulting cases start with asynchronous or asymmetric tag checks and have no
@@ -182,6 +188,7 @@ class Generator {
       this.mteControl(this.rng.range(2, 3));
       this.words += this.group.words.length;
     }
+    const limit = HARNESS_PAYLOAD_WORDS - (this.sysregs ? EL0_TAIL_ROOM : 0);
     while (this.words < budget) {
       this.beginGroup();
       const before = this.tags.slice();
@@ -191,14 +198,32 @@ class Generator {
         this.tags = before;
         continue;
       }
-      if (this.words + this.group.words.length > HARNESS_PAYLOAD_WORDS) {
+      if (this.words + this.group.words.length > limit) {
         this.groups.pop();
         this.tags = before;
         break;
       }
       this.words += this.group.words.length;
     }
+    if (this.sysregs && this.rng.chance(0.5)) {
+      this.beginGroup();
+      if (el0Tail(this.sysregContext(), HARNESS_PAYLOAD_WORDS - this.words)) this.words += this.group.words.length;
+      else this.groups.pop();
+    }
     return { seed: this.seed, mode: this.faulting ? 'faulting' : 'clean', state, words: this.layout(), notes: this.notes() };
+  }
+
+  /** The generator's pieces the system-register family uses. */
+  private sysregContext(): SysregContext {
+    return {
+      rng: this.rng,
+      otherFaults: this.otherFaults,
+      emit: (...words) => this.emit(...words),
+      note: (text) => this.note(text),
+      reg: () => this.reg(),
+      regExcept: (...avoid) => this.regExcept(...avoid),
+      movImm64: (r, value) => this.movImm64(r, value),
+    };
   }
 
   // ---- structure ----
@@ -529,6 +554,7 @@ class Generator {
       [1, () => this.unprivileged()],
       [this.otherFaults ? 1 : 0, () => this.exception()],
       [this.otherFaults ? 1 : 0, () => this.emit(this.unallocated())],
+      [this.sysregs ? 6 : 0, () => el1SysregGroup(this.sysregContext())],
       [this.faulting ? 3 : 0, () => this.mteControl()],
     ]);
     kind();

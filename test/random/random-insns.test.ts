@@ -6,7 +6,7 @@
  * be identical.
  *
  * Always: Tagvisor against QEMU's transcripts recorded in golden/seeds.json (seeds
- * 1..GOLDEN_SEED_COUNT) and golden/regressions.json (minimised cases), so the test needs no QEMU.
+ * 1..120 and the system-register seeds 1001..1040, sysreg-family.ts) and golden/regressions.json (minimised cases), so the test needs no QEMU.
  * When QEMU >= 8 is installed: also fresh seeds live against QEMU (30 by default, at most about
  * 60 s), and the regression cases' recorded transcripts against QEMU's current output.
  *
@@ -24,7 +24,7 @@ import { describe, expect, it } from 'vitest';
 import { harnessElf, harnessLayout, patchHarness } from '../support/harness-image.js';
 import { qemuAvailable } from '../support/qemu.js';
 import { generateCase, PAYLOAD_ADDR } from './generator.js';
-import { GOLDEN_SEED_COUNT, readGoldenSeeds, readRegressions, regenerateGolden } from './regenerate.js';
+import { GOLDEN_SEEDS, GOLDEN_SYSREG_SEEDS, readGoldenSeeds, readRegressions, regenerateGolden } from './regenerate.js';
 import { caseHash, diffLines, imageOf, mismatchReport, runOnQemu, runOnTagvisor, type Transcript } from './run.js';
 
 const env = process.env;
@@ -66,9 +66,7 @@ describe('the harness image', () => {
 
 describe.skipIf(REGENERATE)('random instruction sequences on Tagvisor match QEMU (golden)', () => {
   const golden = REGENERATE ? { qemu: '', seeds: {} } : readGoldenSeeds();
-  const seeds = Array.from({ length: GOLDEN_SEED_COUNT }, (_, i) => i + 1);
-
-  it.each(seeds)('seed %i', async (seed) => {
+  it.each(GOLDEN_SEEDS)('seed %i', async (seed) => {
     const c = generateCase(seed);
     const truth = golden.seeds[String(seed)];
     if (!truth) expect.fail(`seed ${seed} is missing from golden/seeds.json: regenerate it (TAGVISOR_RANDOM_REGENERATE=1 npx vitest run test/random)`);
@@ -82,8 +80,8 @@ describe.skipIf(REGENERATE)('random instruction sequences on Tagvisor match QEMU
     }
   });
 
-  it.runIf(qemuAvailable())('recorded transcripts are QEMU\'s current output (seeds 1-10)', async () => {
-    for (let seed = 1; seed <= 10; seed++) {
+  it.runIf(qemuAvailable())('recorded transcripts are QEMU\'s current output (seeds 1-10 and 5 system-register seeds)', async () => {
+    for (const seed of [...GOLDEN_SEEDS.slice(0, 10), ...GOLDEN_SYSREG_SEEDS.slice(0, 5)]) {
       const truth = golden.seeds[String(seed)];
       const qemu = await runOnQemu(imageOf(generateCase(seed)));
       if (!truth || !same(truth, qemu)) expect.fail(`seed ${seed}: golden/seeds.json is stale (regenerate it)\n${diffLines(truth?.out ?? '', qemu.out)}`);

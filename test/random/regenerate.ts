@@ -1,7 +1,7 @@
 /**
  * The golden files of the random instruction tests, and their regeneration from QEMU.
  *
- *   golden/seeds.json        QEMU's transcript for each generated seed 1..GOLDEN_SEED_COUNT:
+ *   golden/seeds.json        QEMU's transcript for each recorded seed (GOLDEN_SEEDS):
  *                            { "<seed>": { "hash", "status", "out" } }. `hash` fingerprints the
  *                            generated state and payload, so a change to the generator is caught
  *                            (the golden file must then be regenerated).
@@ -21,13 +21,18 @@ import { join } from 'node:path';
 import { qemuVersion } from '../support/qemu.js';
 import type { HarnessState } from '../support/harness-image.js';
 import { generateCase } from './generator.js';
+import { SYSREG_SEEDS_FROM } from './sysreg-family.js';
 import { caseHash, imageOf, runOnQemu, type PayloadCase, type Transcript } from './run.js';
 
 export const GOLDEN_DIR = join(import.meta.dirname, 'golden');
 export const SEEDS_FILE = join(GOLDEN_DIR, 'seeds.json');
 export const REGRESSIONS_FILE = join(GOLDEN_DIR, 'regressions.json');
-/** Seeds 1..GOLDEN_SEED_COUNT are recorded. */
+/** Seeds 1..GOLDEN_SEED_COUNT are recorded, and the system-register seeds after them. */
 export const GOLDEN_SEED_COUNT = 120;
+/** Recorded seeds of the system-register family (sysreg-family.ts): SYSREG_SEEDS_FROM + 1..40. */
+export const GOLDEN_SYSREG_SEEDS = Array.from({ length: 40 }, (_, i) => SYSREG_SEEDS_FROM + 1 + i);
+/** Every recorded seed. */
+export const GOLDEN_SEEDS = [...Array.from({ length: GOLDEN_SEED_COUNT }, (_, i) => i + 1), ...GOLDEN_SYSREG_SEEDS];
 
 export interface GoldenSeed extends Transcript {
   readonly hash: string;
@@ -115,7 +120,7 @@ export async function regenerateGolden(): Promise<void> {
   const v = qemuVersion();
   if (!v) throw new Error('regenerating the golden files needs qemu-system-aarch64');
   const seeds: Record<string, GoldenSeed> = {};
-  for (let seed = 1; seed <= GOLDEN_SEED_COUNT; seed++) {
+  for (const seed of GOLDEN_SEEDS) {
     const c = generateCase(seed);
     const run = await runOnQemu(imageOf(c));
     if (run.status === 124) throw new Error(`QEMU timed out on seed ${seed}`);
