@@ -2,7 +2,7 @@ import { Debugger } from '../vmm/debug/debugger.js';
 import { Monitor } from '../vmm/monitor/monitor.js';
 import type { VirtMachine } from '../vmm/index.js';
 import { GdbServer } from './gdb/gdb-server.js';
-import { exposureRefusal, formatListenAddress, type ListenAddress } from './listen-address.js';
+import { exposureRefusal, formatListenAddress, isLoopback, type ListenAddress } from './listen-address.js';
 import { MonitorServer } from './monitor/monitor-server.js';
 import { registerMigrationCommands } from './migration-commands.js';
 import { WebAssetsError, WebServer } from './web/web-server.js';
@@ -53,6 +53,10 @@ export class FrontEnds {
     let web: WebServer | null = null;
     const exposed = exposureRefusal(options, options.insecure ?? false, options.authToken !== undefined);
     if (exposed) throw new FrontEndError(exposed);
+    for (const [option, address] of [['--gdb', options.gdb], ['--monitor', options.monitor], ['--web', options.web]] as const) {
+      const open = address !== undefined && !isLoopback(address) && (option === '--gdb' || options.authToken === undefined);
+      if (open) options.log(`warning: ${option} ${formatListenAddress(address)} lets anyone who can reach it control the VM (--insecure)`);
+    }
     // Which option's server is starting, so a failure names it (--gdb, --monitor, --web).
     let starting = '';
     try {

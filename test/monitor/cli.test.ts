@@ -49,7 +49,7 @@ describe('tagvisor run --gdb / --monitor', () => {
         child.on('close', (status) => resolve({ status, stderr }));
       });
       expect(run.status).toBe(2);
-      expect(run.stderr).toBe('tagvisor: cannot listen: address already in use\n');
+      expect(run.stderr).toBe(`tagvisor: --monitor tcp:127.0.0.1:${port}: address already in use (another process is listening there)\n`);
     } finally {
       blocker.close();
     }
