@@ -1,59 +1,37 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { MonitorClient } from '../../src/node/monitor/client.js';
+import { CLI, INCOMING_PORT, listening, ROOT, start, withMonitor } from './cli-process.js';
 
-const ROOT = join(import.meta.dirname, '../..');
-const CLI = join(ROOT, 'dist/src/cli/main.js');
 const GUEST = join(ROOT, 'guests/build/bench-mte.elf');
 const EXPECTED = readFileSync(join(ROOT, 'guests/expected/bench-mte.out'), 'latin1');
 
-interface Proc {
-  child: ChildProcess;
-  stdout: () => string;
-  stderr: () => string;
-  exit: Promise<number | null>;
-}
-
-function start(...args: string[]): Proc {
-  const child = spawn(process.execPath, [CLI, ...args]);
-  let out = '';
-  let err = '';
-  child.stdout!.on('data', (b: Buffer) => (out += b.toString('latin1')));
-  child.stderr!.on('data', (b: Buffer) => (err += b.toString('latin1')));
-  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, stdout: () => out, stderr: () => err, exit };
-}
-
-async function until(condition: () => boolean, what: string, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
-/** Starts a server-like tagvisor and waits until it printed the port it listens on. */
-async function listening(proc: Proc, pattern: RegExp): Promise<number> {
-  await until(() => pattern.test(proc.stderr()), `a listening port in: ${proc.stderr()}`);
-  return Number(pattern.exec(proc.stderr())![1]);
+/**
+ * Every source starts paused (--start-paused) and runs only when the test says so, so no test
+ * depends on the guest still running when the migration or snapshot begins: those that want a
+ * running guest continue it just before; the others migrate or fail while it waits.
+ */
+function migrate(monitorPort: number, to: string): { status: number | null; stdout: string; stderr: string } {
+  const run = spawnSync(process.execPath, [CLI, 'migrate', '--monitor', `tcp:127.0.0.1:${monitorPort}`, '--to', to], { encoding: 'latin1', timeout: 60_000 });
+  return { status: run.status, stdout: run.stdout, stderr: run.stderr };
 }
 
 describe('live migration between two tagvisor processes', () => {
   it('moves a running MTE guest: output continues on the destination, use-after-free caught there', async () => {
     const destination = start('run', '--incoming', 'tcp:127.0.0.1:0', '-m', '64M');
-    const port = await listening(destination, /incoming migration on 127\.0\.0\.1:(\d+)/);
-    const source = start('run', '--monitor', 'tcp:127.0.0.1:0', '-m', '64M', GUEST);
-    const monitor = await listening(source, /monitor listening on tcp:127\.0\.0\.1:(\d+)/);
-    await until(() => source.stdout().includes('bench-mte'), 'the guest to start');
-    const migrate = spawnSync(process.execPath, [CLI, 'migrate', '--monitor', `tcp:127.0.0.1:${monitor}`, '--to', `tcp:127.0.0.1:${port}`], { encoding: 'latin1', timeout: 60_000 });
-    expect(migrate.stderr).toBe('');
-    expect(migrate.status).toBe(0);
-    expect(migrate.stdout).toMatch(/^migration completed in [\d.]+ s over \d+ rounds$/m);
-    expect(migrate.stdout).toMatch(/^downtime: [\d.]+ ms$/m);
-    expect(migrate.stdout).toMatch(/^tags: [\d.]+ MiB \(\d+ pages\)$/m);
+    const port = await listening(destination, INCOMING_PORT);
+    const { proc: source, port: monitor, monitor: client } = await withMonitor('--start-paused', '-m', '64M', GUEST);
+    // Continue the guest and migrate at once: it has seconds of work left, the migration needs far less.
+    await client.execute('cont');
+    client.close();
+    const moved = migrate(monitor, `tcp:127.0.0.1:${port}`);
+    expect(moved.stderr).toBe('');
+    expect(moved.status).toBe(0);
+    expect(moved.stdout).toMatch(/^migration completed in [\d.]+ s over \d+ rounds$/m);
+    expect(moved.stdout).toMatch(/^downtime: [\d.]+ ms$/m);
+    expect(moved.stdout).toMatch(/^tags: [\d.]+ MiB \(\d+ pages\)$/m);
     expect(await source.exit).toBe(0);
     expect(await destination.exit).toBe(0);
     expect(source.stdout() + destination.stdout()).toBe(EXPECTED);
@@ -61,18 +39,20 @@ describe('live migration between two tagvisor processes', () => {
   });
 
   it('a destination that is not there: migrate fails, the source runs on as if nothing happened', async () => {
-    const source = start('run', '--monitor', 'tcp:127.0.0.1:0', '-m', '64M', GUEST);
-    const monitor = await listening(source, /monitor listening on tcp:127\.0\.0\.1:(\d+)/);
-    const migrate = spawnSync(process.execPath, [CLI, 'migrate', '--monitor', `tcp:127.0.0.1:${monitor}`, '--to', 'tcp:127.0.0.1:1'], { encoding: 'latin1', timeout: 60_000 });
-    expect(migrate.status).toBe(1);
-    expect(migrate.stderr).toMatch(/cannot connect to tcp:127\.0\.0\.1:1/);
+    const { proc: source, port: monitor, monitor: client } = await withMonitor('--start-paused', '-m', '64M', GUEST);
+    const failed = migrate(monitor, 'tcp:127.0.0.1:1');
+    expect(failed.status).toBe(1);
+    expect(failed.stderr).toMatch(/cannot connect to tcp:127\.0\.0\.1:1/);
+    expect(((await client.execute('query-status')) as { status: string }).status).toBe('paused');
+    await client.execute('cont');
+    client.close();
     expect(await source.exit).toBe(0);
     expect(source.stdout()).toBe(EXPECTED);
   });
 
   it('an incoming stream that is not a migration: the destination exits 2 and never runs a guest', async () => {
     const destination = start('run', '--incoming', 'tcp:127.0.0.1:0', '-m', '64M');
-    const port = await listening(destination, /incoming migration on 127\.0\.0\.1:(\d+)/);
+    const port = await listening(destination, INCOMING_PORT);
     const { connect } = await import('node:net');
     await new Promise<void>((resolve) => {
       const socket = connect({ host: '127.0.0.1', port }, () => socket.end('GET / HTTP/1.1\r\n\r\n'));
@@ -89,9 +69,10 @@ describe('snapshots through the CLI', () => {
   it('snapshot save from a running VM, then run --restore continues from that point', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tagvisor-snap-'));
     const file = join(dir, 'vm.snap');
-    const source = start('run', '--monitor', 'tcp:127.0.0.1:0', '-m', '64M', GUEST);
-    const monitor = await listening(source, /monitor listening on tcp:127\.0\.0\.1:(\d+)/);
-    await until(() => source.stdout().includes('bench-mte'), 'the guest to start');
+    const { proc: source, port: monitor, monitor: client } = await withMonitor('--start-paused', '-m', '64M', GUEST);
+    // Continue, then save at once: the save pauses the running guest around it.
+    await client.execute('cont');
+    client.close();
     const save = spawnSync(process.execPath, [CLI, 'snapshot', 'save', '--monitor', `tcp:127.0.0.1:${monitor}`, file], { encoding: 'latin1', timeout: 60_000 });
     expect(save.stderr).toBe('');
     expect(save.stdout).toMatch(/^saved [\d.]+ MiB to /);
@@ -116,7 +97,7 @@ describe('snapshots through the CLI', () => {
   it('exactly one boot source', () => {
     const both = spawnSync(process.execPath, [CLI, 'run', '--incoming', 'tcp:127.0.0.1:0', GUEST], { encoding: 'latin1' });
     expect(both.status).toBe(2);
-    expect(both.stderr).toMatch(/exactly one of <guest\.elf>, --incoming/);
+    expect(both.stderr).toMatch(/exactly one of <guest\.elf>, /);
   });
 });
 
@@ -126,23 +107,23 @@ describe('protected VMs through the CLI', () => {
     const key = join(dir, 'vm.key');
     writeFileSync(key, 'ab'.repeat(32) + '\n');
     const destination = start('run', '--incoming', 'tcp:127.0.0.1:0', '-m', '64M', '--protected', '--key-file', key);
-    const port = await listening(destination, /incoming migration on 127\.0\.0\.1:(\d+)/);
-    const source = start('run', '--protected', '--key-file', key, '--monitor', 'tcp:127.0.0.1:0', '-m', '64M', GUEST);
-    const monitor = await listening(source, /monitor listening on tcp:127\.0\.0\.1:(\d+)/);
-    await until(() => source.stdout().includes('bench-mte'), 'the guest to start');
-    const migrate = spawnSync(process.execPath, [CLI, 'migrate', '--monitor', `tcp:127.0.0.1:${monitor}`, '--to', `tcp:127.0.0.1:${port}`], { encoding: 'latin1', timeout: 60_000 });
-    expect(migrate.status).toBe(0);
+    const port = await listening(destination, INCOMING_PORT);
+    const { proc: source, port: monitor, monitor: client } = await withMonitor('--start-paused', '--protected', '--key-file', key, '-m', '64M', GUEST);
+    await client.execute('cont');
+    client.close();
+    expect(migrate(monitor, `tcp:127.0.0.1:${port}`).status).toBe(0);
     expect(await source.exit).toBe(0);
     expect(await destination.exit).toBe(0);
     expect(source.stdout() + destination.stdout()).toBe(EXPECTED);
   });
 
   it('a protected VM without --key-file refuses to migrate; the VM runs on', async () => {
-    const source = start('run', '--protected', '--monitor', 'tcp:127.0.0.1:0', '-m', '64M', GUEST);
-    const monitor = await listening(source, /monitor listening on tcp:127\.0\.0\.1:(\d+)/);
-    const migrate = spawnSync(process.execPath, [CLI, 'migrate', '--monitor', `tcp:127.0.0.1:${monitor}`, '--to', 'tcp:127.0.0.1:9'], { encoding: 'latin1', timeout: 60_000 });
-    expect(migrate.status).toBe(1);
-    expect(migrate.stderr).toMatch(/migrates only encrypted/);
+    const { proc: source, port: monitor, monitor: client } = await withMonitor('--start-paused', '--protected', '-m', '64M', GUEST);
+    const refused = migrate(monitor, 'tcp:127.0.0.1:9');
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toMatch(/migrates only encrypted/);
+    await client.execute('cont');
+    client.close();
     expect(await source.exit).toBe(0);
     expect(source.stdout()).toBe(EXPECTED);
   });
@@ -151,24 +132,24 @@ describe('protected VMs through the CLI', () => {
 describe('a destination killed during migration', () => {
   it('the source notices, keeps running and finishes the guest itself', async () => {
     const destination = start('run', '--incoming', 'tcp:127.0.0.1:0', '-m', '256M');
-    const port = await listening(destination, /incoming migration on 127\.0\.0\.1:(\d+)/);
-    const source = start('run', '--monitor', 'tcp:127.0.0.1:0', '-m', '256M', GUEST);
-    const monitor = await listening(source, /monitor listening on tcp:127\.0\.0\.1:(\d+)/);
-    await until(() => source.stdout().includes('bench-mte'), 'the guest to start');
+    const port = await listening(destination, INCOMING_PORT);
+    const { proc: source, port: monitor, monitor: client } = await withMonitor('--start-paused', '-m', '256M', GUEST);
     // Freeze the destination, start the migration, and kill the destination once the source is
     // connected and waiting on it: the connection dies under the source mid-migration.
     destination.child.kill('SIGSTOP');
-    const migrate = start('migrate', '--monitor', `tcp:127.0.0.1:${monitor}`, '--to', `tcp:127.0.0.1:${port}`);
-    const client = await MonitorClient.connect({ kind: 'tcp', host: '127.0.0.1', port: monitor });
+    const migrating = start('migrate', '--monitor', `tcp:127.0.0.1:${monitor}`, '--to', `tcp:127.0.0.1:${port}`);
     for (let i = 0; i < 1000; i++) {
       const progress = (await client.execute('query-migrate')) as { status: string };
       if (progress.status !== 'none') break;
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
-    client.close();
     destination.child.kill('SIGKILL');
-    expect(await migrate.exit).toBe(1);
-    expect(migrate.stderr()).toMatch(/migration failed: .*; the source VM keeps running/);
+    expect(await migrating.exit).toBe(1);
+    expect(migrating.stderr()).toMatch(/migration failed: .*; the source VM keeps running/);
+    // It was paused before the migration and is paused after it: continue it to the end.
+    expect(((await client.execute('query-status')) as { status: string }).status).toBe('paused');
+    await client.execute('cont');
+    client.close();
     expect(await source.exit).toBe(0);
     expect(source.stdout()).toBe(EXPECTED);
   });
