@@ -2,8 +2,8 @@
  * Tagvisor's Linux test /init (docs/linux.md, "The initramfs"): a static program without libc that
  * the boot test runs as PID 1 on Tagvisor and on QEMU. It mounts devtmpfs, prints a banner, loads
  * the virtio modules Debian builds as modules, reads the first sector of /dev/vda, writes a line
- * to the virtio console /dev/hvc0 and powers off. Every line starts with "init: " and depends on
- * nothing but the disk's content, so the two logs can be compared.
+ * to the virtio console /dev/hvc0 and reads one from it, and powers off. Every line starts with
+ * "init: " and depends on nothing but the disk's and the host's input, so two logs compare.
  */
 #include "sys.h"
 
@@ -102,22 +102,49 @@ static void read_disk(void) {
   put("\n");
 }
 
-/*
- * A multiport console (QEMU's virtio-serial) adds its ports from a work queue after the module
- * loaded, so /dev/hvc0 may be missing (ENOENT) or not yet backed by a port (ENODEV) for a
- * moment: wait for it, up to 2 s.
- */
-static void write_virtio_console(void) {
-  static const char line[] = "init: hello on hvc0\n";
-  long fd = sys_openat("/dev/hvc0", O_WRONLY | O_CLOEXEC);
+/* Opens /dev/hvc0, waiting up to 2 s: see use_virtio_console. */
+static long open_hvc0(void) {
+  long fd = sys_openat("/dev/hvc0", O_RDWR | O_CLOEXEC);
   for (int tries = 0; (fd == -ENOENT || fd == -ENODEV) && tries < 200; tries++) {
     sys_sleep_ms(10);
-    fd = sys_openat("/dev/hvc0", O_WRONLY | O_CLOEXEC);
+    fd = sys_openat("/dev/hvc0", O_RDWR | O_CLOEXEC);
   }
-  if (check(fd, "open /dev/hvc0") < 0) return;
-  long n = check(sys_write(fd, line, sizeof line - 1), "write /dev/hvc0");
+  return check(fd, "open /dev/hvc0");
+}
+
+/*
+ * Reads one line (the tty is in canonical mode: a read returns at most one line) without its
+ * newline; returns its length. Blocks until the host sends one.
+ */
+static long read_line(long fd, char *buf, unsigned long size) {
+  long n;
+  do n = sys_read(fd, buf, size);
+  while (n == -EINTR);
+  if (n > 0 && buf[n - 1] == '\n') n--;
+  return n;
+}
+
+/*
+ * The virtio console, both ways: a line to the host, and a line from it, printed on the UART
+ * console. A multiport console (QEMU's virtio-serial) adds its ports from a work queue after the
+ * module loaded, so /dev/hvc0 may be missing (ENOENT) or not yet backed by a port (ENODEV) for a
+ * moment. The host should send its line once it sees "wrote a line" on the UART: a line sent
+ * while the driver still sets the port up can be lost (it was, on Tagvisor's console, which has
+ * no multiport). The tty echoes the host's line back, so the host gets ours and its own.
+ */
+static void use_virtio_console(void) {
+  static const char line[] = "init: hello on hvc0\n";
+  long fd = open_hvc0();
+  if (fd < 0) return;
+  if (check(sys_write(fd, line, sizeof line - 1), "write /dev/hvc0") == (long)(sizeof line - 1)) put("init: wrote a line to /dev/hvc0\n");
+  char input[64];
+  long n = check(read_line(fd, input, sizeof input), "read /dev/hvc0");
+  if (n >= 0) {
+    put("init: read from /dev/hvc0: \"");
+    sys_write(1, input, (unsigned long)n);
+    put("\"\n");
+  }
   sys_close(fd);
-  if (n == (long)(sizeof line - 1)) put("init: wrote a line to /dev/hvc0\n");
 }
 
 void init_main(void) {
@@ -127,7 +154,7 @@ void init_main(void) {
   if (check(sys_mount("devtmpfs", "/dev", "devtmpfs", 0, 0), "mount devtmpfs") == 0) put("init: mounted devtmpfs on /dev\n");
   for (unsigned long i = 0; i < sizeof modules / sizeof modules[0]; i++) load_module(modules[i]);
   read_disk();
-  write_virtio_console();
+  use_virtio_console();
   put("init: powering off\n");
   check(sys_reboot(LINUX_REBOOT_CMD_POWER_OFF), "reboot");
   sys_exit(1); /* Only if reboot failed: the kernel then panics, which the test reports. */

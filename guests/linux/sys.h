@@ -18,6 +18,7 @@ long syscall6(long nr, long a0, long a1, long a2, long a3, long a4, long a5);
 #define AT_FDCWD (-100)
 #define O_RDONLY 0
 #define O_WRONLY 1
+#define O_RDWR 2
 #define O_CLOEXEC 02000000
 #define ENOENT 2
 #define EEXIST 17
