@@ -69,7 +69,8 @@ function buildProgram(): Command {
     .addOption(new Option('--max-downtime <ms>', 'stop-and-copy once the rest fits this downtime (default 50)').argParser(parseCount))
     .addOption(new Option('--max-rounds <n>', 'pre-copy rounds before stop-and-copy (default 30)').argParser(parseCount))
     .addOption(new Option('--stall-timeout <ms>', 'give up when no byte moves for this long (default 10000)').argParser(parseCount))
-    .action(async (options: { monitor: ListenAddress; to: string; maxDowntime?: number; maxRounds?: number; stallTimeout?: number }) => {
+    .option('--auth-token-file <file>', "the monitor's token (when it runs with --auth-token-file)")
+    .action(async (options: { monitor: ListenAddress; to: string; maxDowntime?: number; maxRounds?: number; stallTimeout?: number; authTokenFile?: string }) => {
       process.exitCode = await migrateCommand(options);
     });
 
@@ -80,8 +81,9 @@ function buildProgram(): Command {
       .description(action === 'save' ? 'write the VM (memory, tags, vCPU, devices) to a file' : 'replace the VM with a snapshot file')
       .argument('<file>', 'snapshot file')
       .requiredOption('--monitor <tcp:host:port|unix:path>', 'the VM\'s JSON monitor', parseMonitorAddress)
-      .action(async (file: string, options: { monitor: ListenAddress }) => {
-        process.exitCode = await snapshotCommand(action, file, options.monitor);
+      .option('--auth-token-file <file>', "the monitor's token (when it runs with --auth-token-file)")
+      .action(async (file: string, options: { monitor: ListenAddress; authTokenFile?: string }) => {
+        process.exitCode = await snapshotCommand(action, file, options.monitor, options.authTokenFile);
       });
   }
   return program;

@@ -1,6 +1,7 @@
 import cliProgress from 'cli-progress';
 import { formatListenAddress, type ListenAddress } from '../node/listen-address.js';
 import { MonitorClient, MonitorCommandError } from '../node/monitor/client.js';
+import { readAuthTokenFile } from '../node/monitor/auth-token-file.js';
 import { EXIT_STATUS } from '../node/run-guest.js';
 
 /**
@@ -10,9 +11,18 @@ import { EXIT_STATUS } from '../node/run-guest.js';
  * usage (commander's parse errors).
  */
 
-async function connect(address: ListenAddress): Promise<MonitorClient | number> {
+async function connect(address: ListenAddress, authTokenFile?: string): Promise<MonitorClient | number> {
+  let token: string | undefined;
+  if (authTokenFile !== undefined) {
+    const read = await readAuthTokenFile(authTokenFile);
+    if (read.error !== undefined) {
+      process.stderr.write(`tagvisor: ${read.error}\n`);
+      return EXIT_STATUS.BAD_INPUT;
+    }
+    token = read.value;
+  }
   try {
-    return await MonitorClient.connect(address);
+    return await MonitorClient.connect(address, undefined, token);
   } catch (error) {
     process.stderr.write(`tagvisor: cannot reach the monitor at ${formatListenAddress(address)}: ${unreachableText(error)}\n`);
     return OPERATION_FAILED;
@@ -52,11 +62,13 @@ export interface MigrateOptions {
   readonly maxDowntime?: number;
   readonly maxRounds?: number;
   readonly stallTimeout?: number;
+  /** The monitor's token (docs/monitor-api.md, "Who may connect"). */
+  readonly authTokenFile?: string;
 }
 
 /** `tagvisor migrate --monitor <addr> --to tcp:<host>:<port>`: live migration with a progress bar. */
 export async function migrateCommand(options: MigrateOptions): Promise<number> {
-  const client = await connect(options.monitor);
+  const client = await connect(options.monitor, options.authTokenFile);
   if (typeof client === 'number') return client;
   const bar = new cliProgress.SingleBar(
     {
@@ -113,8 +125,8 @@ export async function migrateCommand(options: MigrateOptions): Promise<number> {
 }
 
 /** `tagvisor snapshot save|load --monitor <addr> <file>`: pauses around the operation if needed. */
-export async function snapshotCommand(action: 'save' | 'load', file: string, monitor: ListenAddress): Promise<number> {
-  const client = await connect(monitor);
+export async function snapshotCommand(action: 'save' | 'load', file: string, monitor: ListenAddress, authTokenFile?: string): Promise<number> {
+  const client = await connect(monitor, authTokenFile);
   if (typeof client === 'number') return client;
   try {
     const status = (await client.execute('query-status')) as { status?: string };

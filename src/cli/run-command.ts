@@ -3,6 +3,7 @@ import { basename } from 'node:path';
 import { EXIT_STATUS, runToCompletion } from '../node/run-guest.js';
 import { FrontEndError, FrontEnds, listenErrorText } from '../node/front-ends.js';
 import { exposureRefusal, formatListenAddress, type ListenAddress } from '../node/listen-address.js';
+import { readAuthTokenFile } from '../node/monitor/auth-token-file.js';
 import { ElfError, VirtMachine } from '../vmm/index.js';
 import { DriveError, FileDisk } from '../node/file-disk.js';
 import { attachStdin } from '../node/console-input.js';
@@ -64,7 +65,7 @@ export async function runCommand(guestPath: string | undefined, options: RunComm
   // Nothing could ever continue the guest: Node would exit 13 (a top-level await that never settles).
   if (options.startPaused && !options.monitor && !options.gdb && !options.web) return fail('--start-paused needs --monitor, --gdb or --web (something to continue the guest from)');
   if (options.authTokenFile !== undefined) {
-    const token = await readAuthToken(options.authTokenFile);
+    const token = await readAuthTokenFile(options.authTokenFile);
     if (token.error !== undefined) return fail(token.error);
     options = { ...options, authToken: token.value };
   }
@@ -226,19 +227,6 @@ async function bootMachine(machine: VirtMachine, boot: Boot, options: KernelCliO
       return null;
     }
   }
-}
-
-/** The token of --auth-token-file: the file's text without surrounding whitespace, 16 characters or more. */
-async function readAuthToken(path: string): Promise<{ value: string; error?: undefined } | { value?: undefined; error: string }> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    return { error: `--auth-token-file ${path}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}` };
-  }
-  const value = text.trim();
-  if (value.length < 16 || /\s/.test(value)) return { error: `--auth-token-file ${path}: the token must be one word of at least 16 characters (e.g. head -c 24 /dev/urandom | base64)` };
-  return { value };
 }
 
 function fail(message: string): number {

@@ -4,7 +4,7 @@
  * token or --insecure is given, owner-only unix sockets, the monitor's token, and the files
  * snapshot-save / snapshot-load may touch. Also `run --start-paused` with no front end.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { lstatSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,7 +14,8 @@ import { exposureRefusal, isLoopback } from '../../src/node/listen-address.js';
 import { registerMigrationCommands } from '../../src/node/migration-commands.js';
 import { MonitorServer } from '../../src/node/monitor/monitor-server.js';
 import { Monitor } from '../../src/vmm/monitor/monitor.js';
-import { GDB_TAGS_ELF, gdbTagsMachine, RawClient } from '../support/debugger.js';
+import { MonitorClient } from '../../src/node/monitor/client.js';
+import { CLI, GDB_TAGS_ELF, gdbTagsMachine, RawClient } from '../support/debugger.js';
 
 const cleanup: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -172,4 +173,39 @@ describe("the monitor's snapshot files", () => {
     await expect(command('snapshot-load', '/etc/passwd')).rejects.toMatchObject({ errorClass: 'AccessDenied' });
     expect(() => statSync(join(root, 'outside.snap'))).toThrow();
   });
+});
+
+describe('the CLI with --auth-token-file (dist/)', () => {
+  it('tagvisor snapshot save needs the token of the monitor it drives', async () => {
+    const dir = scratch();
+    const tokenFile = join(dir, 'token');
+    writeFileSync(tokenFile, 'cli-token-0123456789abcdef\n');
+    const child = spawn(process.execPath, [CLI, 'run', '--monitor', 'tcp:127.0.0.1:0', '--auth-token-file', tokenFile, '--snapshot-dir', dir, '--start-paused', GDB_TAGS_ELF], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    cleanup.push(() => void child.kill('SIGKILL'));
+    const port = await new Promise<number>((resolve) => {
+      let stderr = '';
+      child.stderr.on('data', (c: Buffer) => {
+        stderr += c.toString();
+        const match = /monitor listening on tcp:127\.0\.0\.1:(\d+)/.exec(stderr);
+        if (match) resolve(Number(match[1]));
+      });
+    });
+    const monitor = `tcp:127.0.0.1:${port}`;
+    const snapshot = (...extra: string[]) => new Promise<{ status: number | null; stderr: string }>((resolve) => {
+      const save = spawn(process.execPath, [CLI, 'snapshot', 'save', '--monitor', monitor, ...extra, 'vm.snap'], { stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      save.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+      save.on('close', (status) => resolve({ status, stderr }));
+    });
+    const refused = await snapshot();
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toMatch(/authentication required/);
+    expect(await snapshot('--auth-token-file', tokenFile)).toEqual({ status: 0, stderr: expect.any(String) as unknown });
+    expect(statSync(join(dir, 'vm.snap')).isFile()).toBe(true);
+    const client = await MonitorClient.connect({ kind: 'tcp', host: '127.0.0.1', port }, 10_000, 'cli-token-0123456789abcdef');
+    void client.execute('quit').catch(() => undefined);
+    expect(await exited).toBe(0);
+    expect(spawnSync(process.execPath, [CLI, 'run', '--help'], { encoding: 'utf8' }).stdout).toMatch(/--auth-token-file <file>[\s\S]*--insecure[\s\S]*--snapshot-dir <dir>/);
+  }, 60_000);
 });

@@ -40,7 +40,8 @@ export class MonitorClient {
     socket.on('close', () => closed(new Error('the monitor closed the connection')));
   }
 
-  static async connect(address: ListenAddress, timeoutMs = 10_000): Promise<MonitorClient> {
+  /** `token`: the monitor's --auth-token-file token, sent in qmp_capabilities. */
+  static async connect(address: ListenAddress, timeoutMs = 10_000, token?: string): Promise<MonitorClient> {
     const socket = address.kind === 'unix' ? connect(address.path) : connect({ host: address.host, port: address.port });
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -60,7 +61,12 @@ export class MonitorClient {
     await new Promise((resolve, reject) => {
       client.greeted = { resolve, reject };
     });
-    await client.execute('qmp_capabilities');
+    try {
+      await client.execute('qmp_capabilities', token === undefined ? undefined : { token });
+    } catch (error) {
+      socket.destroy(); // refused (a wrong or missing token): nothing keeps the process alive
+      throw error;
+    }
     return client;
   }
 
