@@ -11,8 +11,8 @@ import { listenOnce } from '../node/migration-tcp.js';
 import { CapabilityError, DEFAULT_INCOMING_TIMEOUT_MS, loadSealedSnapshot, loadSnapshot, maxSnapshotBytes, parseKey, receiveMigration, StreamFormatError } from '../vmm/migration/index.js';
 import { readFileBounded } from '../node/bounded-read.js';
 import { StateError } from '../common/persist.js';
-import { fileErrorText } from '../node/file-errors.js';
 import { bootKernel, checkKernelOptions, dumpDeviceTree, KernelInputError, type KernelCliOptions } from './kernel-boot.js';
+import { fileErrorText } from '../node/file-errors.js';
 
 export interface RunCommandOptions extends KernelCliOptions {
   /** Instead of booting an ELF: wait for a live migration on tcp:<host>:<port>. */

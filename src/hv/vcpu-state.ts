@@ -60,7 +60,12 @@ const SYSREGS_V2: readonly SysName[] = [
   'DBGWVR0_EL1', 'DBGWVR1_EL1', 'DBGWVR2_EL1', 'DBGWVR3_EL1', 'DBGWCR0_EL1', 'DBGWCR1_EL1', 'DBGWCR2_EL1', 'DBGWCR3_EL1',
   'DBGCLAIM_EL1', 'DBGPRCR_EL1', 'SCXTNUM_EL0', 'SCXTNUM_EL1',
 ];
-export const SYSREG_ADDED: Partial<Record<SysName, number>> = Object.fromEntries(SYSREGS_V2.map((name) => [name, 2]));
+/** Version 3 (with the SIMD&FP state): CNTFRQ_EL0, writable at EL1 as on hardware. */
+const SYSREGS_V3: readonly SysName[] = ['CNTFRQ_EL0'];
+export const SYSREG_ADDED: Partial<Record<SysName, number>> = Object.fromEntries([
+  ...SYSREGS_V2.map((name) => [name, 2]),
+  ...SYSREGS_V3.map((name) => [name, 3]),
+]);
 
 /** The version of the vCPU state that first carries register `name`. */
 export function sysregSince(name: SysName): number {

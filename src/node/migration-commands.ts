@@ -12,7 +12,7 @@ import { snapshotLoadPath, snapshotSavePath } from './monitor/snapshot-paths.js'
 
 
 /**
- * The monitor commands of issue 5: snapshot-save, snapshot-load, migrate and query-migrate.
+ * The monitor's migration commands (docs/monitor-api.md): snapshot-save, snapshot-load, migrate and query-migrate.
  * They live in src/node because they touch files and sockets; the stream logic is
  * src/vmm/migration's. MIGRATION events report progress (status, round, pages, bytes...).
  */

@@ -20,7 +20,9 @@ export const DEFAULT_RAM_BYTES = 256 * 1024 * 1024;
 const PL011_INTID = 32 + 1;
 
 export interface MachineOptions extends VirtDeviceOptions {
+  /** Guest RAM in bytes, at RAM_BASE (default DEFAULT_RAM_BYTES, 256 MiB). */
   readonly memoryBytes?: number;
+  /** Expose MTE to the guest (default true). */
   readonly mte?: boolean;
   /** A protected VM (protected.ts): memory private to the guest; DMA through the bounce pool. */
   readonly protected?: ProtectedOptions;
@@ -73,21 +75,25 @@ export interface MachineEvents {
   'tag-check-fault': TagFaultInfo;
   /** A debug access to a protected VM's private memory (allowed by `--protected=debug`). */
   audit: string;
-  /** Bytes the guest sent on its virtio-console (issue 4). */
+  /** Bytes the guest sent on its virtio-console (docs/devices.md). */
   'virtio-console': Uint8Array;
   /** Host input arrived for a device (virtio-console): a guest idle in WFI should run again. */
   wake: Record<string, never>;
 }
 
 /**
- * The QEMU `virt`-compatible board (DESIGN.md §3): RAM at 0x4000_0000, PL011 UART0, PSCI over
+ * The QEMU `virt`-compatible board (docs/design.md, "The machine the guest sees"): RAM at 0x4000_0000, PL011 UART0, PSCI over
  * HVC, semihosting, one vCPU. It runs in slices so a front end can interleave I/O, and it can be
  * paused, stepped and resumed between slices.
  */
 export class VirtMachine {
+  /** The KVM-shaped VM: guest memory (`vm.memory`, with the access classes), memslots, the vGIC. */
   readonly vm: Vm;
+  /** The one vCPU. */
   readonly vcpu: Vcpu;
+  /** Guest RAM in bytes, at RAM_BASE. */
   readonly memoryBytes: number;
+  /** PL011 UART0: its output arrives as 'output' events. */
   readonly uart: Pl011;
   /** GICv3, arch timer PPIs, virtio-mmio transports and the DMA path (virt-devices.ts). */
   readonly devices: VirtDevices;
@@ -96,10 +102,13 @@ export class VirtMachine {
    * and saved state. The device tree, snapshots and migration iterate it (boot/board.ts).
    */
   readonly board: readonly BoardDevice[];
+  /** What the machine reports: output, stops, resets, shutdown, tag-check faults... (MachineEvents). */
   readonly events = new Emitter<MachineEvents>();
+  /** 'created' until an image is loaded; runSlice runs only while 'running'. */
   state: MachineState = 'created';
+  /** How the machine stopped for good, once state is 'shutdown'. */
   shutdown: Shutdown | null = null;
-  /** The last slice ended in WFI with nothing but host input to wake the guest (issue 4). */
+  /** The last slice ended in WFI with nothing but host input to wake the guest. */
   waitingForHost = false;
   /** Guest instructions executed since the machine was created. */
   instructions = 0;
@@ -108,6 +117,7 @@ export class VirtMachine {
    * migration streams, so the socket is serviced often (the guest and the stream share a thread).
    */
   sliceLimit = Infinity;
+  /** The boot image, reloaded on every reset (and carried by snapshots and migration). */
   image: ElfImage | null = null;
   private pending: number[] = [];
   /** The vCPU is executing guest code (pause and terminate called from inside must interrupt it). */
@@ -150,6 +160,7 @@ export class VirtMachine {
     this.protection = options.protected ? new ProtectedMode(this.vm.memory, this.devices.pool, options.protected, (line) => this.events.emit('audit', line)) : null;
   }
 
+  /** True when the guest has MTE. */
   get mte(): boolean {
     return this.vm.mteEnabled;
   }
@@ -276,6 +287,7 @@ export class VirtMachine {
     this.stop({ kind: 'terminated', by });
   }
 
+  /** Lets a paused machine run again (runSlice executes guest code once more). */
   resume(): void {
     if (this.state !== 'paused') return;
     this.state = 'running';
