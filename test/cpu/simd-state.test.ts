@@ -37,8 +37,13 @@ describe('SIMD&FP state in snapshots', () => {
   it('a version-2 state (no fp) loads with zeroed SIMD&FP registers; version 3 requires fp', () => {
     const snapshot = Buffer.concat(saveSnapshot(machineWithFpState()));
     const dropFp = (s: Record<string, unknown>) => void delete s.fp;
+    // A version-2 file has neither fp nor CNTFRQ_EL0 (both came with version 3).
+    const dropV3 = (s: Record<string, unknown>) => {
+      dropFp(s);
+      delete (s.sysregs as Record<string, unknown>).CNTFRQ_EL0;
+    };
     const target = new VirtMachine({ memoryBytes: 1 << 20 });
-    loadSnapshot(target, forgeState(snapshot, 'vcpu0', dropFp, 2));
+    loadSnapshot(target, forgeState(snapshot, 'vcpu0', dropV3, 2));
     expect(target.vcpu.cpu.vb.every((b) => b === 0)).toBe(true);
     expect(target.vcpu.cpu.fpsr).toBe(0);
     expect(() => loadSnapshot(new VirtMachine({ memoryBytes: 1 << 20 }), forgeState(snapshot, 'vcpu0', dropFp, 3))).toThrow(/vcpu0\.fp: missing/);

@@ -1,4 +1,6 @@
 import type { Insn } from '../insn.js';
+import { decodeFpAdvSimdScalar, decodeFpScalar, decodeFpVector } from './fp-decode.js';
+import { decodeSimdIntExtra } from './simd-int-extra.js';
 import { decodeFmovGeneral, decodeFmovImmediate, decodeFmovRegister } from './fp-move.js';
 import { decodeAcross, decodeShiftImmediate, decodeThreeDifferent, decodeThreeSame, decodeTwoMisc } from './simd-int.js';
 import { decodeSimdLoadLiteral, decodeSimdLoadStorePair, decodeSimdLoadStoreRegister } from './simd-ldst.js';
@@ -12,9 +14,12 @@ import { decodeCopy, decodeExt, decodeModifiedImmediate, decodePermute, decodeTa
  * Each class is recognised by a mask/value pair over its fixed bits (DDI 0487, C4.1.96).
  */
 export function decodeSimdDataProcessing(word: number): Insn | null {
-  if (word >>> 31 === 0 && ((word >>> 28) & 1) === 0) return decodeVector(word);
-  if ((word & 0xd0000000) === 0x50000000) return decodeScalar(word);
-  if ((word & 0x5f200000) === 0x1e200000) return decodeFloat(word);
+  // Each group: the integer classes first, then the rest of the integer SIMD (simd-int-extra),
+  // then floating point (fp-decode); a word no family claims is UNDEFINED.
+  if (word >>> 31 === 0 && ((word >>> 28) & 1) === 0) return decodeVector(word) ?? decodeSimdIntExtra(word, false) ?? decodeFpVector(word);
+  if ((word & 0xd0000000) === 0x50000000) return decodeScalar(word) ?? decodeSimdIntExtra(word, true) ?? decodeFpAdvSimdScalar(word);
+  if ((word & 0x5f200000) === 0x1e200000) return decodeFloat(word) ?? decodeFpScalar(word);
+  if ((word & 0x5f000000) === 0x1f000000) return decodeFpScalar(word); // FMADD family (data processing, 3 source)
   return null;
 }
 
