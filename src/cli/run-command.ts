@@ -7,7 +7,7 @@ import { readAuthTokenFile } from '../node/monitor/auth-token-file.js';
 import { ElfError, VirtMachine } from '../vmm/index.js';
 import { DriveError, FileDisk } from '../node/file-disk.js';
 import { attachStdin } from '../node/console-input.js';
-import { listenOnce } from '../node/migration-tcp.js';
+import { listenForMigration } from '../node/migration/incoming.js';
 import { CapabilityError, DEFAULT_INCOMING_TIMEOUT_MS, loadSealedSnapshot, loadSnapshot, maxSnapshotBytes, parseKey, receiveMigration, StreamFormatError } from '../vmm/migration/index.js';
 import { readFileBounded } from '../node/bounded-read.js';
 import { StateError } from '../common/persist.js';
@@ -205,9 +205,8 @@ async function bootMachine(machine: VirtMachine, boot: Boot, options: KernelCliO
         throw error;
       }
     case 'incoming': {
-      // Commit the guest's RAM now, while nobody is waiting, instead of page by page mid-stream.
-      machine.vm.memory.prefault();
-      const { ready, accepted } = listenOnce(boot.address.host, boot.address.port, { idleTimeoutMs: boot.timeoutMs });
+      // Listen first, then commit the guest's RAM while nobody is waiting (migration/incoming.ts).
+      const { ready, accepted } = listenForMigration(machine, boot.address.host, boot.address.port, { idleTimeoutMs: boot.timeoutMs });
       // A failed listen rejects both promises: `ready` reports it, `accepted` must not crash the process.
       accepted.catch(() => {});
       let port: number;
