@@ -11,8 +11,11 @@ import { BREAKPOINTS, CONTEXT_BREAKPOINTS, WATCHPOINTS } from './sysregs-debug.j
 /** MIDR_EL1: implementer 0 (software use), architecture 0xf (ID registers), part 0, revision 0. */
 export const MIDR = 0x000f0000;
 
-/** ID_AA64PFR0_EL1 FP and AdvSIMD (bits 23:16) = 0xf: not implemented. */
-const PFR0_FP_ADVSIMD = 0x00ff0000;
+/**
+ * ID_AA64PFR0_EL1 FP and AdvSIMD (bits 23:16) = 0: implemented, without half-precision
+ * arithmetic (FEAT_FP16 would be 1). A kernel lets EL0 use the registers only when these say so.
+ */
+const PFR0_FP_ADVSIMD = 0x00000000;
 /** EL0 and EL1 AArch64 only (EL2, EL3 absent), DIT = 1, CSV2 = 3, CSV3 = 1. */
 export const ID_AA64PFR0 = { lo: 0x00000011 | PFR0_FP_ADVSIMD, hi: 0x13010000 } as const;
 /** GIC (bits 27:24) = 1 when the GICv3 CPU interface is reached through system registers. */
