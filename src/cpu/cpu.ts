@@ -4,8 +4,9 @@ import { decode } from './decoder.js';
 import { takeException, takeSyncException } from './exception-entry.js';
 import { EC, FSC, VECTOR } from './exceptions.js';
 import { Insn, NEXT } from './insn.js';
+import { entryOffset, tagCheckFails, tlbEntry } from './fast-access.js';
 import { fetchCodePage, type CodePage } from './fetch.js';
-import { DataTlb, FetchTlb, SET_EL0_READ, SET_EL0_WRITE, SET_EL1_READ, SET_EL1_WRITE, TLB_MASK, TLB_SIZE } from './mmu/tlb.js';
+import { DataTlb, FetchTlb, SET_EL0_READ, SET_EL0_WRITE, SET_EL1_READ, SET_EL1_WRITE, TLB_SIZE } from './mmu/tlb.js';
 import type { TranslationRegime } from './mmu/translate.js';
 import { SLOT_COUNT, SP_SLOT } from './regs.js';
 import { slowLoad, slowStore } from './slow-access.js';
@@ -344,116 +345,69 @@ export class Cpu {
   }
 
   ld8(lo: number, hi: number): number {
-    const h = (hi & 0x00800000) !== 0 ? hi | this.tbiOr1 : hi & this.tbiAnd0;
-    const e = this.rdBase + ((lo >>> 12) & TLB_MASK);
-    const t = this.dtlb;
-    if (t.keyLo[e] === ((lo >>> 12) | (h << 20)) && t.keyHi[e] === h >> 12) {
-      const off = t.offset[e]! + (lo & 0xfff);
-      const tags = t.tags[e]!;
-      if (this.mteActive !== 0 && tags !== null && ((((tags[off >>> 5]! >>> ((off >>> 2) & 4)) ^ (hi >>> 24)) & 15) !== 0) && this.tagMismatch(tags, off, lo, hi, 1, false)) return 0;
-      return t.view[e]!.getUint8(off);
-    }
-    return slowLoad(this, lo, hi, 1, 0);
+    const e = tlbEntry(this, lo, hi, this.rdBase, 1);
+    if (e < 0) return slowLoad(this, lo, hi, 1, 0);
+    const off = entryOffset(this, e, lo);
+    if (tagCheckFails(this, e, off, lo, hi, 1, false)) return 0;
+    return this.dtlb.view[e]!.getUint8(off);
   }
 
   ld16(lo: number, hi: number): number {
-    const h = (hi & 0x00800000) !== 0 ? hi | this.tbiOr1 : hi & this.tbiAnd0;
-    const e = this.rdBase + ((lo >>> 12) & TLB_MASK);
-    const t = this.dtlb;
-    if (t.keyLo[e] === ((lo >>> 12) | (h << 20)) && t.keyHi[e] === h >> 12 && (lo & 0xfff) <= 0xffe) {
-      const off = t.offset[e]! + (lo & 0xfff);
-      const tags = t.tags[e]!;
-      if (this.mteActive !== 0 && tags !== null && ((((tags[off >>> 5]! >>> ((off >>> 2) & 4)) ^ (hi >>> 24)) & 15) !== 0 || (off & 15) > 14) && this.tagMismatch(tags, off, lo, hi, 2, false)) return 0;
-      return t.view[e]!.getUint16(off, true);
-    }
-    return slowLoad(this, lo, hi, 2, 0);
+    const e = tlbEntry(this, lo, hi, this.rdBase, 2);
+    if (e < 0) return slowLoad(this, lo, hi, 2, 0);
+    const off = entryOffset(this, e, lo);
+    if (tagCheckFails(this, e, off, lo, hi, 2, false)) return 0;
+    return this.dtlb.view[e]!.getUint16(off, true);
   }
 
   ld32(lo: number, hi: number): number {
-    const h = (hi & 0x00800000) !== 0 ? hi | this.tbiOr1 : hi & this.tbiAnd0;
-    const e = this.rdBase + ((lo >>> 12) & TLB_MASK);
-    const t = this.dtlb;
-    if (t.keyLo[e] === ((lo >>> 12) | (h << 20)) && t.keyHi[e] === h >> 12 && (lo & 0xfff) <= 0xffc) {
-      const off = t.offset[e]! + (lo & 0xfff);
-      const tags = t.tags[e]!;
-      if (this.mteActive !== 0 && tags !== null && ((((tags[off >>> 5]! >>> ((off >>> 2) & 4)) ^ (hi >>> 24)) & 15) !== 0 || (off & 15) > 12) && this.tagMismatch(tags, off, lo, hi, 4, false)) return 0;
-      return t.view[e]!.getInt32(off, true);
-    }
-    return slowLoad(this, lo, hi, 4, 0);
+    const e = tlbEntry(this, lo, hi, this.rdBase, 4);
+    if (e < 0) return slowLoad(this, lo, hi, 4, 0);
+    const off = entryOffset(this, e, lo);
+    if (tagCheckFails(this, e, off, lo, hi, 4, false)) return 0;
+    return this.dtlb.view[e]!.getInt32(off, true);
   }
 
   /** 64-bit load: returns the low word, the high word is in `ldHi`. */
   ld64(lo: number, hi: number): number {
-    const h = (hi & 0x00800000) !== 0 ? hi | this.tbiOr1 : hi & this.tbiAnd0;
-    const e = this.rdBase + ((lo >>> 12) & TLB_MASK);
-    const t = this.dtlb;
-    if (t.keyLo[e] === ((lo >>> 12) | (h << 20)) && t.keyHi[e] === h >> 12 && (lo & 0xfff) <= 0xff8) {
-      const off = t.offset[e]! + (lo & 0xfff);
-      const tags = t.tags[e]!;
-      if (this.mteActive !== 0 && tags !== null && ((((tags[off >>> 5]! >>> ((off >>> 2) & 4)) ^ (hi >>> 24)) & 15) !== 0 || (off & 15) > 8) && this.tagMismatch(tags, off, lo, hi, 8, false)) return 0;
-      const view = t.view[e]!;
-      this.ldHi = view.getInt32(off + 4, true);
-      return view.getInt32(off, true);
-    }
-    return slowLoad(this, lo, hi, 8, 0);
+    const e = tlbEntry(this, lo, hi, this.rdBase, 8);
+    if (e < 0) return slowLoad(this, lo, hi, 8, 0);
+    const off = entryOffset(this, e, lo);
+    if (tagCheckFails(this, e, off, lo, hi, 8, false)) return 0;
+    const view = this.dtlb.view[e]!;
+    this.ldHi = view.getInt32(off + 4, true);
+    return view.getInt32(off, true);
   }
 
   st8(lo: number, hi: number, value: number): void {
-    const h = (hi & 0x00800000) !== 0 ? hi | this.tbiOr1 : hi & this.tbiAnd0;
-    const e = this.wrBase + ((lo >>> 12) & TLB_MASK);
-    const t = this.dtlb;
-    if (t.keyLo[e] === ((lo >>> 12) | (h << 20)) && t.keyHi[e] === h >> 12) {
-      const off = t.offset[e]! + (lo & 0xfff);
-      const tags = t.tags[e]!;
-      if (this.mteActive !== 0 && tags !== null && ((((tags[off >>> 5]! >>> ((off >>> 2) & 4)) ^ (hi >>> 24)) & 15) !== 0) && this.tagMismatch(tags, off, lo, hi, 1, true)) return;
-      t.view[e]!.setUint8(off, value);
-      return;
-    }
-    slowStore(this, lo, hi, 1, value, 0, 0);
+    const e = tlbEntry(this, lo, hi, this.wrBase, 1);
+    if (e < 0) return slowStore(this, lo, hi, 1, value, 0, 0);
+    const off = entryOffset(this, e, lo);
+    if (!tagCheckFails(this, e, off, lo, hi, 1, true)) this.dtlb.view[e]!.setUint8(off, value);
   }
 
   st16(lo: number, hi: number, value: number): void {
-    const h = (hi & 0x00800000) !== 0 ? hi | this.tbiOr1 : hi & this.tbiAnd0;
-    const e = this.wrBase + ((lo >>> 12) & TLB_MASK);
-    const t = this.dtlb;
-    if (t.keyLo[e] === ((lo >>> 12) | (h << 20)) && t.keyHi[e] === h >> 12 && (lo & 0xfff) <= 0xffe) {
-      const off = t.offset[e]! + (lo & 0xfff);
-      const tags = t.tags[e]!;
-      if (this.mteActive !== 0 && tags !== null && ((((tags[off >>> 5]! >>> ((off >>> 2) & 4)) ^ (hi >>> 24)) & 15) !== 0 || (off & 15) > 14) && this.tagMismatch(tags, off, lo, hi, 2, true)) return;
-      t.view[e]!.setUint16(off, value, true);
-      return;
-    }
-    slowStore(this, lo, hi, 2, value, 0, 0);
+    const e = tlbEntry(this, lo, hi, this.wrBase, 2);
+    if (e < 0) return slowStore(this, lo, hi, 2, value, 0, 0);
+    const off = entryOffset(this, e, lo);
+    if (!tagCheckFails(this, e, off, lo, hi, 2, true)) this.dtlb.view[e]!.setUint16(off, value, true);
   }
 
   st32(lo: number, hi: number, value: number): void {
-    const h = (hi & 0x00800000) !== 0 ? hi | this.tbiOr1 : hi & this.tbiAnd0;
-    const e = this.wrBase + ((lo >>> 12) & TLB_MASK);
-    const t = this.dtlb;
-    if (t.keyLo[e] === ((lo >>> 12) | (h << 20)) && t.keyHi[e] === h >> 12 && (lo & 0xfff) <= 0xffc) {
-      const off = t.offset[e]! + (lo & 0xfff);
-      const tags = t.tags[e]!;
-      if (this.mteActive !== 0 && tags !== null && ((((tags[off >>> 5]! >>> ((off >>> 2) & 4)) ^ (hi >>> 24)) & 15) !== 0 || (off & 15) > 12) && this.tagMismatch(tags, off, lo, hi, 4, true)) return;
-      t.view[e]!.setInt32(off, value, true);
-      return;
-    }
-    slowStore(this, lo, hi, 4, value, 0, 0);
+    const e = tlbEntry(this, lo, hi, this.wrBase, 4);
+    if (e < 0) return slowStore(this, lo, hi, 4, value, 0, 0);
+    const off = entryOffset(this, e, lo);
+    if (!tagCheckFails(this, e, off, lo, hi, 4, true)) this.dtlb.view[e]!.setInt32(off, value, true);
   }
 
   st64(lo: number, hi: number, vlo: number, vhi: number): void {
-    const h = (hi & 0x00800000) !== 0 ? hi | this.tbiOr1 : hi & this.tbiAnd0;
-    const e = this.wrBase + ((lo >>> 12) & TLB_MASK);
-    const t = this.dtlb;
-    if (t.keyLo[e] === ((lo >>> 12) | (h << 20)) && t.keyHi[e] === h >> 12 && (lo & 0xfff) <= 0xff8) {
-      const off = t.offset[e]! + (lo & 0xfff);
-      const tags = t.tags[e]!;
-      if (this.mteActive !== 0 && tags !== null && ((((tags[off >>> 5]! >>> ((off >>> 2) & 4)) ^ (hi >>> 24)) & 15) !== 0 || (off & 15) > 8) && this.tagMismatch(tags, off, lo, hi, 8, true)) return;
-      const view = t.view[e]!;
-      view.setInt32(off, vlo, true);
-      view.setInt32(off + 4, vhi, true);
-      return;
-    }
-    slowStore(this, lo, hi, 8, vlo, vhi, 0);
+    const e = tlbEntry(this, lo, hi, this.wrBase, 8);
+    if (e < 0) return slowStore(this, lo, hi, 8, vlo, vhi, 0);
+    const off = entryOffset(this, e, lo);
+    if (tagCheckFails(this, e, off, lo, hi, 8, true)) return;
+    const view = this.dtlb.view[e]!;
+    view.setInt32(off, vlo, true);
+    view.setInt32(off + 4, vhi, true);
   }
 
   /**

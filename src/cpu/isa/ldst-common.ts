@@ -2,7 +2,7 @@ import { mmioRead, mmioWrite, type AccessSize } from '../../memory/index.js';
 import type { Cpu } from '../cpu.js';
 import { takeSyncException } from '../exception-entry.js';
 import { EC, FSC } from '../exceptions.js';
-import { TLB_MASK } from '../mmu/tlb.js';
+import { entryOffset, tlbEntry } from '../fast-access.js';
 import { SP_SLOT } from '../regs.js';
 import { ACC_NOCHECK, noteGuestWrite, part0, slowLoad, slowStore } from '../slow-access.js';
 
@@ -92,51 +92,42 @@ export function storeSized(cpu: Cpu, lo: number, hi: number, size: number, vlo: 
  * the TLB hit path of cpu.ld* without the tag check; misses go to the slow path with ACC_NOCHECK.
  */
 export function loadUnchecked(cpu: Cpu, lo: number, hi: number, size: number): number {
-  const h = (hi & 0x00800000) !== 0 ? hi | cpu.tbiOr1 : hi & cpu.tbiAnd0;
-  const e = cpu.rdBase + ((lo >>> 12) & TLB_MASK);
-  const t = cpu.dtlb;
-  if (t.keyLo[e] === ((lo >>> 12) | (h << 20)) && t.keyHi[e] === h >> 12 && (lo & 0xfff) <= 4096 - size) {
-    const off = t.offset[e]! + (lo & 0xfff);
-    const view = t.view[e]!;
-    switch (size) {
-      case 1:
-        return view.getUint8(off);
-      case 2:
-        return view.getUint16(off, true);
-      case 4:
-        return view.getInt32(off, true);
-      default:
-        cpu.ldHi = view.getInt32(off + 4, true);
-        return view.getInt32(off, true);
-    }
+  const e = tlbEntry(cpu, lo, hi, cpu.rdBase, size);
+  if (e < 0) return slowLoad(cpu, lo, hi, size, ACC_NOCHECK);
+  const off = entryOffset(cpu, e, lo);
+  const view = cpu.dtlb.view[e]!;
+  switch (size) {
+    case 1:
+      return view.getUint8(off);
+    case 2:
+      return view.getUint16(off, true);
+    case 4:
+      return view.getInt32(off, true);
+    default:
+      cpu.ldHi = view.getInt32(off + 4, true);
+      return view.getInt32(off, true);
   }
-  return slowLoad(cpu, lo, hi, size, ACC_NOCHECK);
 }
 
 export function storeUnchecked(cpu: Cpu, lo: number, hi: number, size: number, vlo: number, vhi: number): void {
-  const h = (hi & 0x00800000) !== 0 ? hi | cpu.tbiOr1 : hi & cpu.tbiAnd0;
-  const e = cpu.wrBase + ((lo >>> 12) & TLB_MASK);
-  const t = cpu.dtlb;
-  if (t.keyLo[e] === ((lo >>> 12) | (h << 20)) && t.keyHi[e] === h >> 12 && (lo & 0xfff) <= 4096 - size) {
-    const off = t.offset[e]! + (lo & 0xfff);
-    const view = t.view[e]!;
-    switch (size) {
-      case 1:
-        view.setUint8(off, vlo);
-        return;
-      case 2:
-        view.setUint16(off, vlo, true);
-        return;
-      case 4:
-        view.setInt32(off, vlo, true);
-        return;
-      default:
-        view.setInt32(off, vlo, true);
-        view.setInt32(off + 4, vhi, true);
-        return;
-    }
+  const e = tlbEntry(cpu, lo, hi, cpu.wrBase, size);
+  if (e < 0) return slowStore(cpu, lo, hi, size, vlo, vhi, ACC_NOCHECK);
+  const off = entryOffset(cpu, e, lo);
+  const view = cpu.dtlb.view[e]!;
+  switch (size) {
+    case 1:
+      view.setUint8(off, vlo);
+      return;
+    case 2:
+      view.setUint16(off, vlo, true);
+      return;
+    case 4:
+      view.setInt32(off, vlo, true);
+      return;
+    default:
+      view.setInt32(off, vlo, true);
+      view.setInt32(off + 4, vhi, true);
   }
-  slowStore(cpu, lo, hi, size, vlo, vhi, ACC_NOCHECK);
 }
 
 /** Writes a loaded value (low word `v`, high word `vhi` for 8 bytes) to register index `d`. */

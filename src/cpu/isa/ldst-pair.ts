@@ -1,7 +1,7 @@
 import type { Cpu } from '../cpu.js';
 import { dataAbort } from '../exception-entry.js';
 import { Insn, NEXT } from '../insn.js';
-import { TLB_MASK } from '../mmu/tlb.js';
+import { entryOffset, tagCheckFails, tlbEntry } from '../fast-access.js';
 import { rsp, rz, wz } from '../regs.js';
 import { ACC_NOCHECK, ACC_PAIR, scratchView, slowLoadBytes, slowStoreBytes } from '../slow-access.js';
 import { MODE_OFFSET, MODE_POST, MODE_PRE, spAlignmentFault, spMisaligned } from './ldst-common.js';
@@ -51,168 +51,109 @@ export function decodeLoadStorePair(word: number, mte: boolean): Insn | null {
   return insn;
 }
 
-/**
- * Inline test of the common case: the access stays in one granule whose allocation tag equals the
- * pointer's. Anything else takes cpu.tagMismatch, which also applies TBI, TCMA and the TCF mode.
- */
-function sameTag(tags: Uint8Array, off: number, hi: number, crossesGranule: boolean): boolean {
-  const g = off >>> 4;
-  return !crossesGranule && ((tags[g >>> 1]! >>> ((g & 1) << 2)) & 15) === ((hi >>> 24) & 15);
+/** Address of a pair access (A) and the written-back base (W), set by pairAddress. */
+const A = { lo: 0, hi: 0 };
+const W = { lo: 0, hi: 0 };
+
+/** Computes the access address and the writeback value of a pair instruction into A and W. */
+function pairAddress(x: Int32Array, i: Insn): void {
+  const baseLo = x[i.n]!;
+  const baseHi = x[i.n + 1]!;
+  const sum = (baseLo >>> 0) + i.imm;
+  W.lo = sum | 0;
+  W.hi = sum > 0xffffffff ? (baseHi + 1) | 0 : sum < 0 ? (baseHi - 1) | 0 : baseHi;
+  const post = i.t === MODE_POST;
+  A.lo = post ? baseLo : W.lo;
+  A.hi = post ? baseHi : W.hi;
 }
 
-/** LDP Xt1, Xt2: one TLB lookup and one tag check for the 16 bytes on the fast path. */
+function writeBack(x: Int32Array, i: Insn): void {
+  if (i.t !== MODE_OFFSET) {
+    x[i.n] = W.lo;
+    x[i.n + 1] = W.hi;
+  }
+}
+
+/**
+ * Loads `size` (8 or 16) bytes of a pair into scratchView: one TLB lookup and one tag check on the
+ * fast path (fast-access.ts), the slow path otherwise. False: the access faulted.
+ */
+function loadPair(cpu: Cpu, i: Insn, size: number): boolean {
+  const lo = A.lo;
+  const hi = A.hi;
+  const e = tlbEntry(cpu, lo, hi, cpu.rdBase, size);
+  if (e < 0) return slowLoadBytes(cpu, lo, hi, size, i.u | ACC_PAIR);
+  const off = entryOffset(cpu, e, lo);
+  if (i.u === 0 && tagCheckFails(cpu, e, off, lo, hi, size, false)) return false;
+  const view = cpu.dtlb.view[e]!;
+  for (let b = 0; b < size; b += 4) scratchView.setInt32(b, view.getInt32(off + b, true), true);
+  return true;
+}
+
+/** Stores `size` bytes of a pair from scratchView (see loadPair). */
+function storePair(cpu: Cpu, i: Insn, size: number): boolean {
+  const lo = A.lo;
+  const hi = A.hi;
+  const e = tlbEntry(cpu, lo, hi, cpu.wrBase, size);
+  if (e < 0) return slowStoreBytes(cpu, lo, hi, size, i.u | ACC_PAIR);
+  const off = entryOffset(cpu, e, lo);
+  if (i.u === 0 && tagCheckFails(cpu, e, off, lo, hi, size, true)) return false;
+  const view = cpu.dtlb.view[e]!;
+  for (let b = 0; b < size; b += 4) view.setInt32(off + b, scratchView.getInt32(b, true), true);
+  return true;
+}
+
+/** LDP Xt1, Xt2. */
 function ldpX(cpu: Cpu, i: Insn): number {
   const x = cpu.x;
-  const n = i.n;
-  if (spMisaligned(cpu, n)) return spAlignmentFault(cpu);
-  const baseLo = x[n]!;
-  const baseHi = x[n + 1]!;
-  const sum = (baseLo >>> 0) + i.imm;
-  const newLo = sum | 0;
-  const newHi = sum > 0xffffffff ? (baseHi + 1) | 0 : sum < 0 ? (baseHi - 1) | 0 : baseHi;
-  const post = i.t === MODE_POST;
-  const lo = post ? baseLo : newLo;
-  const hi = post ? baseHi : newHi;
-  const h = (hi & 0x00800000) !== 0 ? hi | cpu.tbiOr1 : hi & cpu.tbiAnd0;
-  const e = cpu.rdBase + ((lo >>> 12) & TLB_MASK);
-  const t = cpu.dtlb;
-  let v0: number, v1: number, v2: number, v3: number;
-  if (t.keyLo[e] === ((lo >>> 12) | (h << 20)) && t.keyHi[e] === h >> 12 && (lo & 0xfff) <= 0xff0) {
-    const off = t.offset[e]! + (lo & 0xfff);
-    const tags = t.tags[e]!;
-    if (i.u === 0 && cpu.mteActive !== 0 && tags !== null && !sameTag(tags, off, hi, (off & 15) !== 0) && cpu.tagMismatch(tags, off, lo, hi, 16, false)) return dataAbort(cpu);
-    const view = t.view[e]!;
-    v0 = view.getInt32(off, true);
-    v1 = view.getInt32(off + 4, true);
-    v2 = view.getInt32(off + 8, true);
-    v3 = view.getInt32(off + 12, true);
-  } else {
-    if (!slowLoadBytes(cpu, lo, hi, 16, i.u | ACC_PAIR)) return dataAbort(cpu);
-    v0 = scratchView.getInt32(0, true);
-    v1 = scratchView.getInt32(4, true);
-    v2 = scratchView.getInt32(8, true);
-    v3 = scratchView.getInt32(12, true);
-  }
-  x[i.d] = v0;
-  x[i.d + 1] = v1;
-  x[i.a] = v2;
-  x[i.a + 1] = v3;
-  if (i.t !== MODE_OFFSET) {
-    x[n] = newLo;
-    x[n + 1] = newHi;
-  }
+  if (spMisaligned(cpu, i.n)) return spAlignmentFault(cpu);
+  pairAddress(x, i);
+  if (!loadPair(cpu, i, 16)) return dataAbort(cpu);
+  x[i.d] = scratchView.getInt32(0, true);
+  x[i.d + 1] = scratchView.getInt32(4, true);
+  x[i.a] = scratchView.getInt32(8, true);
+  x[i.a + 1] = scratchView.getInt32(12, true);
+  writeBack(x, i);
   return NEXT;
 }
 
 function stpX(cpu: Cpu, i: Insn): number {
   const x = cpu.x;
-  const n = i.n;
-  if (spMisaligned(cpu, n)) return spAlignmentFault(cpu);
-  const baseLo = x[n]!;
-  const baseHi = x[n + 1]!;
-  const sum = (baseLo >>> 0) + i.imm;
-  const newLo = sum | 0;
-  const newHi = sum > 0xffffffff ? (baseHi + 1) | 0 : sum < 0 ? (baseHi - 1) | 0 : baseHi;
-  const post = i.t === MODE_POST;
-  const lo = post ? baseLo : newLo;
-  const hi = post ? baseHi : newHi;
-  const h = (hi & 0x00800000) !== 0 ? hi | cpu.tbiOr1 : hi & cpu.tbiAnd0;
-  const e = cpu.wrBase + ((lo >>> 12) & TLB_MASK);
-  const t = cpu.dtlb;
-  if (t.keyLo[e] === ((lo >>> 12) | (h << 20)) && t.keyHi[e] === h >> 12 && (lo & 0xfff) <= 0xff0) {
-    const off = t.offset[e]! + (lo & 0xfff);
-    const tags = t.tags[e]!;
-    if (i.u === 0 && cpu.mteActive !== 0 && tags !== null && !sameTag(tags, off, hi, (off & 15) !== 0) && cpu.tagMismatch(tags, off, lo, hi, 16, true)) return dataAbort(cpu);
-    const view = t.view[e]!;
-    view.setInt32(off, x[i.d]!, true);
-    view.setInt32(off + 4, x[i.d + 1]!, true);
-    view.setInt32(off + 8, x[i.a]!, true);
-    view.setInt32(off + 12, x[i.a + 1]!, true);
-  } else {
-    scratchView.setInt32(0, x[i.d]!, true);
-    scratchView.setInt32(4, x[i.d + 1]!, true);
-    scratchView.setInt32(8, x[i.a]!, true);
-    scratchView.setInt32(12, x[i.a + 1]!, true);
-    if (!slowStoreBytes(cpu, lo, hi, 16, i.u | ACC_PAIR)) return dataAbort(cpu);
-  }
-  if (i.t !== MODE_OFFSET) {
-    x[n] = newLo;
-    x[n + 1] = newHi;
-  }
+  if (spMisaligned(cpu, i.n)) return spAlignmentFault(cpu);
+  pairAddress(x, i);
+  scratchView.setInt32(0, x[i.d]!, true);
+  scratchView.setInt32(4, x[i.d + 1]!, true);
+  scratchView.setInt32(8, x[i.a]!, true);
+  scratchView.setInt32(12, x[i.a + 1]!, true);
+  if (!storePair(cpu, i, 16)) return dataAbort(cpu);
+  writeBack(x, i);
   return NEXT;
 }
 
 /** LDP Wt1, Wt2 and LDPSW (s = 1: sign-extend both words). */
 function ldpW(cpu: Cpu, i: Insn): number {
   const x = cpu.x;
-  const n = i.n;
-  if (spMisaligned(cpu, n)) return spAlignmentFault(cpu);
-  const baseLo = x[n]!;
-  const baseHi = x[n + 1]!;
-  const sum = (baseLo >>> 0) + i.imm;
-  const newLo = sum | 0;
-  const newHi = sum > 0xffffffff ? (baseHi + 1) | 0 : sum < 0 ? (baseHi - 1) | 0 : baseHi;
-  const post = i.t === MODE_POST;
-  const lo = post ? baseLo : newLo;
-  const hi = post ? baseHi : newHi;
-  const h = (hi & 0x00800000) !== 0 ? hi | cpu.tbiOr1 : hi & cpu.tbiAnd0;
-  const e = cpu.rdBase + ((lo >>> 12) & TLB_MASK);
-  const t = cpu.dtlb;
-  let v0: number, v1: number;
-  if (t.keyLo[e] === ((lo >>> 12) | (h << 20)) && t.keyHi[e] === h >> 12 && (lo & 0xfff) <= 0xff8) {
-    const off = t.offset[e]! + (lo & 0xfff);
-    const tags = t.tags[e]!;
-    if (i.u === 0 && cpu.mteActive !== 0 && tags !== null && !sameTag(tags, off, hi, (off & 15) > 8) && cpu.tagMismatch(tags, off, lo, hi, 8, false)) return dataAbort(cpu);
-    const view = t.view[e]!;
-    v0 = view.getInt32(off, true);
-    v1 = view.getInt32(off + 4, true);
-  } else {
-    if (!slowLoadBytes(cpu, lo, hi, 8, i.u | ACC_PAIR)) return dataAbort(cpu);
-    v0 = scratchView.getInt32(0, true);
-    v1 = scratchView.getInt32(4, true);
-  }
+  if (spMisaligned(cpu, i.n)) return spAlignmentFault(cpu);
+  pairAddress(x, i);
+  if (!loadPair(cpu, i, 8)) return dataAbort(cpu);
+  const v0 = scratchView.getInt32(0, true);
+  const v1 = scratchView.getInt32(4, true);
   const sign = i.s !== 0;
   x[i.d] = v0;
   x[i.d + 1] = sign ? v0 >> 31 : 0;
   x[i.a] = v1;
   x[i.a + 1] = sign ? v1 >> 31 : 0;
-  if (i.t !== MODE_OFFSET) {
-    x[n] = newLo;
-    x[n + 1] = newHi;
-  }
+  writeBack(x, i);
   return NEXT;
 }
 
 function stpW(cpu: Cpu, i: Insn): number {
   const x = cpu.x;
-  const n = i.n;
-  if (spMisaligned(cpu, n)) return spAlignmentFault(cpu);
-  const baseLo = x[n]!;
-  const baseHi = x[n + 1]!;
-  const sum = (baseLo >>> 0) + i.imm;
-  const newLo = sum | 0;
-  const newHi = sum > 0xffffffff ? (baseHi + 1) | 0 : sum < 0 ? (baseHi - 1) | 0 : baseHi;
-  const post = i.t === MODE_POST;
-  const lo = post ? baseLo : newLo;
-  const hi = post ? baseHi : newHi;
-  const h = (hi & 0x00800000) !== 0 ? hi | cpu.tbiOr1 : hi & cpu.tbiAnd0;
-  const e = cpu.wrBase + ((lo >>> 12) & TLB_MASK);
-  const t = cpu.dtlb;
-  if (t.keyLo[e] === ((lo >>> 12) | (h << 20)) && t.keyHi[e] === h >> 12 && (lo & 0xfff) <= 0xff8) {
-    const off = t.offset[e]! + (lo & 0xfff);
-    const tags = t.tags[e]!;
-    if (i.u === 0 && cpu.mteActive !== 0 && tags !== null && !sameTag(tags, off, hi, (off & 15) > 8) && cpu.tagMismatch(tags, off, lo, hi, 8, true)) return dataAbort(cpu);
-    const view = t.view[e]!;
-    view.setInt32(off, x[i.d]!, true);
-    view.setInt32(off + 4, x[i.a]!, true);
-  } else {
-    scratchView.setInt32(0, x[i.d]!, true);
-    scratchView.setInt32(4, x[i.a]!, true);
-    if (!slowStoreBytes(cpu, lo, hi, 8, i.u | ACC_PAIR)) return dataAbort(cpu);
-  }
-  if (i.t !== MODE_OFFSET) {
-    x[n] = newLo;
-    x[n + 1] = newHi;
-  }
+  if (spMisaligned(cpu, i.n)) return spAlignmentFault(cpu);
+  pairAddress(x, i);
+  scratchView.setInt32(0, x[i.d]!, true);
+  scratchView.setInt32(4, x[i.a]!, true);
+  if (!storePair(cpu, i, 8)) return dataAbort(cpu);
+  writeBack(x, i);
   return NEXT;
 }
