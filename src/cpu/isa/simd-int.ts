@@ -24,7 +24,8 @@ function opIndex(table: BinaryOp[], op: BinaryOp): number {
   return k;
 }
 
-function make(exec: (cpu: Cpu, i: Insn) => number, word: number, size: number, q: number): Insn {
+/** An Insn with d, n, m from the word's Rd, Rn, Rm fields, s = size and t = q. */
+export function make(exec: (cpu: Cpu, i: Insn) => number, word: number, size: number, q: number): Insn {
   const insn = simdInsn(exec, word);
   insn.d = vreg(word & 31);
   insn.n = vreg(word >>> 5);
