@@ -15,7 +15,9 @@
  * sometimes use a wrong one, cross into the unmapped page or store to the read-only page.
  * Data processing: every integer Advanced SIMD form simd-int.ts and simd-move.ts implement, with
  * random registers, arrangements and immediates; FMOV (general, register, immediate); MRS/MSR
- * FPSR and FPCR.
+ * FPSR and FPCR. Seeds >= SIMD_INT_SEEDS_FROM also draw the integer-SIMD family
+ * (simd-int-family.ts: saturating, by-element, polynomial, dot-product and crypto forms, with
+ * V registers at the saturation edges); seeds below it draw what they always drew.
  *
  * Not generated: SP as a base (QEMU does not check SP alignment), FP arithmetic (not
  * implemented), Rm == Rn for register post-index.
@@ -25,6 +27,7 @@ import { Rng } from './rng.js';
 import type { HarnessState } from '../support/harness-image.js';
 import { HARNESS_PAYLOAD_WORDS, HARNESS_SCRATCH_BASE, HARNESS_SCRATCH_SIZE } from '../support/harness-image.js';
 import { PAYLOAD_ADDR, type GeneratedCase } from './generator.js';
+import { edgeVector, SIMD_INT_SEEDS_FROM, simdIntWord } from './simd-int-family.js';
 
 const SCRATCH = BigInt(HARNESS_SCRATCH_BASE);
 /** runtime/mmu.c: 0x4040_8000 untagged, 0x4040_9000 unmapped, 0x4040_A000 tagged, 0x4040_B000 read-only. */
@@ -48,9 +51,12 @@ class SimdGenerator {
   private readonly hotRegions: number[] = [];
   /** X registers the accesses may use for addresses; the others keep random data for DUP/INS/FMOV. */
   private readonly addrRegs: number[] = [];
+  /** Seeds of the integer-SIMD family (simd-int-family.ts) also draw its instructions and edge vectors. */
+  private readonly intFamily: boolean;
 
   constructor(private readonly seed: number) {
     this.rng = new Rng(seed ^ 0x51d0_51d0);
+    this.intFamily = seed >= SIMD_INT_SEEDS_FROM;
     this.faulting = this.rng.chance(0.25);
     for (let i = 0; i < this.rng.range(1, 4); i++) this.hotRegions.push(this.rng.below(HARNESS_SCRATCH_SIZE / 256) * 256);
     while (this.addrRegs.length < 6) {
@@ -73,6 +79,7 @@ class SimdGenerator {
         [6, () => this.lanes()],
         [4, () => this.fpMove()],
         [2, () => this.fpStatus()],
+        ...(this.intFamily ? [[60, () => this.emit(simdIntWord(this.rng))] as const] : []),
       ])();
       if (this.words.length > HARNESS_PAYLOAD_WORDS) {
         this.words.length = before;
@@ -86,7 +93,7 @@ class SimdGenerator {
     const rng = this.rng;
     const x = Array.from({ length: 31 }, () => (rng.chance(0.5) ? rng.u64() : BigInt(rng.range(-40, 300)) & MASK64));
     const v = Array.from({ length: 32 }, () =>
-      rng.weighted<() => bigint>([
+      this.intFamily && rng.chance(0.4) ? edgeVector(rng) : rng.weighted<() => bigint>([
         [40, () => (rng.u64() << 64n) | rng.u64()],
         [20, () => this.bytesWithZeros()],
         [15, () => BigInt(rng.below(256)) * 0x01010101010101010101010101010101n],

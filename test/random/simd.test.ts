@@ -5,7 +5,7 @@
  * SIMD&FP state on, on Tagvisor and on QEMU; transcripts (X and V registers, FPCR, FPSR, memory,
  * tags, or the exception report) and statuses must be identical.
  *
- * Always: Tagvisor against QEMU's transcripts in golden/simd-seeds.json (seeds 1..SEEDS). With
+ * Always: Tagvisor against QEMU's transcripts in golden/simd-seeds.json (SEEDS). With
  * QEMU installed: also fresh seeds live (10 by default, at most about 30 s).
  *
  *   npx vitest run test/random/simd.test.ts
@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { qemuAvailable, qemuVersion } from '../support/qemu.js';
 import { generateSimdCase } from './generator-simd.js';
+import { SIMD_INT_SEEDS_FROM } from './simd-int-family.js';
 import { caseHash, imageOf, mismatchReport, runOnQemu, runOnTagvisor, type Transcript } from './run.js';
 
 const env = process.env;
@@ -25,8 +26,8 @@ const REGENERATE = env.TAGVISOR_SIMD_REGENERATE === '1';
 const LIVE_SEEDS = env.TAGVISOR_SIMD_SEEDS ? Number(env.TAGVISOR_SIMD_SEEDS) : 10;
 const LIVE_BASE = env.TAGVISOR_SIMD_SEED_BASE ? Number(env.TAGVISOR_SIMD_SEED_BASE) : 2_000_000;
 const LIVE_BUDGET_MS = env.TAGVISOR_SIMD_SEEDS ? Infinity : 30_000;
-/** Seeds 1..SEEDS are recorded in the golden file. */
-const SEEDS = 80;
+/** Recorded in the golden file: seeds 1..80, and 60 seeds of the integer-SIMD family (simd-int-family.ts). */
+const SEEDS = [...Array.from({ length: 80 }, (_, i) => i + 1), ...Array.from({ length: 60 }, (_, i) => SIMD_INT_SEEDS_FROM + 1 + i)];
 const GOLDEN = join(import.meta.dirname, 'golden', 'simd-seeds.json');
 
 interface Golden {
@@ -42,7 +43,7 @@ describe.runIf(REGENERATE)('regenerate golden/simd-seeds.json from QEMU', () => 
     const v = qemuVersion();
     if (!v) throw new Error('regenerating needs qemu-system-aarch64');
     const lines: string[] = [];
-    for (let seed = 1; seed <= SEEDS; seed++) {
+    for (const seed of SEEDS) {
       const c = generateSimdCase(seed);
       const run = await runOnQemu(imageOf(c));
       if (run.status === 124) throw new Error(`QEMU timed out on seed ${seed}`);
@@ -54,7 +55,7 @@ describe.runIf(REGENERATE)('regenerate golden/simd-seeds.json from QEMU', () => 
 
 describe.skipIf(REGENERATE)('random SIMD&FP sequences on Tagvisor match QEMU (golden)', () => {
   const golden = REGENERATE ? { qemu: '', seeds: {} } : (JSON.parse(readFileSync(GOLDEN, 'latin1')) as Golden);
-  it.each(Array.from({ length: SEEDS }, (_, i) => i + 1))('seed %i', async (seed) => {
+  it.each(SEEDS)('seed %i', async (seed) => {
     const c = generateSimdCase(seed);
     const truth = golden.seeds[String(seed)];
     if (!truth || truth.hash !== caseHash(c)) expect.fail(`seed ${seed}: golden/simd-seeds.json is missing it or recorded another case (generator changed?): TAGVISOR_SIMD_REGENERATE=1 npx vitest run test/random/simd.test.ts`);
