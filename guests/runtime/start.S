@@ -34,6 +34,15 @@
     .global _start
 _start:
     msr     daifset, #0xf
+#ifdef RT_SIMD
+    /* Guests built with SIMD (Makefile: simd-*): FP/SIMD on before any C, which may use it
+       (varargs save q0-q7, the compiler vectorises), FPCR = 0 (round to nearest, no flush). */
+    mov     x0, #(3 << 20)
+    msr     cpacr_el1, x0
+    isb
+    msr     fpcr, xzr
+    msr     fpsr, xzr
+#endif
     ldr     x0, =SCTLR_MMU_OFF
     msr     sctlr_el1, x0
     isb
