@@ -60,6 +60,12 @@ void printf(const char *fmt, ...)
         }
         while (*fmt >= '0' && *fmt <= '9')
             width = width * 10 + (*fmt++ - '0');
+#ifdef RT_SIMD
+        int prec = -1;
+        if (*fmt == '.')
+            for (prec = 0, fmt++; *fmt >= '0' && *fmt <= '9';)
+                prec = prec * 10 + (*fmt++ - '0');
+#endif
         while (*fmt == 'l') {
             lng = 1;
             fmt++;
@@ -104,6 +110,13 @@ void printf(const char *fmt, ...)
         case '%':
             putc('%');
             break;
+#ifdef RT_SIMD
+        case 'f':
+        case 'e':
+        case 'g':
+            rt_put_double(__builtin_va_arg(ap, double), *fmt, width, prec < 0 ? 6 : prec, zero, left);
+            break;
+#endif
         case 0:
             fmt--;
             break;

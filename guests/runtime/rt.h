@@ -80,6 +80,11 @@ typedef unsigned long uintptr_t;
 void putc(int c);
 void puts(const char *s);            /* no newline appended */
 void printf(const char *fmt, ...);   /* %c %s %d %u %x %lx %ld %lu %p, width, '0' flag, '-' for %s */
+#ifdef RT_SIMD
+/* simd-* guests: printf also takes %f %e %g with a precision (".N"), printed exactly
+ * (runtime/fmt-double.c). */
+void rt_put_double(double v, int conv, int width, int prec, int zero, int left);
+#endif
 void print_hex(u64 v);               /* 0x%016lx */
 void exit(int code) __attribute__((noreturn));      /* semihosting SYS_EXIT_EXTENDED */
 void psci_off(void) __attribute__((noreturn));      /* PSCI SYSTEM_OFF via HVC #0 */
