@@ -67,7 +67,7 @@ function buildProgram(): Command {
     .requiredOption('--monitor <tcp:host:port|unix:path>', 'the source VM\'s JSON monitor', parseMonitorAddress)
     .requiredOption('--to <tcp:host:port>', 'the destination')
     .addOption(new Option('--max-downtime <ms>', 'stop-and-copy once the rest fits this downtime (default 50)').argParser(parseCount))
-    .addOption(new Option('--max-rounds <n>', 'pre-copy rounds before stop-and-copy (default 30)').argParser(parseCount))
+    .addOption(new Option('--max-rounds <n>', 'stop and copy after n rounds even above --max-downtime (default: no limit; auto-converge throttles the guest)').argParser(parseCount))
     .addOption(new Option('--stall-timeout <ms>', 'give up when no byte moves for this long (default 10000)').argParser(parseCount))
     .option('--auth-token-file <file>', "the monitor's token (when it runs with --auth-token-file)")
     .action(async (options: { monitor: ListenAddress; to: string; maxDowntime?: number; maxRounds?: number; stallTimeout?: number; authTokenFile?: string }) => {

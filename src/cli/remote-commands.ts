@@ -111,6 +111,8 @@ export async function migrateCommand(options: MigrateOptions): Promise<number> {
     process.stdout.write(
       `migration completed in ${Number(result['total-ms']) / 1000} s over ${result.round} rounds\n` +
         `downtime: ${result['downtime-ms']} ms\n` +
+        `downtime at the destination: ${result['target-downtime-ms']} ms (maximum ${result['max-downtime-ms']} ms, expected ${result['expected-downtime-ms']} ms, vCPU throttled ${result['cpu-throttle-percentage']} %)\n` +
+        (result['downtime-exceeded'] ? `downtime exceeded the maximum${result.forced ? ' (--max-rounds forced the stop-and-copy)' : ' (the estimate was wrong: the machine is busier than the last rounds measured)'}\n` : '') +
         `data: ${mib(Number(result['data-bytes']))} (${result['pages-sent']} pages)\n` +
         `tags: ${mib(Number(result['tag-bytes']))} (${result['tag-pages-sent']} pages)\n`,
     );

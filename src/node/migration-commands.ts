@@ -93,7 +93,7 @@ export function registerMigrationCommands(monitor: Monitor, files: { readonly sn
     args: {
       uri: { type: 'string', maxLength: 300, description: 'destination, tcp:<host>:<port>' },
       'max-downtime-ms': { type: 'integer', min: 1, max: 60_000, optional: true, description: 'stop-and-copy threshold (default 50)' },
-      'max-rounds': { type: 'integer', min: 1, max: 1000, optional: true, description: 'pre-copy rounds before stop-and-copy (default 30)' },
+      'max-rounds': { type: 'integer', min: 1, max: 1000, optional: true, description: 'stop and copy after this many rounds even above max-downtime-ms (default: no limit, auto-converge)' },
       'stall-timeout-ms': { type: 'integer', min: 1, max: 3_600_000, optional: true, description: `give up when no byte moves for this long (default ${DEFAULT_STALL_TIMEOUT_MS})` },
     },
     returns: '{}',
@@ -163,6 +163,11 @@ function progressData(p: MigrationProgress): Record<string, unknown> {
     'bandwidth-bytes-per-s': Math.round(p.bandwidth),
     'total-ms': Math.round(p.totalMs),
     'downtime-ms': Math.round(p.downtimeMs * 10) / 10,
+    'target-downtime-ms': Math.round(p.targetDowntimeMs * 10) / 10,
+    'expected-downtime-ms': Math.round(p.expectedDowntimeMs * 10) / 10,
+    'max-downtime-ms': p.maxDowntimeMs,
+    'cpu-throttle-percentage': p.throttlePercent,
+    ...(p.status === 'completed' ? { 'downtime-exceeded': p.downtimeMs > p.maxDowntimeMs, forced: p.forced } : {}),
     ...(p.error ? { error: p.error } : {}),
     ...(p.outcome ? { outcome: p.outcome } : {}),
   };

@@ -1,4 +1,4 @@
-import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import { setImmediate as yieldToEventLoop, setTimeout as sleep } from 'node:timers/promises';
 import type { Shutdown, VirtMachine } from '../vmm/index.js';
 
 /** Exit statuses of `tagvisor run` (README.md: the exit-status table). */
@@ -57,7 +57,8 @@ export async function runToCompletion(machine: VirtMachine, options: RunOptions 
       const left = limit - executed;
       if (left <= 0) break;
       executed += machine.runSlice(Math.min(slice, left, machine.sliceLimit));
-      if (machine.state === 'running') await (machine.waitingForHost ? untilWoken(machine) : yieldToEventLoop());
+      const throttled = machine.throttleDelayMs(); // a migration's auto-converge holds the vCPU back
+      if (machine.state === 'running') await (machine.waitingForHost ? untilWoken(machine) : throttled > 0 ? sleep(throttled) : yieldToEventLoop());
     }
     const shutdown = machine.shutdown;
     if (!options.noShutdown || !shutdown || !endedByGuest(shutdown)) break;

@@ -117,6 +117,12 @@ export class VirtMachine {
    * migration streams, so the socket is serviced often (the guest and the stream share a thread).
    */
   sliceLimit = Infinity;
+  /**
+   * Auto-converge (docs/migration-protocol.md §6): the share of wall time the vCPU is held back,
+   * 0 to 0.99. After a slice that took t ms, runSlice runs nothing for t * throttle / (1 - throttle) ms.
+   */
+  throttle = 0;
+  private throttledUntil = 0;
   /** The boot image, reloaded on every reset (and carried by snapshots and migration). */
   image: ElfImage | null = null;
   private pending: number[] = [];
@@ -298,6 +304,7 @@ export class VirtMachine {
   step(): void {
     if (this.state !== 'paused') return;
     this.state = 'running';
+    this.throttledUntil = 0; // a debugger's step is not held back by auto-converge
     this.runSlice(1);
     if (this.state === 'running') {
       this.state = 'paused';
@@ -310,8 +317,9 @@ export class VirtMachine {
    * exits. Returns the number executed.
    */
   runSlice(budget: number): number {
-    if (this.state !== 'running') return 0;
+    if (this.state !== 'running' || this.throttleDelayMs() > 0) return 0;
     this.waitingForHost = false;
+    const sliceStart = this.throttle > 0 ? performance.now() : 0;
     let left = budget;
     try {
       while (left > 0 && this.state === 'running') {
@@ -328,8 +336,17 @@ export class VirtMachine {
       this.inRun = false;
       this.instructions += budget - left;
       this.flushOutput();
+      if (this.throttle > 0) {
+        const end = performance.now();
+        this.throttledUntil = end + ((end - sliceStart) * this.throttle) / (1 - this.throttle);
+      }
     }
     return budget - left;
+  }
+
+  /** How long a driver should wait before the next slice runs anything (auto-converge; 0 when not throttled). */
+  throttleDelayMs(): number {
+    return this.throttle > 0 ? Math.max(0, this.throttledUntil - performance.now()) : 0;
   }
 
   private serve(reason: 'hypercall' | 'semihosting' | 'wfi' | 'debug'): void {

@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { MonitorClient } from '../../src/node/monitor/client.js';
 import { listening, ROOT, start, type Proc } from './cli-support.js';
 import { TcpProxy } from './tcp-proxy.js';
+import { Section } from '../../src/vmm/migration/index.js';
 
 const running: Proc[] = [];
 afterEach(async () => {
@@ -21,7 +22,7 @@ describe('tagvisor migrate when the answer to END is lost', () => {
     const destination = start('run', '--incoming', 'tcp:127.0.0.1:0', '-m', '16M');
     running.push(destination);
     const port = await listening(destination, /incoming migration on 127\.0\.0\.1:(\d+)/);
-    const proxy = await TcpProxy.start(port, { cutRepliesAfter: 12 });
+    const proxy = await TcpProxy.start(port, { cutAtReply: Section.COMMITTED });
     try {
       const source = start('run', '--monitor', 'tcp:127.0.0.1:0', '-m', '16M', '--start-paused', join(ROOT, 'guests/build/heap.elf'));
       running.push(source);

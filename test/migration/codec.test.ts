@@ -150,3 +150,15 @@ describe('format versions', () => {
     }
   });
 });
+
+describe('SYNC and COMMITTED (format 2)', () => {
+  it('SYNC carries its round and kind; an unknown kind is refused; COMMITTED reads leniently', async () => {
+    const { encodeSync, decodeSync, encodeCommitted, decodeCommitted } = await import('../../src/vmm/migration/index.js');
+    expect(decodeSync(encodeSync({ round: 7, paused: true }))).toEqual({ round: 7, paused: true });
+    expect(() => decodeSync(Uint8Array.of(1, 0, 0, 0, 2))).toThrow(/unknown sync kind 2/);
+    expect(() => decodeSync(Uint8Array.of(1, 0, 0, 0, 0, 0))).toThrow();
+    expect(decodeCommitted(encodeCommitted({ downtimeMs: 12.5 }))).toEqual({ downtimeMs: 12.5 });
+    expect(decodeCommitted(new Uint8Array(0))).toEqual({}); // format 1
+    expect(decodeCommitted(new TextEncoder().encode('{"downtimeMs": "x"}'))).toEqual({});
+  });
+});

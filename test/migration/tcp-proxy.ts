@@ -7,6 +7,8 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 export interface ProxyFaults {
   /** Destination-to-source: forward this many bytes, then cut both connections at the next byte. */
   readonly cutRepliesAfter?: number;
+  /** Destination-to-source: forward every reply before the first section of this type, then cut both connections. */
+  readonly cutAtReply?: number;
   /** Source-to-destination: forward this many bytes, then stop forwarding and stop reading (the link stalls). */
   readonly stallAfter?: number;
 }
@@ -29,8 +31,9 @@ export class TcpProxy {
       proxy.sockets.push(client, upstream);
       for (const s of [client, upstream]) s.on('error', () => {});
       let replies = 0;
+      const cutAt = faults.cutAtReply !== undefined ? replyCut(faults.cutAtReply) : null;
       upstream.on('data', (chunk: Buffer) => {
-        const limit = faults.cutRepliesAfter;
+        const limit = faults.cutRepliesAfter ?? cutAt?.(chunk);
         if (limit !== undefined && replies + chunk.length > limit) {
           client.write(chunk.subarray(0, Math.max(0, limit - replies)));
           client.destroy();
@@ -61,4 +64,16 @@ export class TcpProxy {
     for (const s of this.sockets) s.destroy();
     this.server.close();
   }
+}
+
+/** Where in the reply stream the first section of `type` starts (section framing: 8-byte header, payload, 4-byte checksum). */
+function replyCut(type: number): (chunk: Buffer) => number | undefined {
+  let seen = Buffer.alloc(0);
+  return (chunk) => {
+    seen = Buffer.concat([seen, chunk]);
+    for (let at = 0; at + 8 <= seen.length; at += 12 + seen.readUInt32LE(at + 4)) {
+      if (seen[at] === type) return at;
+    }
+    return undefined;
+  };
 }

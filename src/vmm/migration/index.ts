@@ -11,3 +11,5 @@ export * from './memory-channel.js';
 export * from './sealing.js';
 export * from './errors.js';
 export * from './stream-writer.js';
+export * from './convergence.js';
+export * from './dirty-set.js';

@@ -3,7 +3,7 @@ import { sealSection, Section, SECTION_HEADER_BYTES, SECTION_TRAILER_BYTES, type
 import { ByteReader, ByteWriter, decodeValue, encodeValue, StreamFormatError } from './value-codec.js';
 
 /** docs/migration-protocol.md: the format this code writes, and the versions it reads. */
-export const FORMAT_VERSION = 1;
+export const FORMAT_VERSION = 2;
 export const READABLE_VERSIONS: readonly number[] = [FORMAT_VERSION, FORMAT_VERSION - 1].filter((v) => v >= 1);
 export const MAGIC = 'TAGVISOR';
 export const TAG_ENCODING = 'mte-packed4';
@@ -292,4 +292,52 @@ export function decodeEnd(payload: Uint8Array): EndSummary {
     if (!Number.isSafeInteger(value?.[field]) || (value[field] as number) < 0) throw new StreamFormatError(`END summary: bad ${field}`);
   }
   return value as unknown as EndSummary;
+}
+
+// ---- SYNC, SYNCED, COMMITTED (format 2) ----
+
+/** SYNC's second field: acknowledge once applied, or the source paused (no acknowledgement). */
+export const SYNC_ACK = 0;
+export const SYNC_PAUSED = 1;
+
+export interface SyncMark {
+  readonly round: number;
+  readonly paused: boolean;
+}
+
+export function encodeSync(mark: SyncMark): Uint8Array {
+  const out = new ByteWriter(5);
+  out.u32(mark.round);
+  out.u8(mark.paused ? SYNC_PAUSED : SYNC_ACK);
+  return out.finish();
+}
+
+export function decodeSync(payload: Uint8Array): SyncMark {
+  const reader = new ByteReader(payload);
+  const round = reader.u32('sync round');
+  const kind = reader.u8('sync kind');
+  if (kind !== SYNC_ACK && kind !== SYNC_PAUSED) throw new StreamFormatError(`unknown sync kind ${kind}`);
+  reader.expectEnd('sync');
+  return { round, paused: kind === SYNC_PAUSED };
+}
+
+/** What the destination measured, in COMMITTED (format 1 sent it empty). */
+export interface CommitReport {
+  /** From the source's pause (its paused SYNC, else END) to the guest resumed here. */
+  readonly downtimeMs?: number;
+}
+
+export function encodeCommitted(report: CommitReport): Uint8Array {
+  return textEncoder.encode(JSON.stringify(report));
+}
+
+/** Lenient: the report is informational; an empty or odd one reads as no figures. */
+export function decodeCommitted(payload: Uint8Array): CommitReport {
+  if (payload.length === 0 || payload.length > 4096) return {};
+  try {
+    const value = JSON.parse(new TextDecoder().decode(payload)) as Record<string, unknown>;
+    return typeof value.downtimeMs === 'number' && Number.isFinite(value.downtimeMs) ? { downtimeMs: value.downtimeMs } : {};
+  } catch {
+    return {};
+  }
 }

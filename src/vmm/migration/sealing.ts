@@ -81,6 +81,9 @@ export class StreamSealer {
   }
 }
 
+/** The sections a source sends after HELLO: all of them travel sealed. */
+const SEALABLE = new Set<number>([Section.RAM, Section.TAGS, Section.STATE, Section.END, Section.SYNC]);
+
 /** The target side: authenticates, checks the order, and returns the inner section. */
 export class StreamOpener {
   private expected = 0;
@@ -117,7 +120,7 @@ export class StreamOpener {
     inner.push(plain);
     const result = inner.next();
     if (!result || inner.pending !== 0) throw new StreamFormatError(`sealed chunk ${sequence} does not hold exactly one section`);
-    if (result.type !== Section.RAM && result.type !== Section.TAGS && result.type !== Section.STATE && result.type !== Section.END) {
+    if (!SEALABLE.has(result.type)) {
       throw new StreamFormatError(`sealed chunk ${sequence} holds a section of type 0x${result.type.toString(16)}`);
     }
     return result;

@@ -10,9 +10,13 @@ export const Section = {
   END: 0x05,
   /** A protected VM's section, encrypted and authenticated (sealing.ts). */
   SEALED: 0x06,
+  /** Format 2: the end of a pre-copy round (acknowledged with SYNCED) or the source's pause. */
+  SYNC: 0x07,
   ACCEPT: 0x10,
   REFUSE: 0x11,
   COMMITTED: 0x12,
+  /** Format 2: everything before the SYNC it echoes is applied. */
+  SYNCED: 0x13,
 } as const;
 
 export type SectionType = (typeof Section)[keyof typeof Section];

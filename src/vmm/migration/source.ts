@@ -1,4 +1,3 @@
-import { DirtyBitmap } from '../../memory/index.js';
 import type { VirtMachine } from '../machine.js';
 import type { MigrationChannel } from './channel.js';
 import { PageEncoder } from './page-stream.js';
@@ -7,13 +6,20 @@ import { migrationAccess } from './stream-target.js';
 import { StreamSealer } from './sealing.js';
 import { inPhase, type MigrationError } from './errors.js';
 import { StreamWriter } from './stream-writer.js';
+import { ConvergencePolicy, DEFAULT_MAX_DOWNTIME_MS, WORK_PER_DATA_PAGE, WORK_PER_TAG_PAGE, type RoundMeasure } from './convergence.js';
+import { DirtyBitmapSet } from './dirty-set.js';
+import { decodeCommitted, decodeSync, encodeSync } from './payloads.js';
+import { encodeSection } from './sections.js';
 
 export interface MigrationOptions {
   /** AES-256 key: required for a protected VM, whose stream is sealed after HELLO. */
   readonly key?: Uint8Array;
-  /** Stop-and-copy once the remaining dirty set fits this long at the measured bandwidth. */
+  /** Stop-and-copy once the remaining dirty set fits this long at the measured bandwidth (default 50). */
   readonly maxDowntimeMs?: number;
-  /** Stop-and-copy after this many pre-copy rounds whatever is left. */
+  /**
+   * Stop and copy after this many rounds even if the rest does not fit the downtime bound (the
+   * result then says the bound was exceeded). Default: no limit; auto-converge makes the guest fit.
+   */
   readonly maxRounds?: number;
   /** How long to wait for the destination's ACCEPT and COMMITTED before giving up (default 30 s). */
   readonly replyTimeoutMs?: number;
@@ -45,7 +51,18 @@ export interface MigrationProgress {
   /** Measured bandwidth, bytes per second (0 until the first round finished). */
   bandwidth: number;
   totalMs: number;
+  /** Pause to COMMITTED, measured here. */
   downtimeMs: number;
+  /** Pause (its SYNC's arrival) to the guest resumed, measured by the destination (0 if it did not say). */
+  targetDowntimeMs: number;
+  /** What the convergence policy expected when it chose to stop and copy. */
+  expectedDowntimeMs: number;
+  /** The bound this migration was given. */
+  maxDowntimeMs: number;
+  /** Auto-converge: percent of the time the vCPU is held back (0: not throttled). */
+  throttlePercent: number;
+  /** The round limit forced the stop-and-copy although the rest did not fit the bound. */
+  forced: boolean;
   error?: string;
   /** Set when status is 'failed'. */
   outcome?: FailureOutcome;
@@ -54,11 +71,9 @@ export interface MigrationProgress {
 /** A page to stream: address, send its data, send its tags. */
 type PageToSend = [number, boolean, boolean];
 
-const BYTES_PER_DIRTY_PAGE = 4096 + 9;
 const PROGRESS_INTERVAL_MS = 250;
 /** Guest instructions between event-loop turns while streaming (~1 ms at interpreter speed). */
 const MIGRATION_SLICE = 50_000;
-const BYTES_PER_TAG_PAGE = 128 + 9;
 
 /**
  * Pre-copy live migration of a running machine (docs/migration-protocol.md §6). The guest keeps
@@ -70,7 +85,7 @@ const BYTES_PER_TAG_PAGE = 128 + 9;
 export class MigrationSource {
   readonly progress: MigrationProgress = {
     status: 'setup', round: 0, totalPages: 0, pagesSent: 0, tagPagesSent: 0, bytesSent: 0, dataBytes: 0, tagBytes: 0,
-    remainingPages: 0, bandwidth: 0, totalMs: 0, downtimeMs: 0,
+    remainingPages: 0, bandwidth: 0, totalMs: 0, downtimeMs: 0, targetDowntimeMs: 0, expectedDowntimeMs: 0, maxDowntimeMs: 0, throttlePercent: 0, forced: false,
   };
   onProgress: (progress: MigrationProgress) => void = () => {};
   private readonly maxDowntimeMs: number;
@@ -92,8 +107,9 @@ export class MigrationSource {
   ) {
     this.key = options.key;
     this.replyTimeoutMs = options.replyTimeoutMs ?? 30_000;
-    this.maxDowntimeMs = options.maxDowntimeMs ?? 50;
-    this.maxRounds = options.maxRounds ?? 30;
+    this.maxDowntimeMs = options.maxDowntimeMs ?? DEFAULT_MAX_DOWNTIME_MS;
+    this.maxRounds = options.maxRounds ?? Infinity;
+    this.progress.maxDowntimeMs = this.maxDowntimeMs;
   }
 
   /** Runs the migration to the end. Resolves with the final progress (status completed or failed). */
@@ -114,6 +130,7 @@ export class MigrationSource {
       if (machine.state !== 'running' && machine.state !== 'paused') throw new Error(`cannot migrate a machine that is ${machine.state}`);
       if (machine.protection && !this.key) throw new Error('a protected VM migrates only encrypted: no migration key was given');
       const writer = new StreamWriter(machine);
+      const helloSent = performance.now();
       await this.channel.send(writer.helloSection());
       const reply = await this.reply('HELLO');
       if (reply.type === Section.REFUSE) {
@@ -121,34 +138,45 @@ export class MigrationSource {
         throw new Error(`destination refused: ${new TextDecoder().decode(reply.payload)}`);
       }
       if (reply.type !== Section.ACCEPT) throw new Error(`unexpected reply 0x${reply.type.toString(16)} to HELLO`);
+      const roundTripMs = performance.now() - helloSent;
       this.progress.status = 'active';
       if (machine.protection) this.sealer = await StreamSealer.create(this.key!, writer.hello);
 
       const memory = migrationAccess(machine);
       this.progress.totalPages = memory.layout().reduce((pages, r) => pages + r.size / 4096, 0);
       const encoder = new PageEncoder(memory, (section) => this.queue.push(section));
+      // What goes out paused whatever the rest is: the device states (sized now) and END.
+      const stateBytes = writer.stateSections().reduce((sum, section) => sum + section.length, 256);
+      const policy = new ConvergencePolicy(this.maxDowntimeMs, this.maxRounds, stateBytes, roundTripMs);
       // Round 0: everything. A fresh target's pages are zero and never tagged, so
       // uninitialised tags need no announcement yet.
       const everything: PageToSend[] = [];
       for (const r of memory.layout()) for (let gpa = r.base; gpa < r.base + r.size; gpa += 4096) everything.push([gpa, true, true]);
-      await this.round(encoder, everything);
+      let measure = await this.round(encoder, everything);
       for (;;) {
         const { data, tags, pages, tagPages } = this.takeDirty();
         this.progress.remainingPages = pages + tagPages;
-        const estimateMs = this.progress.bandwidth > 0 ? ((pages * BYTES_PER_DIRTY_PAGE + tagPages * BYTES_PER_TAG_PAGE) / this.progress.bandwidth) * 1000 : Infinity;
-        if (estimateMs <= this.maxDowntimeMs || this.progress.round >= this.maxRounds) {
+        const decision = policy.decide(this.progress.round, { ...measure, dirtyBytes: pages * WORK_PER_DATA_PAGE + tagPages * WORK_PER_TAG_PAGE });
+        machine.throttle = policy.throttle;
+        this.progress.throttlePercent = Math.round(policy.throttle * 100);
+        if (decision.kind === 'give-up') throw new Error(decision.reason);
+        if (decision.kind === 'stop-and-copy') {
           // Stop and copy: these dirty pages go out with the guest paused.
           pausedAt = performance.now();
+          this.progress.expectedDowntimeMs = decision.expectedDowntimeMs;
+          this.progress.forced = decision.forced;
           if (machine.state === 'running') machine.pause();
           this.progress.status = 'device';
           this.phase = 'device state';
+          // The destination's downtime clock starts here (format 2).
+          this.queue.push(encodeSection(Section.SYNC, encodeSync({ round: this.progress.round, paused: true })));
           const last = this.takeDirty();
           data.orWith(last.data);
           tags.orWith(last.tags);
-          await this.sendDirty(encoder, data, tags);
+          await this.sendDirty(encoder, data, tags, false);
           break;
         }
-        await this.sendDirty(encoder, data, tags);
+        measure = await this.sendDirty(encoder, data, tags, true);
       }
       this.queue.push(...writer.stateSections());
       await this.drain(encoder);
@@ -164,6 +192,7 @@ export class MigrationSource {
       }
       if (verdict.type !== Section.COMMITTED) throw new Error(`unexpected reply 0x${verdict.type.toString(16)} to END`);
       this.progress.downtimeMs = performance.now() - pausedAt;
+      this.progress.targetDowntimeMs = decodeCommitted(verdict.payload).downtimeMs ?? 0;
       this.progress.status = 'completed';
       machine.setDirtyLogging(false);
       machine.migrated();
@@ -186,6 +215,7 @@ export class MigrationSource {
       }
     } finally {
       machine.sliceLimit = sliceLimit;
+      machine.throttle = 0;
       this.channel.close();
       this.progress.totalMs = performance.now() - started;
       this.onProgress(this.progress);
@@ -213,8 +243,12 @@ export class MigrationSource {
     }
   }
 
-  /** One pre-copy round: stream the listed pages, measure the bandwidth. */
-  private async round(encoder: PageEncoder, pages: readonly PageToSend[]): Promise<void> {
+  /**
+   * One round: stream the listed pages. A pre-copy round (`acknowledged`) ends with a SYNC and
+   * waits for the destination's SYNCED, so its time covers delivery and apply, not just the
+   * socket's buffers: that is the bandwidth the downtime estimate can trust.
+   */
+  private async round(encoder: PageEncoder, pages: readonly PageToSend[], acknowledged = true): Promise<Omit<RoundMeasure, 'dirtyBytes'>> {
     const before = this.progress.bytesSent;
     const started = performance.now();
     const announceUntagged = this.progress.round > 0;
@@ -227,22 +261,34 @@ export class MigrationSource {
       // Ship what accumulated every 16 MiB or so: the socket stays busy and the guest keeps running.
       if (i % 4096 === 4095) await this.drain(encoder, false);
     }
+    if (acknowledged) this.queue.push(encodeSection(Section.SYNC, encodeSync({ round: this.progress.round, paused: false })));
     await this.drain(encoder);
-    const elapsed = (performance.now() - started) / 1000;
-    const sent = this.progress.bytesSent - before;
-    if (elapsed > 0 && sent > 0) this.progress.bandwidth = sent / elapsed;
+    if (acknowledged) await this.synced(this.progress.round);
+    const elapsedMs = performance.now() - started;
+    const sentBytes = this.progress.bytesSent - before;
+    if (elapsedMs > 0 && (sentBytes >= 1 << 20 || this.progress.bandwidth === 0)) this.progress.bandwidth = (sentBytes / elapsedMs) * 1000;
     this.progress.round++;
     this.onProgress(this.progress);
+    const dataPages = pages.reduce((n, p) => n + (p[1] ? 1 : 0), 0);
+    const tagPages = pages.reduce((n, p) => n + (p[2] ? 1 : 0), 0);
+    return { workBytes: dataPages * WORK_PER_DATA_PAGE + tagPages * WORK_PER_TAG_PAGE, elapsedMs };
+  }
+
+  /** Waits for the destination's SYNCED of `round`. */
+  private async synced(round: number): Promise<void> {
+    const answer = await this.reply(`the SYNC of round ${round}`);
+    if (answer.type === Section.REFUSE) throw new Error(`destination refused: ${new TextDecoder().decode(answer.payload)}`);
+    if (answer.type !== Section.SYNCED || decodeSync(answer.payload).round !== round) throw new Error(`unexpected reply 0x${answer.type.toString(16)} to SYNC`);
   }
 
   /** Data-dirty pages (with their tags if those changed too), then pages whose tags alone changed. */
-  private async sendDirty(encoder: PageEncoder, data: DirtyBitmapSet, tags: DirtyBitmapSet): Promise<void> {
+  private async sendDirty(encoder: PageEncoder, data: DirtyBitmapSet, tags: DirtyBitmapSet, acknowledged: boolean): Promise<Omit<RoundMeasure, 'dirtyBytes'>> {
     const pages: PageToSend[] = [];
     data.forEachPage((gpa) => pages.push([gpa, true, tags.has(gpa)]));
     tags.forEachPage((gpa) => {
       if (!data.has(gpa)) pages.push([gpa, false, true]);
     });
-    await this.round(encoder, pages);
+    return this.round(encoder, pages, acknowledged);
   }
 
   private takeDirty(): { data: DirtyBitmapSet; tags: DirtyBitmapSet; pages: number; tagPages: number } {
@@ -271,26 +317,5 @@ export class MigrationSource {
       this.lastReport = now;
       this.onProgress(this.progress);
     }
-  }
-}
-
-/** Dirty bitmaps of all RAM regions, addressed by guest physical address. */
-export class DirtyBitmapSet {
-  constructor(private readonly regions: { base: number; bitmap: DirtyBitmap }[]) {}
-
-  forEachPage(fn: (gpa: number) => void): void {
-    for (const { base, bitmap } of this.regions) bitmap.forEach((page) => fn(base + page * 4096));
-  }
-
-  has(gpa: number): boolean {
-    return this.regions.some(({ base, bitmap }) => gpa >= base && gpa < base + bitmap.pages * 4096 && bitmap.isSet((gpa - base) / 4096));
-  }
-
-  count(): number {
-    return this.regions.reduce((sum, { bitmap }) => sum + bitmap.count(), 0);
-  }
-
-  orWith(other: DirtyBitmapSet): void {
-    this.regions.forEach((r, i) => r.bitmap.orWith(other.regions[i]!.bitmap));
   }
 }

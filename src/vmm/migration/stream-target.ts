@@ -1,7 +1,7 @@
 import { checkState, StateError, type Stateful } from '../../common/persist.js';
 import type { VirtMachine } from '../machine.js';
 import { PageApplier } from './page-stream.js';
-import { capabilityMismatch, decodeEnd, decodeHello, decodeRam, decodeState, decodeTags, type Capabilities, type EndSummary, type PageTags, type RamPage } from './payloads.js';
+import { capabilityMismatch, decodeEnd, decodeHello, decodeRam, decodeState, decodeSync, decodeTags, type Capabilities, type EndSummary, type PageTags, type RamPage, type SyncMark } from './payloads.js';
 import { Section, type RawSection } from './sections.js';
 import { StreamFormatError } from './value-codec.js';
 import { sessionId } from './sealing.js';
@@ -48,6 +48,8 @@ export class StreamTarget {
   private receivedRam = 0;
   private receivedTags = 0;
   summary: EndSummary | null = null;
+  /** The last SYNC section accepted (live migration answers it). */
+  lastSync: SyncMark | null = null;
   caps: Capabilities | null = null;
   /** The HELLO payload: sealed chunks are bound to it. */
   hello: Uint8Array | null = null;
@@ -92,6 +94,12 @@ export class StreamTarget {
         this.receivedTags += pages.length;
         if (this.mode === 'direct') this.pages.applyTags(pages);
         else this.stagedTags.push(pages);
+        return;
+      }
+      case Section.SYNC: {
+        // A round's end or the source's pause (format 2): nothing to apply; the caller answers it.
+        this.expect('pages', 'SYNC');
+        this.lastSync = decodeSync(section.payload);
         return;
       }
       case Section.STATE: {

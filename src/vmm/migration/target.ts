@@ -5,6 +5,7 @@ import { CapabilityError, StreamTarget } from './stream-target.js';
 import { StreamOpener } from './sealing.js';
 import { StreamFormatError } from './value-codec.js';
 import { inPhase } from './errors.js';
+import { encodeCommitted, encodeSync } from './payloads.js';
 
 /**
  * The receiving side of live migration. `machine` is a fresh machine with the same options as
@@ -17,6 +18,8 @@ export async function receiveMigration(machine: VirtMachine, channel: MigrationC
   const target = new StreamTarget(machine, 'direct');
   let opener: StreamOpener | null = null;
   let phase = 'hello';
+  /** When the source paused its guest (its paused SYNC, else END): the downtime clock. */
+  let pausedAt = 0;
   try {
     while (!target.done) {
       const received = await channel.receive();
@@ -24,6 +27,13 @@ export async function receiveMigration(machine: VirtMachine, channel: MigrationC
       const section = opener ? await opener.open(received) : received;
       if (section.type === Section.STATE) phase = 'device state';
       target.accept(section);
+      if (section.type === Section.SYNC) {
+        const mark = target.lastSync!;
+        // Pages are applied as they arrive, so a round's SYNC is answered at once.
+        if (mark.paused) pausedAt = performance.now();
+        else await channel.send(encodeSection(Section.SYNCED, encodeSync(mark)));
+      }
+      if (section.type === Section.END && pausedAt === 0) pausedAt = performance.now();
       if (section.type === Section.HELLO) phase = 'memory';
       if (section.type === Section.HELLO) {
         if (target.caps?.protected) {
@@ -41,7 +51,7 @@ export async function receiveMigration(machine: VirtMachine, channel: MigrationC
     // Start the guest only once COMMITTED is on its way: if it cannot be sent, this machine
     // never runs (the source, which then hears nothing, stays paused: no split brain).
     machine.restored('paused');
-    await channel.send(encodeSection(Section.COMMITTED, new Uint8Array(0)));
+    await channel.send(encodeSection(Section.COMMITTED, encodeCommitted({ downtimeMs: performance.now() - pausedAt })));
     machine.restored('running');
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
