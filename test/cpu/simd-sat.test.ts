@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { Cpu } from '../../src/cpu/cpu.js';
 import { Sys } from '../../src/cpu/sysreg-state.js';
 import { assemblerAvailable } from '../support/asm.js';
 import { TestMachine } from '../support/cpu-harness.js';
+import { setV, vhex } from '../support/vregs.js';
 
 /**
  * The saturation edges of the integer Advanced SIMD forms in simd-sat.ts and simd-elem.ts, each
@@ -12,17 +12,6 @@ import { TestMachine } from '../support/cpu-harness.js';
  */
 
 const QC = 1 << 27;
-
-function vhex(cpu: Cpu, n: number): string {
-  let s = '';
-  for (let b = 15; b >= 0; b--) s += cpu.vb[n * 16 + b]!.toString(16).padStart(2, '0');
-  return s;
-}
-
-function setV(cpu: Cpu, n: number, hex: string): void {
-  const clean = hex.replace(/_/g, '').padStart(32, '0');
-  for (let b = 0; b < 16; b++) cpu.vb[n * 16 + b] = parseInt(clean.slice(30 - 2 * b, 32 - 2 * b), 16);
-}
 
 function run(source: string, v: Record<number, string>): TestMachine {
   const m = new TestMachine();

@@ -1,22 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import type { Cpu } from '../../src/cpu/cpu.js';
 import { Sys } from '../../src/cpu/sysreg-state.js';
 import { assemblerAvailable } from '../support/asm.js';
 import { RAM_BASE, TestMachine } from '../support/cpu-harness.js';
+import { setV, vhex } from '../support/vregs.js';
 
 const DATA = RAM_BASE + 0x10000;
-
-/** V register n as a 32-hex-digit string, most significant byte first. */
-function vhex(cpu: Cpu, n: number): string {
-  let s = '';
-  for (let b = 15; b >= 0; b--) s += cpu.vb[n * 16 + b]!.toString(16).padStart(2, '0');
-  return s;
-}
-
-function setV(cpu: Cpu, n: number, hex: string): void {
-  const clean = hex.replace(/_/g, '').padStart(32, '0');
-  for (let b = 0; b < 16; b++) cpu.vb[n * 16 + b] = parseInt(clean.slice(30 - 2 * b, 32 - 2 * b), 16);
-}
 
 function machine(): TestMachine {
   const m = new TestMachine();
