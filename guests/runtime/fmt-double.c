@@ -120,6 +120,8 @@ void rt_put_double(double v, int conv, int width, int prec, int zero, int left)
     __builtin_memcpy(&bits, &v, 8);
     char out[MAX_DIGITS + 32], d[MAX_DIGITS + 2];
     int o = 0, neg = (int)(bits >> 63);
+    if (prec > 400) /* out[] holds 309 integer digits and 400 decimals */
+        prec = 400;
     u64 mag = bits & ~(1UL << 63);
     if (neg)
         out[o++] = '-';
