@@ -44,11 +44,36 @@ export const SQRDMULH = doublingHigh(true);
 export const SQRDMLAH = doublingHighAccumulate(false);
 export const SQRDMLSH = doublingHighAccumulate(true);
 
-/** Polynomial (carry-less) multiply of two `n`-bit values: 2n - 1 bits. */
+/** Carry-less product of two 32-bit values as its low and high 32-bit words. */
+function clmul32(a: number, b: number): [number, number] {
+  let lo = 0;
+  let hi = 0;
+  for (let k = 0; k < 32; k++) {
+    if ((b >>> k) & 1) {
+      lo ^= a << k;
+      if (k) hi ^= a >>> (32 - k);
+    }
+  }
+  return [lo >>> 0, hi >>> 0];
+}
+
+/** Polynomial (carry-less) multiply of two `n`-bit values (n = 8 or 64): 2n - 1 bits. */
 export function clmul(a: bigint, b: bigint, n: number): bigint {
-  let r = 0n;
-  for (let k = 0n; k < BigInt(n); k++) if ((b >> k) & 1n) r ^= a << k;
-  return r;
+  if (n <= 32) {
+    const [lo, hi] = clmul32(Number(a), Number(b));
+    return (BigInt(hi) << 32n) | BigInt(lo);
+  }
+  // 64 x 64 from four 32 x 32 products (words of the result: w0..w3).
+  const a0 = Number(a & 0xffffffffn);
+  const a1 = Number(a >> 32n);
+  const b0 = Number(b & 0xffffffffn);
+  const b1 = Number(b >> 32n);
+  const [low0, low1] = clmul32(a0, b0);
+  const [midA0, midA1] = clmul32(a0, b1);
+  const [midB0, midB1] = clmul32(a1, b0);
+  const [high0, high1] = clmul32(a1, b1);
+  const words = [low0, low1 ^ midA0 ^ midB0, high0 ^ midA1 ^ midB1, high1];
+  return words.reduceRight((acc, w) => (acc << 32n) | BigInt(w >>> 0), 0n);
 }
 
 /** Three same, by U:opcode: the entries simd-int.ts does not have. */
