@@ -151,6 +151,7 @@ async function retagging(page: Page, url: string): Promise<{ out: FrameFigures; 
   );
   await page.waitForFunction(() => (globalThis as unknown as Hook).tagvisor.viewer.status()?.state === 'running');
   await page.waitForTimeout(1000); // the first sweeps tag the window's pages
+  await page.click('.map-tools button[title="show all RAM"]'); // the map would follow the tagged window
   const zoomedOut = await frameFigures(page, 3000);
   await page.evaluate((gpa) => (globalThis as unknown as Hook).tagvisor.viewer.tagMap.centreOn(gpa), WINDOW + 0x80_0000);
   await page.waitForTimeout(500);
@@ -196,6 +197,7 @@ async function liveRetagging(page: Page, bundle: string): Promise<{ out: FrameFi
     await page.goto(url);
     await page.waitForFunction(() => (globalThis as unknown as Hook).tagvisor.viewer.status()?.state === 'running');
     await page.waitForTimeout(1000);
+    await page.click('.map-tools button[title="show all RAM"]'); // the map would follow the tagged window
     const zoomedOut = await frameFigures(page, 3000);
     await page.evaluate((gpa) => (globalThis as unknown as Hook).tagvisor.viewer.tagMap.centreOn(gpa), WINDOW + 0x80_0000);
     await page.waitForTimeout(500);

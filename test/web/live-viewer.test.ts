@@ -7,18 +7,19 @@
  * when /usr/bin/chromium is absent (CI installs it).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MonitorClient } from '../../src/node/monitor/client.js';
 import { NEVER_COLOUR, TAG_COLOURS } from '../../src/web/ui/tag-palette.js';
-import { ROOT, SHOTS, FREED, cellAt, pixelAt, state, uartText } from './support/viewer-page.js';
+import { ROOT, SHOTS, FREED, cellAt, pixelAt, state, uartText, uartWrapping } from './support/viewer-page.js';
 import { buildPlayground, chromiumAvailable, launchChromium, type Browser } from './support/chromium.js';
 
 const CLI = join(ROOT, 'dist/src/cli/main.js');
 const DEMO_OUT = readFileSync(join(ROOT, 'guests/expected/demo.out'), 'latin1');
+const TOKEN = 'live-viewer-token-0123456789';
 
 interface Run {
   readonly child: ChildProcess;
@@ -202,6 +203,29 @@ describe.runIf(chromiumAvailable)('the live viewer in chromium (tagvisor run --w
     expect(await run.exited).toBe(0);
     monitor.close();
     destination.kill('SIGKILL');
+    await page.close();
+  });
+
+  it('with --auth-token-file: the page opened with ?token= works; without the token it only says so', async () => {
+    const tokenFile = join(bundle, 'viewer.token');
+    writeFileSync(tokenFile, `${TOKEN}\n`);
+    const run = await start(['--web-control', '--auth-token-file', tokenFile]);
+    const refused = await open(run.url);
+    await expect.poll(() => refused.locator('.notice-text').textContent(), { timeout: 15_000 }).toMatch(/^disconnected: authentication required/);
+    expect(await state(refused)).not.toBe('paused'); // it never learnt anything about the VM
+    expect(await uartText(refused)).toBe('');
+    await refused.close();
+
+    const page = await open(`${run.url}?token=${TOKEN}`);
+    await expect.poll(() => state(page), { timeout: 20_000 }).toBe('paused');
+    await page.click('button.control-resume');
+    await expect.poll(() => state(page), { timeout: 20_000 }).toBe('shutdown');
+    await expect.poll(() => uartText(page)).toBe(DEMO_OUT);
+    // The live viewer's UART panel wraps between words too (the playground's test says why).
+    const wrapping = await uartWrapping(page);
+    expect(wrapping.broken).toEqual([]);
+    expect(wrapping.screenLines).toBeGreaterThan(wrapping.textLines);
+    expect(await run.exited).toBe(0);
     await page.close();
   });
 

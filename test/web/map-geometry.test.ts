@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fittingZoom, FOCUS_ZOOM, MapGeometry, ZOOMS } from '../../src/web/ui/map-geometry.js';
+import { fittingZoom, FOCUS_ZOOM, MapGeometry, regionView, ZOOMS } from '../../src/web/ui/map-geometry.js';
 
 const GIB_PAGES = 262_144;
 
@@ -37,5 +37,20 @@ describe('tag map geometry', () => {
     expect(g.unitAt(1024, 0)).toBe(-1);
     expect(g.cellOf(16_384)).toBeNull();
     expect(g.cellOf(127 * 128)).toBeNull(); // below the view
+  });
+
+  it('starts on the tagged pages: the deepest zoom that shows them all, centred', () => {
+    const pages = 65_536; // 256 MiB: fits at page-2, where a page is a 2-pixel speck
+    const fit = fittingZoom(1024, 512, pages);
+    // A few pages around the demo's heap: granules of 8 pixels, the pages in the middle.
+    const near = regionView(1024, 512, pages, 0x500, 0x504, fit);
+    expect(ZOOMS[near.zoomIndex]).toEqual({ unit: 'granule', px: 8 });
+    const first = near.geometry.cellOf(0x500 * 256)!;
+    const last = near.geometry.cellOf(0x504 * 256 - 1)!;
+    expect(first.y).toBeGreaterThan(100);
+    expect(512 - (last.y + 8)).toBeGreaterThan(100);
+    // Pages 5 MiB apart: 8-pixel pages; all of RAM tagged: the fitting zoom.
+    expect(ZOOMS[regionView(1024, 512, pages, 0x80, 0x510, fit).zoomIndex]).toEqual({ unit: 'page', px: 8 });
+    expect(regionView(1024, 512, pages, 0, pages, fit).zoomIndex).toBe(fit);
   });
 });

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NEVER_COLOUR, TAG_COLOURS } from '../../src/web/ui/tag-palette.js';
-import { ROOT, SHOTS, FREED, cellAt, pixelAt, state, uartText } from './support/viewer-page.js';
+import { ROOT, SHOTS, FREED, cellAt, pixelAt, state, uartText, uartWrapping } from './support/viewer-page.js';
 import { buildPlayground, chromiumAvailable, launchChromium, type Browser } from './support/chromium.js';
 import { serveStatic, type StaticServer } from './support/static-server.js';
 
@@ -58,6 +58,16 @@ describe.runIf(chromiumAvailable)('playground in chromium', () => {
     expect(await row.getAttribute('data-allocation-tag')).toBe('4');
     const cells = await row.locator('td').allTextContents();
     expect(cells).toEqual(['1', expect.stringMatching(/^0x4008[0-9a-f]{4}$/), '0x0200000040500010', '0x40500010', '2', '4', '1', 'read', 'sync', '1']);
+    // The map starts on the tagged pages, zoomed in (at the zoom that fits 256 MiB, page-2, they
+    // are specks): the freed granule's page is in view with bigger cells.
+    await expect.poll(() => page.locator('.tag-map').getAttribute('data-zoom')).not.toBe('page-2');
+    const start = (await cellAt(page, FREED))!;
+    expect(start.x).toBeGreaterThanOrEqual(0);
+    expect(start.px).toBeGreaterThan(2);
+    // The UART panel wraps the demo's long lines between words, never inside one.
+    const wrapping = await uartWrapping(page);
+    expect(wrapping.broken).toEqual([]);
+    expect(wrapping.screenLines).toBeGreaterThan(wrapping.textLines);
     await page.screenshot({ path: join(SHOTS, 'playground-demo.png'), fullPage: true });
 
     await row.click();
@@ -136,6 +146,8 @@ describe.runIf(chromiumAvailable)('playground in chromium', () => {
     const page = await open('?guest=demo&mem=1024');
     await expect.poll(() => state(page), { timeout: 20_000 }).toBe('shutdown');
     expect(await page.locator('.viewer').getAttribute('data-guest')).toBe('demo');
+    expect(await page.locator('.tag-map').getAttribute('data-zoom')).not.toBe('page-1'); // on the tagged pages
+    await page.click('.map-tools button[title="show all RAM"]');
     expect(await page.locator('.tag-map').getAttribute('data-zoom')).toBe('page-1');
     expect(await page.locator('.map-range').textContent()).toBe('0x40000000 – 0x7fffffff');
     const heap = (await cellAt(page, FREED))!;

@@ -30,6 +30,8 @@ const PAUSE_PENDING_COMMANDS = 16;
  * messages already read when its socket was paused.
  */
 export const WEB_MAX_PENDING_COMMANDS = 1024;
+/** With --auth-token-file, a viewer that has not presented the token by then is closed (1008, saying why). */
+export const WEB_AUTH_TIMEOUT_MS = 5_000;
 /** Flush interval, and the share of time flushes may take before they are spaced out (as the playground's worker). */
 const FLUSH_MS = 40;
 const FLUSH_SHARE = 10;
@@ -278,7 +280,10 @@ export class WebServer {
   private accept(ws: WebSocket, authenticated: boolean): void {
     this.sockets.add(ws);
     let session: LiveSession | null = null;
+    // A page opened without ?token= sends nothing: close it, saying why, rather than show nothing.
+    const authTimer = authenticated ? undefined : setTimeout(() => this.refuse(ws, undefined), WEB_AUTH_TIMEOUT_MS);
     const start = (): void => {
+      clearTimeout(authTimer);
       this.hub.machine.sliceLimit = Math.min(this.hub.machine.sliceLimit, VIEWER_SLICE);
       session = this.hub.connect({
         post: (message) => send(ws, message),
@@ -319,6 +324,7 @@ export class WebServer {
     });
     ws.on('error', (error) => this.options.log?.(`web: connection error: ${error.message}`));
     ws.on('close', () => {
+      clearTimeout(authTimer);
       if (session) this.hub.disconnect(session);
       session = null;
       this.sockets.delete(ws);
@@ -338,6 +344,10 @@ export class WebServer {
       token = undefined;
     }
     if (this.options.authToken !== undefined && tokenMatches(this.options.authToken, token)) return start();
+    this.refuse(ws, token);
+  }
+
+  private refuse(ws: WebSocket, token: unknown): void {
     this.options.log?.('web: refused a viewer without the right authentication token');
     ws.close(1008, token === undefined ? 'authentication required: ?token=... or {"type":"authenticate","token":...} first' : 'wrong authentication token');
   }

@@ -109,6 +109,21 @@ export function fittingZoom(width: number, height: number, pages: number): numbe
   return best;
 }
 
+/**
+ * The most zoomed-in level (not below `minimum`) at which the pages [firstPage, endPage) all fit
+ * in view, with the view centred on them: how the map starts on the tagged part of a large RAM.
+ */
+export function regionView(width: number, height: number, pages: number, firstPage: number, endPage: number, minimum: number): { zoomIndex: number; geometry: MapGeometry } {
+  for (let i = ZOOMS.length - 1; i > minimum; i--) {
+    const g = new MapGeometry(ZOOMS[i]!, width, height, pages, 0);
+    const perPage = g.zoom.unit === 'page' ? 1 : GRANULES_PER_PAGE;
+    const firstRow = Math.floor((firstPage * perPage) / g.cols);
+    const lastRow = Math.floor((endPage * perPage - 1) / g.cols);
+    if (lastRow - firstRow + 1 <= g.viewRows) return { zoomIndex: i, geometry: g.scrolledTo(Math.floor((firstRow + lastRow + 1 - g.viewRows) / 2)) };
+  }
+  return { zoomIndex: minimum, geometry: new MapGeometry(ZOOMS[minimum]!, width, height, pages, 0) };
+}
+
 function clamp(value: number, low: number, high: number): number {
   return Math.min(Math.max(value, low), high);
 }

@@ -1,6 +1,6 @@
 import { GRANULES_PER_PAGE, PAGE_NEVER, PAGE_UNTAGGED, type HostMessageOf } from '../protocol.js';
 import { h, hex } from './dom.js';
-import { fittingZoom, FOCUS_ZOOM, MapGeometry, ZOOMS } from './map-geometry.js';
+import { fittingZoom, FOCUS_ZOOM, MapGeometry, regionView, ZOOMS } from './map-geometry.js';
 import { paintUnits, type MapData } from './map-painter.js';
 import { BACKGROUND_PIXEL, describeSummary } from './tag-palette.js';
 import { attachMapInput } from './map-input.js';
@@ -51,6 +51,12 @@ export class TagMap {
   private frame = 0;
   private selected: number | null = null;
   private window = { first: 0, count: 0 };
+  /**
+   * Until the user zooms, scrolls, selects or goes somewhere, the view follows the tagged pages
+   * [first, end): zoomed in as far as they all fit (at the fitting zoom of 256 MiB they are specks).
+   */
+  private following = true;
+  private tagged = { first: Infinity, end: -Infinity };
   /** Time spent painting frames and applying updates (cells of changed pages), for benchmarks. */
   readonly stats = { frames: 0, paintMs: 0, maxPaintMs: 0, updates: 0, updateMs: 0 };
 
@@ -86,12 +92,16 @@ export class TagMap {
     attachMapInput({
       canvas: this.canvas,
       geometry: () => this.geometry,
-      scrollTo: (topRow) => this.setGeometry(this.geometry.scrolledTo(topRow)),
+      scrollTo: (topRow) => {
+        this.following = false;
+        this.setGeometry(this.geometry.scrolledTo(topRow));
+      },
       zoomBy: (step, unit) => this.zoomBy(step, unit),
       hover: (unit) => {
         if (unit >= 0 && this.selected === null) this.describe(unit * this.geometry.unitBytes);
       },
       select: (unit) => {
+        this.following = false;
         this.selected = unit >= 0 ? unit * this.geometry.unitBytes : null;
         if (this.selected !== null) this.describe(this.selected);
         this.placeMarker();
@@ -106,6 +116,8 @@ export class TagMap {
     this.summaries = new Uint8Array(pages).fill(PAGE_NEVER);
     this.granules.clear();
     this.selected = null;
+    this.following = true;
+    this.tagged = { first: Infinity, end: -Infinity };
     this.zoomIndex = fittingZoom(WIDTH, HEIGHT, pages);
     this.setGeometry(new MapGeometry(ZOOMS[this.zoomIndex]!, WIDTH, HEIGHT, pages, 0));
     this.info.textContent = `${hex(ramBase)}: ${pages} pages of RAM`;
@@ -123,6 +135,7 @@ export class TagMap {
       this.paintPage(page);
     }
     if (message.full) this.repaint();
+    if (this.following) this.followTagged(message);
     this.refreshSelection(message.full ? null : message.pages);
     this.counted(start);
   }
@@ -144,6 +157,23 @@ export class TagMap {
     this.stats.updateMs += performance.now() - start;
   }
 
+  /** Zooms to the tagged pages when this update widened their span. */
+  private followTagged(message: HostMessageOf<'page-tags'>): void {
+    let { first, end } = message.full ? { first: Infinity, end: -Infinity } : this.tagged;
+    const isTagged = (value: number) => (value & (PAGE_NEVER | PAGE_UNTAGGED)) === 0;
+    const pages = message.full ? this.summaries.keys() : message.pages;
+    for (const page of pages) {
+      if (page >= this.summaries.length || !isTagged(this.summaries[page]!)) continue;
+      first = Math.min(first, page);
+      end = Math.max(end, page + 1);
+    }
+    if (end <= first || (first === this.tagged.first && end === this.tagged.end)) return;
+    this.tagged = { first, end };
+    const view = regionView(WIDTH, HEIGHT, this.summaries.length, first, end, fittingZoom(WIDTH, HEIGHT, this.summaries.length));
+    this.zoomIndex = view.zoomIndex;
+    this.setGeometry(view.geometry);
+  }
+
   /** Keeps the info line of the selected granule current when its page changed (null: any page). */
   private refreshSelection(pages: Uint32Array | null): void {
     if (this.selected === null) return;
@@ -159,6 +189,7 @@ export class TagMap {
       return;
     }
     this.selected = offset;
+    this.following = false;
     this.zoomIndex = Math.max(this.zoomIndex, FOCUS_ZOOM);
     const geometry = new MapGeometry(ZOOMS[this.zoomIndex]!, WIDTH, HEIGHT, this.summaries.length, 0);
     this.setGeometry(geometry.centredOn(geometry.unitOf(offset)));
@@ -180,6 +211,7 @@ export class TagMap {
 
   private zoomBy(step: number, anchorUnit = -1): void {
     const next = Math.min(Math.max(this.zoomIndex + step, 0), ZOOMS.length - 1);
+    this.following = false;
     if (next === this.zoomIndex) return;
     const { first, end } = this.geometry.visibleUnits();
     const anchor = (anchorUnit >= 0 ? anchorUnit : Math.floor((first + end) / 2)) * this.geometry.unitBytes;
@@ -190,6 +222,7 @@ export class TagMap {
   }
 
   private fit(): void {
+    this.following = false;
     this.zoomIndex = fittingZoom(WIDTH, HEIGHT, this.summaries.length);
     this.setGeometry(new MapGeometry(ZOOMS[this.zoomIndex]!, WIDTH, HEIGHT, this.summaries.length, 0));
   }

@@ -31,3 +31,42 @@ export async function pixelAt(page: Page, x: number, y: number): Promise<string>
     return `#${[r, g, b].map((c) => c!.toString(16).padStart(2, '0')).join('')}`;
   }, [x, y]);
 }
+
+/**
+ * How the UART panel lays its text out: `broken` lists the words split over two screen lines
+ * although they fit on one (a word longer than a line may break); `screenLines` and
+ * `textLines` count lines on screen and in the text, so a test can see that wrapping happened.
+ */
+export function uartWrapping(page: Page): Promise<{ broken: string[]; screenLines: number; textLines: number }> {
+  return page.evaluate(() => {
+    const screen = document.querySelector('pre.terminal') as HTMLElement;
+    const style = getComputedStyle(screen);
+    const lineWidth = screen.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+    const broken: string[] = [];
+    const tops = new Set<number>();
+    let textLines = 0;
+    for (const line of screen.querySelectorAll(':scope > .uart-line')) {
+      // Every character of the line, with its text node and offset, to make a range of a word.
+      const chars: [Text, number][] = [];
+      const walker = document.createTreeWalker(line, NodeFilter.SHOW_TEXT);
+      for (let node = walker.nextNode() as Text | null; node; node = walker.nextNode() as Text | null) {
+        for (let i = 0; i < node.data.length; i++) chars.push([node, i]);
+      }
+      const text = line.textContent ?? '';
+      if (text.trim() !== '') textLines++;
+      for (const word of text.matchAll(/\S+/g)) {
+        const range = document.createRange();
+        const [startNode, startOffset] = chars[word.index]!;
+        const [endNode, endOffset] = chars[word.index + word[0].length - 1]!;
+        range.setStart(startNode, startOffset);
+        range.setEnd(endNode, endOffset + 1);
+        const rects = [...range.getClientRects()].filter((rect) => rect.width > 0);
+        const lines = new Set(rects.map((rect) => Math.round(rect.top)));
+        for (const top of lines) tops.add(top);
+        const width = rects.reduce((sum, rect) => sum + rect.width, 0);
+        if (lines.size > 1 && width <= lineWidth) broken.push(word[0]);
+      }
+    }
+    return { broken, screenLines: tops.size, textLines };
+  });
+}
