@@ -513,7 +513,8 @@ export function sbcs32(cpu: Cpu, i: Insn): number {
 
 // ---- conditional compare: s = cond, u = nzcv when the condition fails ----
 
-function setNzcv(cpu: Cpu, nzcv: number): void {
+/** Sets PSTATE.NZCV from a 4-bit value (N in bit 3). */
+export function setNzcv(cpu: Cpu, nzcv: number): void {
   cpu.nf = nzcv >>> 3;
   cpu.zf = (nzcv >>> 2) & 1;
   cpu.cf = (nzcv >>> 1) & 1;

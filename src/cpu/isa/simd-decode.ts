@@ -20,6 +20,7 @@ export function decodeSimdDataProcessing(word: number): Insn | null {
   if ((word & 0xd0000000) === 0x50000000) return decodeScalar(word) ?? decodeSimdIntExtra(word, true) ?? decodeFpAdvSimdScalar(word);
   if ((word & 0x5f200000) === 0x1e200000) return decodeFloat(word) ?? decodeFpScalar(word);
   if ((word & 0x5f000000) === 0x1f000000) return decodeFpScalar(word); // FMADD family (data processing, 3 source)
+  if ((word & 0x5f200000) === 0x1e000000) return decodeFpScalar(word); // conversion between FP and fixed point
   return null;
 }
 
