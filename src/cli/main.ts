@@ -36,6 +36,7 @@ function buildProgram(): Command {
     .option('--key-file <file>', "a protected VM's AES-256 migration/snapshot key (32 bytes or 64 hex digits)")
     .addOption(new Option('-m, --memory <size>', 'guest RAM, e.g. 256M').argParser(parseMemorySize).default(256 * 2 ** 20, '256M'))
     .addOption(new Option('--mte <on|off>', 'expose MTE to the guest').argParser(parseOnOff).default(true, 'on'))
+    .addOption(new Option('--cpu-engine <interp|jit>', 'execution engine: the interpreter, or the JIT to WebAssembly (docs/jit.md)').choices(['interp', 'jit']).default('interp'))
     .addOption(new Option('--max-insns <n>', 'stop after n guest instructions (exit status 124)').argParser(parseCount))
     .option('--stats', 'at exit, print instructions, MIPS and tag-check faults to stderr')
     // Devices (docs/devices.md): virtio-blk disks, the DMA path, a virtio console on stdin/stdout.
@@ -55,7 +56,7 @@ function buildProgram(): Command {
     .option('--insecure', 'allow --monitor, --web without a token and --gdb on a non-loopback address')
     .option('--snapshot-dir <dir>', "the monitor's snapshot-save and snapshot-load accept only paths inside <dir>")
     .option('--no-shutdown', "when the guest ends, keep the VM for the monitor, gdb and viewer until the monitor's quit")
-    .action(async (guest: string | undefined, options: { incoming?: ListenAddress; incomingTimeout?: number; restore?: string; protected?: boolean; protectedDebug?: boolean; keyFile?: string; memory: number; mte: boolean; maxInsns?: number; stats?: boolean; drive?: string[]; dma: 'direct' | 'bounce'; virtioConsole?: boolean; gdb?: ListenAddress; waitGdb?: boolean; monitor?: ListenAddress; web?: ListenAddress; webControl?: boolean; startPaused?: boolean; authTokenFile?: string; insecure?: boolean; snapshotDir?: string; shutdown: boolean; kernel?: string; initrd?: string; append?: string; dtb?: string; seed?: bigint; dumpDtb?: string; reboot: boolean }) => {
+    .action(async (guest: string | undefined, options: { incoming?: ListenAddress; incomingTimeout?: number; restore?: string; protected?: boolean; protectedDebug?: boolean; keyFile?: string; memory: number; mte: boolean; cpuEngine: 'interp' | 'jit'; maxInsns?: number; stats?: boolean; drive?: string[]; dma: 'direct' | 'bounce'; virtioConsole?: boolean; gdb?: ListenAddress; waitGdb?: boolean; monitor?: ListenAddress; web?: ListenAddress; webControl?: boolean; startPaused?: boolean; authTokenFile?: string; insecure?: boolean; snapshotDir?: string; shutdown: boolean; kernel?: string; initrd?: string; append?: string; dtb?: string; seed?: bigint; dumpDtb?: string; reboot: boolean }) => {
       const protection = options.protectedDebug ? 'debug' : options.protected;
       const { shutdown, reboot, ...rest } = options;
       process.exitCode = await runCommand(guest, { ...rest, ...(protection ? { protected: protection } : {}), ...(shutdown ? {} : { noShutdown: true }), ...(reboot ? {} : { noReboot: true }) });

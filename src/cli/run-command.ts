@@ -5,6 +5,7 @@ import { FrontEndError, FrontEnds, listenErrorText } from '../node/front-ends.js
 import { exposureRefusal, formatListenAddress, type ListenAddress } from '../node/listen-address.js';
 import { readAuthTokenFile } from '../node/monitor/auth-token-file.js';
 import { ElfError, VirtMachine } from '../vmm/index.js';
+import type { CpuEngine } from '../cpu/index.js';
 import { DriveError, FileDisk } from '../node/file-disk.js';
 import { attachStdin } from '../node/console-input.js';
 import { listenForMigration } from '../node/migration/incoming.js';
@@ -27,6 +28,8 @@ export interface RunCommandOptions extends KernelCliOptions {
   readonly keyFile?: string;
   readonly memory: number;
   readonly mte: boolean;
+  /** The vCPU's execution engine (docs/jit.md). */
+  readonly cpuEngine?: CpuEngine;
   readonly maxInsns?: number;
   readonly stats?: boolean;
   /** gdb stub and JSON monitor (docs/gdb.md, docs/monitor-api.md). */
@@ -126,7 +129,7 @@ async function runMachine(boot: Boot, options: RunCommandOptions, drives: FileDi
   }
   if (key && !options.protected) return fail('--key-file is for protected VMs (--protected)');
   const protection = options.protected ? { protected: { debug: options.protected === 'debug', ...(key ? { key } : {}) } } : {};
-  const machine = new VirtMachine({ memoryBytes: options.memory, mte: options.mte, ...(options.noReboot ? { noReboot: true } : {}), drives, dma: options.dma ?? 'direct', ...(consoleSink ? { console: consoleSink } : {}), ...protection });
+  const machine = new VirtMachine({ memoryBytes: options.memory, mte: options.mte, ...(options.cpuEngine ? { cpuEngine: options.cpuEngine } : {}), ...(options.noReboot ? { noReboot: true } : {}), drives, dma: options.dma ?? 'direct', ...(consoleSink ? { console: consoleSink } : {}), ...protection });
   machine.events.on('audit', (line) => process.stderr.write(`tagvisor: audit: ${line}\n`));
   if (options.dumpDtb !== undefined) {
     try {
@@ -166,10 +169,20 @@ async function runMachine(boot: Boot, options: RunCommandOptions, drives: FileDi
     const mips = outcome.seconds > 0 ? outcome.instructions / outcome.seconds / 1e6 : 0;
     process.stderr.write(
       `instructions: ${outcome.instructions}\nseconds: ${outcome.seconds.toFixed(3)}\nmips: ${mips.toFixed(1)}\n` +
-        `tag_check_faults: ${machine.vcpu.cpu.tagFaultCount}\nexit: ${outcome.why}\n`,
+        `tag_check_faults: ${machine.vcpu.cpu.tagFaultCount}\nexit: ${outcome.why}\n` +
+        jitStats(machine),
     );
   }
   return outcome.status;
+}
+
+/** The --stats lines of the engine: which one ran and, for the JIT, its counters (docs/jit.md). */
+function jitStats(machine: VirtMachine): string {
+  const jit = machine.vcpu.cpu.jit;
+  if (jit === null) return 'cpu_engine: interp\n';
+  const s = jit.stats;
+  return `cpu_engine: jit\njit_regions: ${s.compiledRegions}\njit_compiled_instructions: ${s.compiledInstructions}\n` +
+    `jit_code_cache_bytes: ${s.cacheBytes}\njit_cache_flushes: ${s.flushes}\njit_instructions: ${s.jitInstructions}\n`;
 }
 
 /** Brings the machine to its first state; returns an exit status when that failed. */

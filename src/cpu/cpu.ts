@@ -6,6 +6,7 @@ import { EC, FSC, VECTOR } from './exceptions.js';
 import { Insn, NEXT } from './insn.js';
 import { entryOffset, tagCheckFails, tlbEntry } from './fast-access.js';
 import { fetchCodePage, type CodePage } from './fetch.js';
+import { Jit } from './jit/engine.js';
 import { DataTlb, FetchTlb, SET_EL0_READ, SET_EL0_WRITE, SET_EL1_READ, SET_EL1_WRITE, TLB_SIZE } from './mmu/tlb.js';
 import type { TranslationRegime } from './mmu/translate.js';
 import { SLOT_COUNT, SP_SLOT } from './regs.js';
@@ -54,7 +55,13 @@ export interface CpuOptions {
   readonly mte: boolean;
   /** Semihosting via HLT #0xF000 exits to the VMM; otherwise HLT is UNDEFINED. */
   readonly semihosting?: boolean;
+  /** `jit` compiles hot guest code to WebAssembly (docs/jit.md); `interp` (the default) only interprets. */
+  readonly engine?: CpuEngine;
 }
+
+/** The execution engines: the interpreter (the reference) or the JIT over it. */
+export type CpuEngine = 'interp' | 'jit';
+export const CPU_ENGINES: readonly CpuEngine[] = ['interp', 'jit'];
 
 /** Observer of tag-check failures (the monitor, the web viewer, --stats). */
 export interface TagFaultInfo {
@@ -168,6 +175,8 @@ export class Cpu {
   readonly codePages = new Map<number, CodePage>();
   readonly mte: boolean;
   readonly semihosting: boolean;
+  /** The JIT, when the engine is `jit`. */
+  jit: Jit | null = null;
 
   constructor(
     readonly space: PhysicalAddressSpace,
@@ -175,6 +184,7 @@ export class Cpu {
   ) {
     this.mte = options.mte;
     this.semihosting = options.semihosting ?? true;
+    this.setEngine(options.engine ?? 'interp');
     for (const region of space.ramRegions) this.watchRegion(region);
     this.reset();
   }
@@ -202,16 +212,28 @@ export class Cpu {
     this.irqLines = 0;
     this.tagFaultCount = 0;
     this.codePages.clear();
+    this.jit?.flush();
     this.flushTlb();
     this.updateControl();
+  }
+
+  /** Chooses the execution engine; takes effect at the next `run`. */
+  setEngine(engine: CpuEngine): void {
+    if ((engine === 'jit') === (this.jit !== null)) return;
+    this.jit?.flush();
+    this.jit = engine === 'jit' ? new Jit(this) : null;
   }
 
   /** Makes decoded code of a region follow writes to it (DMA, debugger, migration). */
   watchRegion(region: RamRegion): void {
     region.onCodeWrite = (page) => {
+      const code = this.codePages.get(region.base + page * 4096);
+      // The run loop may still hold the page object: its compiled code must not run again.
+      if (code) code.jit = null;
       this.codePages.delete(region.base + page * 4096);
       this.itlb.flush();
     };
+    if (this.jit !== null) this.jit.stale = true;
   }
 
   // ---- system register storage ----
@@ -466,6 +488,8 @@ export class Cpu {
     // Debugger: resuming from a breakpoint/watchpoint stop first steps past it (debug-hooks.ts).
     if (this.debug !== null && this.debug.skipPending) return this.debug.runPastStop(budget);
     this.exitReason = Exit.NONE;
+    // Breakpoints, watchpoints and single-step run in the interpreter only.
+    const jit = this.debug === null ? this.jit : null;
     let remaining = budget;
     while (remaining > 0) {
       if (this.stopRequested) {
@@ -487,13 +511,32 @@ export class Cpu {
       const pageHi = this.pcHi;
       let idx = (this.pcLo & 0xfff) >>> 2;
       const before = remaining;
+      // The JIT is tried at block entries: entering the page and after a branch within it.
+      // After compiled code hands an instruction to the interpreter, the JIT is tried again
+      // right after it (jitResume).
+      let tryJit = jit !== null;
+      let jitResume = false;
       for (;;) {
+        if (tryJit) {
+          tryJit = false;
+          const ran = jit!.enter(page, idx, pageLo, pageHi, remaining);
+          if (ran !== 0) {
+            remaining -= ran;
+            if (remaining <= 0 || this.pcHi !== pageHi || (this.pcLo & ~0xfff) !== pageLo || (this.pcLo & 3) !== 0) break;
+            idx = (this.pcLo & 0xfff) >>> 2;
+            jitResume = true;
+          }
+        }
         let insn = insns[idx];
         if (insn === undefined) insn = this.decodeSlot(page, idx);
         this.pcLo = pageLo + (idx << 2);
         remaining--;
         if (insn.exec(this, insn) === NEXT) {
           idx++;
+          if (jitResume) {
+            jitResume = false;
+            tryJit = true;
+          }
           if (idx < 1024 && remaining > 0) continue;
           this.pcLo = pageLo + (idx << 2);
           if (idx === 1024) this.advancePastPage(pageLo);
@@ -502,6 +545,7 @@ export class Cpu {
         if (remaining <= 0 || this.refetch || this.exitReason !== Exit.NONE) break;
         if (this.pcHi !== pageHi || (this.pcLo & ~0xfff) !== pageLo || (this.pcLo & 3) !== 0) break;
         idx = (this.pcLo & 0xfff) >>> 2;
+        tryJit = jit !== null;
       }
       this.icount += before - remaining;
       if (this.exitReason !== Exit.NONE) {
@@ -540,7 +584,8 @@ export class Cpu {
     if (pageLo === (0xfffff000 | 0)) this.pcHi = (this.pcHi + 1) | 0;
   }
 
-  private decodeSlot(page: CodePage, idx: number): Insn {
+  /** The decoded instruction in slot `idx` of `page`, decoding it now if needed. */
+  decodeSlot(page: CodePage, idx: number): Insn {
     let insn = decode(page.view.getInt32(page.offset + idx * 4, true), this.mte);
     // Debugger: a breakpointed slot decodes to a trapping executor (debug-hooks.ts).
     if (this.debug !== null) insn = this.debug.decoded(page, idx, insn);

@@ -2,12 +2,15 @@ import type { RamRegion } from '../memory/index.js';
 import type { Cpu } from './cpu.js';
 import { FSC } from './exceptions.js';
 import type { Insn } from './insn.js';
+import type { JitPage } from './jit/page.js';
 import { TLB_MASK, TLB_SIZE } from './mmu/tlb.js';
 import { PERM_X0, PERM_X1, translate, type WalkResult } from './mmu/translate.js';
 
 /** Decoded instructions of one physical page, filled lazily slot by slot. */
 export class CodePage {
   readonly insns: (Insn | undefined)[] = new Array<Insn | undefined>(1024);
+  /** Compiled regions of the page (jit/engine.ts); null: none. Writes to the page drop them. */
+  jit: JitPage | null = null;
   constructor(
     readonly region: RamRegion,
     /** Byte offset of the page in the region. */

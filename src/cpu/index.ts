@@ -8,7 +8,7 @@
  */
 
 /** The core, its run loop's exit codes, interrupt lines and the externally served system registers. */
-export { Cpu, Exit, FIQ_LINE, IRQ_LINE, type CpuOptions, type ExternalSysRegs, type TagFaultInfo } from './cpu.js';
+export { Cpu, CPU_ENGINES, Exit, FIQ_LINE, IRQ_LINE, type CpuEngine, type CpuOptions, type ExternalSysRegs, type TagFaultInfo } from './cpu.js';
 
 /** Register slots and 64-bit values held as two 32-bit halves (`R` is the shared result pair). */
 export { SP_SLOT } from './regs.js';

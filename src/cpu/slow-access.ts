@@ -230,6 +230,7 @@ export function noteGuestWrite(cpu: Cpu, region: RamRegion, offset: number, leng
     const start = Math.max(offset, page * 4096) - page * 4096;
     const end = Math.min(offset + length, (page + 1) * 4096) - page * 4096;
     for (let slot = start >>> 2; slot <= (end - 1) >>> 2; slot++) code.insns[slot] = undefined;
+    code.jit = null; // compiled regions may hold the overwritten instructions
   }
 }
 
@@ -307,5 +308,7 @@ function fillTlb(cpu: Cpu, part: PagePart, h: number, write: boolean): void {
   t.tags[e] = tags;
   t.attr[e] = part.attr;
   t.region[e] = region;
+  t.jitPage[e] = region === t.jitRegion ? pageOffset : -1;
+  t.jitTagged[e] = tags !== null ? 1 : 0;
 }
 

@@ -8,6 +8,23 @@ import { ACTIVITY_GUEST, MemoryActivity, type ActivityIndex } from './activity.j
 const WASM_PAGE = 65536;
 /** A wasm32 memory holds at most 4 GiB; data and tags of one region share it. */
 export const MAX_REGION_BYTES = 2 ** 32 - 2 ** 27;
+/** Bytes after data and tags kept for the vCPU's JIT (its TLB and register file, src/cpu/jit). */
+export const JIT_AREA_BYTES = 2 * WASM_PAGE;
+
+/**
+ * Guest RAM's memory is shared (`shared: true`) wherever the host allows it, so worker threads
+ * can read and write guest pages in place (migration's encoders, src/node/migration). A browser
+ * page that is not cross-origin isolated has no SharedArrayBuffer: there it is not shared.
+ * Wasm modules importing it must declare the same sharing (`RamRegion.shared`).
+ */
+function createGuestMemory(descriptor: { initial: number; maximum: number }): WebAssembly.Memory {
+  if (typeof SharedArrayBuffer === 'undefined') return new WebAssembly.Memory(descriptor);
+  try {
+    return new WebAssembly.Memory({ ...descriptor, shared: true });
+  } catch {
+    return new WebAssembly.Memory(descriptor);
+  }
+}
 
 export interface RamRegionOptions {
   readonly readOnly?: boolean;
@@ -29,6 +46,8 @@ export class RamRegion {
   readonly name: string;
   readonly readOnly: boolean;
   private memory: WebAssembly.Memory;
+  /** Byte offset of the JIT area (JIT_AREA_BYTES) in `wasmMemory`. */
+  readonly jitAreaOffset: number;
   /** Data bytes. Do not keep references across `enableTags` (the backing memory grows). */
   bytes: Uint8Array;
   view: DataView;
@@ -69,12 +88,26 @@ export class RamRegion {
     this.readOnly = options.readOnly ?? false;
     const dataPages = Math.ceil(size / WASM_PAGE);
     const tagPages = Math.ceil((this.pages * PACKED_TAG_BYTES_PER_PAGE) / WASM_PAGE);
-    this.memory = new WebAssembly.Memory({ initial: dataPages, maximum: dataPages + tagPages });
+    // The whole layout (data, room for tags, the JIT area) is reserved at once (untouched pages cost
+    // no host memory), so the buffer never grows and views into it stay valid.
+    this.jitAreaOffset = (dataPages + tagPages) * WASM_PAGE;
+    const allPages = dataPages + tagPages + JIT_AREA_BYTES / WASM_PAGE;
+    this.memory = createGuestMemory({ initial: allPages, maximum: allPages });
     this.bytes = new Uint8Array(this.memory.buffer, 0, size);
     this.view = new DataView(this.memory.buffer, 0, size);
     this.dataDirty = new DirtyBitmap(this.pages);
     this.tagDirty = new DirtyBitmap(this.pages);
     this.codePages = new Uint8Array(this.pages);
+  }
+
+  /** The memory holding data, tags and the JIT area; the JIT's code imports it. */
+  get wasmMemory(): WebAssembly.Memory {
+    return this.memory;
+  }
+
+  /** Whether the memory is a shared one (its buffer a SharedArrayBuffer): workers may use it in place. */
+  get shared(): boolean {
+    return typeof SharedArrayBuffer !== 'undefined' && this.memory.buffer instanceof SharedArrayBuffer;
   }
 
   get end(): number {

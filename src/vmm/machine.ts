@@ -1,4 +1,4 @@
-import type { TagFaultInfo } from '../cpu/index.js';
+import type { CpuEngine, TagFaultInfo } from '../cpu/index.js';
 import { KVM_CAP_ARM_MTE, Vm, type Vcpu } from '../hv/index.js';
 import { GuestMemoryError, type RegionDirtyLog } from '../memory/index.js';
 import { Pl011, PL011_BASE, PL011_SIZE } from './devices/pl011.js';
@@ -28,6 +28,8 @@ export interface MachineOptions extends VirtDeviceOptions {
   readonly protected?: ProtectedOptions;
   /** PSCI SYSTEM_RESET ends the run instead of rebooting (QEMU's -no-reboot). */
   readonly noReboot?: boolean;
+  /** The vCPU's execution engine (docs/jit.md); default `interp`. */
+  readonly cpuEngine?: CpuEngine;
 }
 
 /**
@@ -146,6 +148,7 @@ export class VirtMachine {
     this.uart = new Pl011((byte) => this.pending.push(byte));
     this.vm.memory.space.addMmio(PL011_BASE, PL011_SIZE, 'pl011', this.uart);
     this.vcpu = this.vm.createVcpu(0);
+    if (options.cpuEngine) this.vcpu.cpu.setEngine(options.cpuEngine);
     this.vcpu.cpu.onTagFault = (info) => this.events.emit('tag-check-fault', info);
     const consoleOut = options.console ? (bytes: Uint8Array) => this.emitVirtioConsole(bytes, options.console!) : undefined;
     // A protected VM's devices can only use what the guest shares: the bounce path.

@@ -89,6 +89,18 @@ describe.skipIf(REGENERATE)('random instruction sequences on Tagvisor match QEMU
   });
 });
 
+describe.skipIf(REGENERATE)('random instruction sequences on the JIT match QEMU (golden)', () => {
+  // The same recorded transcripts with --cpu-engine jit (docs/jit.md): every block is compiled
+  // at its first entry, so each payload runs as compiled code up to its first uncompiled form.
+  const golden = REGENERATE ? { qemu: '', seeds: {} } : readGoldenSeeds();
+  it.each(GOLDEN_SEEDS)('seed %i', async (seed) => {
+    const c = generateCase(seed);
+    const truth = golden.seeds[String(seed)]!;
+    const jit = await runOnTagvisor(imageOf(c), 'jit');
+    if (!same(truth, jit)) expect.fail(mismatchReport(`seed ${seed} (${c.mode}) on the JIT`, c, truth, jit, `npx vitest run test/random -t 'JIT.*seed ${seed}$'`));
+  });
+});
+
 describe.skipIf(REGENERATE)('minimised regression cases on Tagvisor match QEMU (golden)', () => {
   const cases = REGENERATE ? [] : readRegressions();
   it.each(cases.map((c) => [c.name, c] as const))('%s', async (name, c) => {

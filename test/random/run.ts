@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { CpuEngine } from '../../src/cpu/index.js';
 import { runToCompletion } from '../../src/node/run-guest.js';
 import { VirtMachine } from '../../src/vmm/index.js';
 import { patchHarness, writeHarnessImage, type HarnessState } from '../support/harness-image.js';
@@ -28,8 +29,10 @@ export interface PayloadCase {
 const MAX_INSNS = 20_000_000;
 
 /** Runs a patched harness image on Tagvisor, in-process. Status 124: instruction limit. */
-export async function runOnTagvisor(image: Uint8Array): Promise<Transcript> {
-  const machine = new VirtMachine({ memoryBytes: 256 * 2 ** 20, mte: true });
+export async function runOnTagvisor(image: Uint8Array, cpuEngine: CpuEngine = 'interp'): Promise<Transcript> {
+  const machine = new VirtMachine({ memoryBytes: 256 * 2 ** 20, mte: true, cpuEngine });
+  // The JIT compiles every block at its first entry, so the payload (run once) is compiled too.
+  if (machine.vcpu.cpu.jit) machine.vcpu.cpu.jit.hotThreshold = 0;
   machine.loadElf(image);
   const out: Uint8Array[] = [];
   machine.events.on('output', (bytes) => out.push(bytes.slice()));

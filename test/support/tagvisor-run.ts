@@ -1,4 +1,5 @@
 import { readFileSync, writeFileSync } from 'node:fs';
+import type { CpuEngine } from '../../src/cpu/index.js';
 import { runToCompletion } from '../../src/node/run-guest.js';
 import { FileDisk } from '../../src/node/file-disk.js';
 import type { DmaMode } from '../../src/vmm/dma-path.js';
@@ -23,6 +24,8 @@ export interface GuestRunOptions {
   console?: { readonly input: string; readonly output: string };
   /** Run as a protected VM (`--protected`, `--protected=debug`). */
   protected?: { readonly debug: boolean };
+  /** The vCPU engine (`--cpu-engine`); the JIT then compiles every block at its first entry. */
+  cpuEngine?: CpuEngine;
 }
 
 export async function runGuest(elfPath: string, options: GuestRunOptions = {}): Promise<GuestResult> {
@@ -37,7 +40,8 @@ export async function runGuest(elfPath: string, options: GuestRunOptions = {}): 
 async function runWith(elfPath: string, options: GuestRunOptions, drives: FileDisk[]): Promise<GuestResult> {
   const virtioOut: Uint8Array[] = [];
   const sink = options.console ? (bytes: Uint8Array) => void virtioOut.push(bytes.slice()) : undefined;
-  const machine = new VirtMachine({ memoryBytes: (options.memoryMiB ?? 256) * 2 ** 20, mte: options.mte ?? true, drives, dma: options.dma ?? 'direct', ...(sink ? { console: sink } : {}), ...(options.protected ? { protected: options.protected } : {}) });
+  const machine = new VirtMachine({ memoryBytes: (options.memoryMiB ?? 256) * 2 ** 20, mte: options.mte ?? true, drives, dma: options.dma ?? 'direct', ...(sink ? { console: sink } : {}), ...(options.protected ? { protected: options.protected } : {}), ...(options.cpuEngine ? { cpuEngine: options.cpuEngine } : {}) });
+  if (machine.vcpu.cpu.jit) machine.vcpu.cpu.jit.hotThreshold = 0;
   machine.loadElf(readFileSync(elfPath));
   // The host's input is there from the start, as QEMU's file chardev has it.
   if (options.console) machine.devices.console!.input(readFileSync(options.console.input));

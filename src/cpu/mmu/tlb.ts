@@ -14,6 +14,8 @@ export const SET_EL0_WRITE = 1;
 export const SET_EL1_READ = 2;
 export const SET_EL1_WRITE = 3;
 const DATA_SETS = 4;
+/** Bytes `moveInto` places in a region's memory. */
+export const JIT_TLB_BYTES = DATA_SETS * TLB_SIZE * 16;
 
 /**
  * Software TLB for data accesses. An entry maps one virtual page to the bytes of a RAM page the
@@ -22,8 +24,15 @@ const DATA_SETS = 4;
  * slow path. Keys: keyLo = VA[43:12], keyHi = VA[63:44], both after TBI canonicalisation.
  */
 export class DataTlb {
-  readonly keyLo = new Int32Array(DATA_SETS * TLB_SIZE);
-  readonly keyHi = new Int32Array(DATA_SETS * TLB_SIZE).fill(TLB_INVALID);
+  keyLo = new Int32Array(DATA_SETS * TLB_SIZE);
+  keyHi = new Int32Array(DATA_SETS * TLB_SIZE).fill(TLB_INVALID);
+  /**
+   * For the JIT (src/cpu/jit): the page's byte offset in `jitRegion`'s memory, or -1 when the page
+   * lies in another region; and 1 when the entry holds tags (the page needs the MTE check).
+   */
+  jitPage = new Int32Array(DATA_SETS * TLB_SIZE).fill(-1);
+  jitTagged = new Int32Array(DATA_SETS * TLB_SIZE);
+  jitRegion: RamRegion | null = null;
   /** Byte offset of the page inside its region's buffer. */
   readonly offset = new Float64Array(DATA_SETS * TLB_SIZE);
   /** Physical page address, for invalidation by physical page. */
@@ -37,6 +46,20 @@ export class DataTlb {
 
   flush(): void {
     this.keyHi.fill(TLB_INVALID);
+  }
+
+  /**
+   * Moves keyLo, keyHi, jitPage and jitTagged into `region`'s memory at byte `at` (JIT_TLB_BYTES),
+   * where the JIT's code reads them (jit/layout.ts); the entries are dropped.
+   */
+  moveInto(region: RamRegion, at: number): void {
+    const buffer = region.wasmMemory.buffer;
+    const n = DATA_SETS * TLB_SIZE;
+    this.keyLo = new Int32Array(buffer, at, n);
+    this.keyHi = new Int32Array(buffer, at + 4 * n, n).fill(TLB_INVALID);
+    this.jitPage = new Int32Array(buffer, at + 8 * n, n).fill(-1);
+    this.jitTagged = new Int32Array(buffer, at + 12 * n, n);
+    this.jitRegion = region;
   }
 
   flushSet(set: number): void {

@@ -1,0 +1,36 @@
+import { JIT_TLB_BYTES } from '../mmu/tlb.js';
+
+/**
+ * The JIT area of the chosen RAM region's WebAssembly.Memory (RamRegion.jitAreaOffset): the data
+ * TLB's keys and JIT columns first (DataTlb.moveInto), then the vCPU state the compiled code
+ * reads and writes. Node 20 has no wasm multi-memory, so both live in guest RAM's memory; guest
+ * code cannot reach them (no guest physical address maps there).
+ *
+ * State words (int32 indices from STATE_OFFSET):
+ */
+export const TLB_OFFSET = 0;
+export const STATE_OFFSET = JIT_TLB_BYTES;
+/** X0..X30, XZR, SP, the write sink: (lo, hi) pairs, as Cpu.x. */
+export const ST_X = 0;
+export const ST_NF = 68;
+export const ST_ZF = 69;
+export const ST_CF = 70;
+export const ST_VF = 71;
+/** The PC at exit. */
+export const ST_PC_LO = 72;
+export const ST_PC_HI = 73;
+/** Copies of Cpu fields that only system instructions change (never inside compiled code). */
+export const ST_TBI_AND0 = 74;
+export const ST_TBI_OR1 = 75;
+export const ST_RD_BASE = 76;
+export const ST_WR_BASE = 77;
+export const ST_MTE_ACTIVE = 78;
+export const ST_SP_ALIGN = 79;
+/** Byte offset of the packed tags in the memory (RamRegion.size), 0 without tags. */
+export const ST_TAG_BASE = 80;
+export const STATE_WORDS = 96;
+/** Byte offsets of the TLB columns from the JIT area start (DataTlb.moveInto's order). */
+export const TLB_KEY_LO = TLB_OFFSET;
+export const TLB_KEY_HI = TLB_OFFSET + JIT_TLB_BYTES / 4;
+export const TLB_PAGE = TLB_OFFSET + JIT_TLB_BYTES / 2;
+export const TLB_TAGGED = TLB_OFFSET + (3 * JIT_TLB_BYTES) / 4;

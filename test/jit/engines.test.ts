@@ -1,0 +1,244 @@
+import { describe, expect, it } from 'vitest';
+import { assemblerAvailable } from '../support/asm.js';
+import { RAM_BASE } from '../support/cpu-harness.js';
+import { installVectors, PAGES, setTags, TestMmu } from '../support/mmu.js';
+import { enginePair, runLockstep } from './lockstep.js';
+
+/**
+ * The JIT against the interpreter on programs that exercise every form the JIT compiles, with
+ * the MMU on (Normal memory, so loads and stores take the inline TLB path), run in slices of
+ * many sizes: state after every slice, hence the instruction count at every exit, must agree.
+ */
+
+const DATA = RAM_BASE + 0x40_0000;
+
+const ALU_LOOP = `
+  movz x2, #0x4040, lsl #16
+  add sp, x2, #0x1000
+  mov x1, #300
+  mov x0, #0
+  mov x5, #0x1234
+  movk x5, #0xfedc, lsl #48
+1:
+  and x6, x0, #63
+  ldr x3, [x2, x6, lsl #3]
+  add x3, x3, x5
+  eor x4, x3, x1, ror #7
+  orn x4, x4, x0, lsl #3
+  bic x7, x4, x3, asr #5
+  adds x8, x3, x4
+  adc x9, x8, x1
+  sub w10, w3, w4, lsr #2
+  subs w11, w10, #17
+  csel x12, x3, x4, lt
+  csinc w13, w3, w4, hi
+  csinv x14, x3, x4, vs
+  csneg w15, w3, w4, eq
+  ccmp x3, x4, #5, ne
+  ccmn w3, #7, #2, cs
+  cset x16, gt
+  madd x17, x3, x4, x5
+  msub w18, w3, w4, w5
+  udiv x19, x3, x6
+  sdiv w20, w3, w6
+  sdiv x21, x5, x6
+  lsl x22, x3, x0
+  asr w23, w4, w0
+  ror x24, x3, x0
+  ubfx x25, x3, #5, #17
+  sbfx w26, w4, #3, #9
+  bfi x27, x3, #12, #20
+  bfxil w28, w4, #4, #8
+  extr x29, x3, x4, #13
+  sxtb x7, w3
+  uxth w8, w4
+  lsr x9, x3, #33
+  lsl w10, w4, #5
+  asr x11, x3, #60
+  mvn x12, x3
+  neg w13, w4
+  tst x3, #0xff00
+  adds w14, w3, w4
+  subs x15, x4, x3
+  add x30, x2, #0x800
+  str x3, [x30, x6, lsl #3]
+  stp x4, x7, [x30, #-16]!
+  ldp x7, x8, [x30], #16
+  ldp w9, w10, [x30, #8]
+  ldpsw x11, x12, [x30, #8]
+  strb w3, [x30, #1]
+  strh w4, [x30, #3]
+  ldrsb x13, [x30, #1]
+  ldrsh w14, [x30, #3]
+  ldrsw x15, [x30, #4]
+  ldrb w16, [x30, #5]
+  ldur x17, [x30, #3]
+  stur w17, [x30, #9]
+  ldr w18, [x30, x0, lsl #2]
+  ldr x19, [x30, w6, uxtw #3]
+  ldr x20, [x30, w6, sxtw]
+  str x8, [x30, #8]!
+  ldr x21, [x30], #-8
+  stp x3, x4, [sp, #-16]!
+  ldp x22, x23, [sp], #16
+  str x3, [sp, #8]
+  adr x24, 1b
+  adrp x25, .
+  cbz x6, 2f
+  tbnz x3, #3, 3f
+  add x0, x0, #1
+  b 4f
+2: add x0, x0, #2
+  b 4f
+3: add x0, x0, #3
+4: subs x1, x1, #1
+  b.ne 1b
+  hvc #0
+`;
+
+function withMmu(source: string, extra?: (m: Parameters<Parameters<typeof enginePair>[0]>[0], mmu: TestMmu) => void) {
+  return enginePair((m) => {
+    m.load(source);
+    installVectors(m);
+    const mmu = new TestMmu(m);
+    extra?.(m, mmu);
+  });
+}
+
+describe.runIf(assemblerAvailable())('JIT and interpreter agree', () => {
+  it.each([1, 3, 17, 256, 100_000])('on integer and memory forms, in slices of %i', (slice) => {
+    const pair = withMmu(ALU_LOOP);
+    const jitted = runLockstep(pair, { slice, ram: [DATA, 0x2000] });
+    expect(pair.jit.cpu.exitReason).toBe(1); // the final hvc #0
+    expect(pair.jit.cpu.icount).toBeGreaterThan(20_000);
+    // Compiled code ran most of it (small slices bound it: a block runs only if it fits).
+    if (slice >= 256) expect(jitted).toBeGreaterThan(pair.jit.cpu.icount / 2);
+  });
+
+  it('takes a translation fault in the middle of a compiled loop precisely', () => {
+    const pair = withMmu(`
+      movz x2, #0x4020, lsl #16
+      mov x1, #0
+      mov x4, #0
+    1: ldr x3, [x2, x1]
+      add x4, x4, x3
+      add x1, x1, #512
+      cmp x1, #0x8000
+      b.ne 1b
+      hvc #0
+    `, (_m, mmu) => mmu.setPage(PAGES + 5 * 4096, { valid: false }));
+    runLockstep(pair, { slice: 100_000 });
+    const cpu = pair.jit.cpu;
+    expect(cpu.exitReason).toBe(1);
+    expect(cpu.exitImm).toBe(0xfff); // the vector's hvc: the abort was taken
+    expect(pair.jit.x(1)).toBe(5n * 4096n);
+    expect(cpu.jit!.stats.jitInstructions).toBeGreaterThan(0);
+  });
+
+  it.each([1, 2])('takes tag-check faults in a compiled loop as the interpreter does (TCF %i)', (tcf) => {
+    const pair = withMmu(`
+      movz x2, #0x4040, lsl #16
+      mov x1, #0
+    1: ldr x3, [x2, x1]
+      str x3, [x2, x1]
+      add x1, x1, #8
+      cmp x1, #0x1000
+      b.ne 1b
+      hvc #0
+    `, (m, mmu) => {
+      mmu.setControl({ tcf });
+      setTags(m, DATA + 0x400, 16, 3);
+    });
+    runLockstep(pair, { slice: 100_000 });
+    expect(pair.jit.cpu.tagFaultCount).toBeGreaterThan(0);
+  });
+
+  it('runs self-modifying code: a store into the running loop takes effect', () => {
+    // At the 50th iteration the loop rewrites its own "add x0, x0, #1" into "add x0, x0, #100".
+    const pair = withMmu(`
+      adr x2, 2f
+      ldr w3, 5f
+      mov x1, #100
+      mov x0, #0
+    1:
+    2: add x0, x0, #1
+      cmp x1, #50
+      b.ne 3f
+      str w3, [x2]
+      dc cvau, x2
+      dsb ish
+      ic ivau, x2
+      dsb ish
+      isb
+    3: subs x1, x1, #1
+      b.ne 1b
+      hvc #0
+    5: .inst 0x91019000
+    `);
+    runLockstep(pair, { slice: 100_000 });
+    expect(pair.jit.x(0)).toBe(51n + 49n * 100n); // iterations with x1 = 100..50 add 1
+  });
+
+  it('follows code rewritten between runs by DMA (noteDataWrite)', () => {
+    const pair = withMmu(`
+      mov x0, #0
+      mov x1, #2000
+    1: add x0, x0, #1
+      subs x1, x1, #1
+      b.ne 1b
+      hvc #0
+    `);
+    const loopAdd = 8; // byte offset of "add x0, x0, #1"
+    runLockstep(pair, {
+      slice: 500,
+      between: (m, slice) => {
+        if (slice !== 2) return;
+        m.ram.view.setUint32(loopAdd, 0x91019000, true); // add x0, x0, #100
+        m.ram.noteDataWrite(loopAdd, 4);
+      },
+    });
+    expect(pair.jit.x(0)).toBeGreaterThan(2000n);
+  });
+
+  it('follows a remapped data page after TLB maintenance', () => {
+    const pair = withMmu(`
+      movz x2, #0x4020, lsl #16
+      mov x1, #3000
+      mov x4, #0
+    1: ldr x3, [x2]
+      add x4, x4, x3
+      subs x1, x1, #1
+      b.ne 1b
+      hvc #0
+    `, (m) => {
+      m.ram.view.setUint32(PAGES - RAM_BASE, 1, true);
+      m.ram.view.setUint32(PAGES - RAM_BASE + 0x1000, 1000, true);
+    });
+    const mmus = new Map<object, TestMmu>();
+    runLockstep(pair, {
+      slice: 1000,
+      between: (m, slice) => {
+        if (slice !== 0) return;
+        let mmu = mmus.get(m);
+        if (!mmu) mmus.set(m, (mmu = new TestMmu(m)));
+        mmu.setPage(PAGES, { pa: PAGES + 0x1000 }); // flushes the TLB, as TLBI does
+      },
+    });
+    expect(pair.jit.x(4)).toBe(250n + 2750n * 1000n); // 250 iterations in the first slice
+  });
+
+  it('leaves breakpoint and watchpoint work to the interpreter (no compiled code runs under a debugger)', async () => {
+    const { CpuDebug } = await import('../../src/cpu/debug-hooks.js');
+    const pair = withMmu(`
+      mov x0, #0
+      mov x1, #2000
+    1: add x0, x0, #1
+      subs x1, x1, #1
+      b.ne 1b
+      hvc #0
+    `);
+    pair.jit.cpu.debug = new CpuDebug(pair.jit.cpu);
+    runLockstep(pair, { slice: 100_000 });
+    expect(pair.jit.cpu.jit!.stats.jitInstructions).toBe(0);
+  });
+});
