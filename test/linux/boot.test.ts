@@ -24,6 +24,7 @@ const kernel = findDebianKernel(ROOT);
 const init = testInit(ROOT);
 const skipReason = typeof kernel === 'string' ? kernel : typeof init === 'string' ? init : null;
 if (skipReason) console.log(`test/linux/boot.test.ts skipped: ${skipReason}`);
+noteMissingTool('linux', skipReason === null); // accounted in the end-of-run summary (test/global-setup.ts)
 const withQemu = noteMissingTool('qemu', qemuAvailable());
 
 /** The disk: a text in sector 0, then a pattern, 1 MiB in all. */

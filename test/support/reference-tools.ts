@@ -1,4 +1,4 @@
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 
 /**
  * The reference tools the test suite compares against or drives. A suite that cannot run because
@@ -40,4 +40,19 @@ export function noteMissingTool(tool: ReferenceTool, available: boolean, where?:
   const log = process.env[SKIP_LOG_ENV];
   if (log) appendFileSync(log, `${tool}\t${where ?? callerFile()}\n`);
   return false;
+}
+
+/** The skips recorded so far in this run: for each missing tool, where it was noted. */
+export function readSkipLog(): Map<ReferenceTool, Set<string>> {
+  const byTool = new Map<ReferenceTool, Set<string>>();
+  const log = process.env[SKIP_LOG_ENV];
+  if (!log || !existsSync(log)) return byTool;
+  for (const line of readFileSync(log, 'utf8').split('\n')) {
+    const [tool, where] = line.split('\t');
+    if (!tool || !where) continue;
+    const set = byTool.get(tool as ReferenceTool) ?? new Set<string>();
+    set.add(where);
+    byTool.set(tool as ReferenceTool, set);
+  }
+  return byTool;
 }
