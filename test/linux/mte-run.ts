@@ -1,0 +1,120 @@
+/**
+ * Runs of Debian's kernel with the MTE initramfs (scripts/build-linux-mte-initramfs; docs/linux.md,
+ * "The MTE initramfs") on Tagvisor, through two Tagvisor processes and a live migration, and on
+ * QEMU; and the lines of their console logs that carry results.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { findDebianKernel, type DebianKernel } from '../../src/node/initramfs/linux-test.js';
+import { listening, ROOT, start, until, type Proc } from '../migration/cli-support.js';
+import { runQemu } from '../support/qemu.js';
+
+export const MTE_INITRAMFS = join(ROOT, '.cache/linux-mte/initramfs.cpio');
+export const MEMORY = '256M';
+
+/**
+ * Builds the initramfs when the cache lacks it or its inputs changed (a no-op otherwise). Returns
+ * the kernel, or why these tests cannot run here (no package cache, no cross compiler); a build
+ * that fails otherwise throws.
+ */
+export function prepareMteInitramfs(): DebianKernel | string {
+  const kernel = findDebianKernel(ROOT);
+  if (typeof kernel === 'string') return kernel;
+  const build = spawnSync(join(ROOT, 'scripts/build-linux-mte-initramfs'), { encoding: 'utf8', timeout: 600_000 });
+  if (build.status === 2) return build.stderr.trim();
+  if (build.status !== 0 || !existsSync(MTE_INITRAMFS)) throw new Error(`scripts/build-linux-mte-initramfs failed (${build.status}): ${build.stderr}`);
+  return kernel;
+}
+
+/** The command line: the boot test's (docs/linux.md), quiet, and what /init runs. */
+export function mteAppend(runs: string, tests?: readonly string[]): string {
+  return `console=ttyAMA0 nokaslr panic=-1 quiet tv_run=${runs}${tests ? ` tv_tests=${tests.join(',')}` : ''}`;
+}
+
+export interface Finished {
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly status: number | null;
+}
+
+/** Instructions the process executed, from --stats (a destination counts from its arrival). */
+export const instructionsOf = (run: Finished): number => Number(/^instructions: (\d+)$/m.exec(run.stderr)?.[1] ?? NaN);
+
+/** Instructions the guest executed over all the processes it ran on. */
+export const totalInstructions = (runs: readonly Finished[]): number => runs.reduce((sum, run) => sum + instructionsOf(run), 0);
+
+async function finish(proc: Proc, ms: number): Promise<Finished> {
+  const timer = setTimeout(() => proc.child.kill('SIGKILL'), ms);
+  const status = await proc.exit;
+  clearTimeout(timer);
+  return { stdout: proc.stdout(), stderr: proc.stderr(), status };
+}
+
+const bootArgs = (kernel: DebianKernel, append: string): string[] =>
+  ['run', '-m', MEMORY, '--no-reboot', '--stats', '--kernel', kernel.image, '--initrd', MTE_INITRAMFS, '--append', append];
+
+/** One Tagvisor process from boot to poweroff. */
+export function runTagvisor(kernel: DebianKernel, append: string, ms: number): Promise<Finished> {
+  return finish(start(...bootArgs(kernel, append)), ms);
+}
+
+export interface MigratedRun {
+  /** The source's console up to the migration, then the destination's. */
+  readonly stdout: string;
+  readonly source: Finished;
+  readonly destination: Finished;
+  /** Every process in order: the source, each destination. */
+  readonly processes: Finished[];
+  /** What `tagvisor migrate` printed (its summary), per migration. */
+  readonly reports: string[];
+}
+
+/**
+ * Boots on one Tagvisor process and live-migrates the running guest to a new process each time the
+ * console shows the next of `points` (text /init or a test prints), so the guest ends on the last
+ * destination. Every hop is a full `tagvisor migrate` between two processes.
+ */
+export async function runMigrated(kernel: DebianKernel, append: string, points: readonly string[], ms: number): Promise<MigratedRun> {
+  const deadline = Date.now() + ms;
+  let current = start(...bootArgs(kernel, append), '--monitor', 'tcp:127.0.0.1:0');
+  const finished: Finished[] = [];
+  const reports: string[] = [];
+  try {
+    for (const point of points) {
+      const monitor = await listening(current, /monitor listening on tcp:127\.0\.0\.1:(\d+)/);
+      const consoleSoFar = (): string => finished.map((f) => f.stdout).join('') + current.stdout();
+      await until(() => consoleSoFar().includes(point), `"${point}" on the console`, deadline - Date.now());
+      const next = start('run', '--incoming', 'tcp:127.0.0.1:0', '-m', MEMORY, '--no-reboot', '--stats', '--monitor', 'tcp:127.0.0.1:0');
+      const port = await listening(next, /incoming migration on 127\.0\.0\.1:(\d+)/);
+      const migrate = start('migrate', '--monitor', `tcp:127.0.0.1:${monitor}`, '--to', `tcp:127.0.0.1:${port}`, '--max-downtime', '1000');
+      const migrated = await finish(migrate, deadline - Date.now());
+      if (migrated.status !== 0) throw new Error(`tagvisor migrate at "${point}" failed (${migrated.status}): ${migrated.stderr}`);
+      reports.push(migrated.stdout + migrated.stderr);
+      finished.push(await finish(current, deadline - Date.now()));
+      current = next;
+    }
+    finished.push(await finish(current, deadline - Date.now()));
+  } finally {
+    current.child.kill('SIGKILL');
+  }
+  return { stdout: finished.map((f) => f.stdout).join(''), source: finished[0]!, destination: finished.at(-1)!, processes: finished, reports };
+}
+
+/** QEMU 10 booting the same Image and initramfs (its own device tree: the tests compare results, not boot logs). */
+export async function runQemuMte(kernel: DebianKernel, append: string, ms: number): Promise<Finished> {
+  const run = await runQemu(kernel.image, { timeoutMs: ms, extraArgs: ['-no-reboot', '-initrd', MTE_INITRAMFS, '-append', append] });
+  return { stdout: run.stdout.toString('latin1'), stderr: run.stderr.toString('latin1'), status: run.status };
+}
+
+/**
+ * The result lines of a console log: the kselftests' TAP output and /init's `kselftest:` lines
+ * (without the uptime, which is each machine's own clock), "\r\n" read as "\n".
+ */
+export function kselftestResults(log: string): string[] {
+  return log
+    .replace(/\r\n/g, '\n')
+    .split('\n')
+    .filter((line) => /^(TAP version |1\.\.|ok |not ok |# |kselftest: )/.test(line))
+    .map((line) => line.replace(/ \(uptime [0-9.]+ s\)$/, ''));
+}
