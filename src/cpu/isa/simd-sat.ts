@@ -153,11 +153,11 @@ function recipEstimate(a: bigint): bigint {
 
 function rsqrtEstimate(a: bigint): bigint {
   if (a < 0x40000000n) return 0xffffffffn;
-  const top = a >> 23n; // 128..511: [0.25, 1.0) in units of 1/512
-  const x = top < 256n ? top * 2n + 1n : (((top >> 1n) << 1n) + 1n) * 2n;
-  let b = 512n;
-  while (x * (b + 1n) * (b + 1n) < 1n << 28n) b++;
-  return ((b + 1n) / 2n) << 23n;
+  const top = Number(a >> 23n); // 128..511: [0.25, 1.0) in units of 1/512
+  const x = top < 256 ? top * 2 + 1 : ((top >> 1) * 2 + 1) * 2;
+  let b = 512; // the largest b with x (b + 1)^2 < 2^28, all exact in doubles
+  while (x * (b + 1) * (b + 1) < 2 ** 28) b++;
+  return BigInt((b + 1) >> 1) << 23n;
 }
 
 const TWO_MISC: Partial<Record<number, number>> = {
