@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { runToCompletion } from '../../src/node/run-guest.js';
-import { WEB_CONGESTED_BYTES, WebServer } from '../../src/node/web/web-server.js';
+import { WEB_AUTH_TIMEOUT_MS, WEB_CONGESTED_BYTES, WebServer } from '../../src/node/web/web-server.js';
 import { VirtMachine } from '../../src/vmm/index.js';
 import { Monitor } from '../../src/vmm/monitor/index.js';
 
@@ -79,6 +79,18 @@ describe('the viewer with --auth-token-file', () => {
     await until(() => wrong.seen.closed !== null);
     expect(wrong.seen.closed).toMatchObject({ code: 1008, reason: expect.stringMatching(/^authentication required/) as unknown });
     expect(wrong.seen.messages).toEqual([]);
+  });
+});
+
+describe('the viewer with --auth-token-file, a client that never presents it', () => {
+  it(`is closed after ${WEB_AUTH_TIMEOUT_MS} ms, saying why, having learnt nothing`, async () => {
+    const { url } = await serve(TOKEN);
+    const silent = await open(url);
+    const opened = Date.now();
+    await until(() => silent.seen.closed !== null, WEB_AUTH_TIMEOUT_MS + 5_000);
+    expect(Date.now() - opened).toBeGreaterThanOrEqual(WEB_AUTH_TIMEOUT_MS - 100);
+    expect(silent.seen.closed).toMatchObject({ code: 1008, reason: expect.stringMatching(/^authentication required: \?token=/) as unknown });
+    expect(silent.seen.messages).toEqual([]);
   });
 });
 
