@@ -8,7 +8,8 @@
  * ones, under a random FPCR (RMode, FZ, DN, AHP; never AH, FIZ, NEP, FZ16 or EBF), changed now
  * and then mid-sequence. After some instructions the FPSR is copied into an X register and
  * cleared, so the transcript shows which instruction raised which flag, not only their sum.
- * `generateFpCase(seed)` is a pure function of the seed.
+ * FJCVTZS (FEAT_JSCVT) and FRINT32/64 (FEAT_FRINTTS) are generated too. `generateFpCase(seed)` is a
+ * pure function of the seed.
  */
 import { Rng } from './rng.js';
 import { HARNESS_PAYLOAD_WORDS, type HarnessState } from '../support/harness-image.js';
@@ -240,6 +241,10 @@ class FpGenerator {
     const rng = this.rng;
     const [t, log] = this.ftype();
     const sf = rng.below(2);
+    if (rng.chance(0.1)) {
+      this.emit(0x1e7e0000 | (this.vr(3) << 5) | this.xr(), 0xd53b4200 | this.xr()); // FJCVTZS Wd, Dn; MRS Xt, NZCV
+      return;
+    }
     const fixed = rng.chance(0.3);
     const toFloat = rng.chance(0.35);
     if (fixed) {

@@ -489,7 +489,8 @@ class SimdGenerator {
       this.emit(0xd53b4400 | (fpsr << 5) | this.xr(false));
     } else {
       const r = this.xr(false);
-      this.movImm64(r, BigInt(rng.u32()));
+      // FPCR: only the bits this CPU keeps (docs/fp-simd.md; QEMU also keeps AH, FIZ, NEP, EBF, FZ16, Len, Stride).
+      this.movImm64(r, BigInt(fpsr ? rng.u32() : rng.u32() & 0x07c00000));
       this.emit(0xd51b4400 | (fpsr << 5) | r);
     }
   }

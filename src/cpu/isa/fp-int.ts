@@ -1,8 +1,9 @@
 import type { Cpu } from '../cpu.js';
 import { fixedToFp, fpToFixed } from '../fp/convert.js';
-import { FPCR_FZ, fpcrRounding, IXC, raise, Rounding } from '../fp/core.js';
+import { F64, FPCR_FZ, fpcrRounding, FpType, IOC, IXC, raise, Rounding, unpack } from '../fp/core.js';
 import { type Insn, NEXT } from '../insn.js';
 import { rz, wz } from '../regs.js';
+import { setNzcv } from './dp-reg-arith.js';
 import { bitsAt, commitFlags, formatOf, setBits, setValue, valueAt } from './fp-lanes.js';
 import { simdInsn, vreg, writeTmp } from './simd-common.js';
 
@@ -46,6 +47,11 @@ export function decodeFpIntConversion(word: number): Insn | null {
   } else if (opcode === 2 || opcode === 3) {
     if (rmode !== 0) return null;
     insn = simdInsn(toFloat, word);
+  } else if (opcode === 6 && rmode === 3 && integer && !sf && ftype === 1) {
+    insn = simdInsn(javascriptConvert, word); // FJCVTZS Wd, Dn (FEAT_JSCVT)
+    insn.d = wz(word & 31);
+    insn.n = vreg(word >>> 5);
+    return insn;
   } else return null;
   const toFp = opcode === 2 || opcode === 3;
   insn.d = toFp ? vreg(word & 31) : wz(word & 31);
@@ -106,6 +112,39 @@ function toFloat(cpu: Cpu, i: Insn): number {
     setBits(0, i.s, fixedToFp(value, i.imm, formatOf(i.s), cpu.fpcr));
   }
   writeTmp(cpu, i.d, 1 << i.s);
+  commitFlags(cpu);
+  return NEXT;
+}
+
+/**
+ * FJCVTZS (FPToFixedJS): the double rounded toward zero, modulo 2^32, as JavaScript's ToInt32;
+ * NZCV = 0Z00 with Z set when the result is exact and in range (-0 and flushed denormals: Z = 0).
+ */
+function javascriptConvert(cpu: Cpu, i: Insn): number {
+  const bits = bitsAt(cpu, i.n, 0, 3);
+  const u = unpack(bits, F64, (cpu.fpcr & FPCR_FZ) !== 0);
+  let z = 1;
+  let result = 0;
+  if (u.type === FpType.QNaN || u.type === FpType.SNaN || u.type === FpType.Infinity) {
+    raise(IOC);
+    z = 0;
+  } else if (u.type === FpType.Zero) {
+    if (u.sign || (bits & 0xfffffffffffffn) !== 0n) z = 0;
+  } else {
+    const v = valueAt(cpu, i.n, 0, 3);
+    const t = Math.trunc(v);
+    result = t | 0; // ToInt32: exact for any finite double
+    if (t < -(2 ** 31) || t > 2 ** 31 - 1) {
+      raise(IOC);
+      z = 0;
+    } else if (t !== v) {
+      raise(IXC);
+      z = 0;
+    }
+  }
+  cpu.x[i.d] = result;
+  cpu.x[i.d + 1] = 0;
+  setNzcv(cpu, z << 2);
   commitFlags(cpu);
   return NEXT;
 }

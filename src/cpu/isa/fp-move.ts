@@ -7,15 +7,15 @@ import { fpExpandImmediate } from './simd-move.js';
 /**
  * Scalar floating-point moves that need no arithmetic (DDI 0487, C4.1.96): FMOV between general
  * and SIMD&FP registers (H, S, D and the top half of a Q register), FMOV (register) and FMOV
- * (scalar, immediate); and MRS/MSR of FPCR and FPSR. Everything else in the scalar FP classes
- * (arithmetic, conversions, compares) is UNDEFINED for now (docs/fp-simd.md).
+ * (scalar, immediate); and MRS/MSR of FPCR and FPSR. The arithmetic, conversions and compares
+ * are in fp-scalar.ts and fp-int.ts.
  *
- * FPCR keeps the bits QEMU -cpu max keeps (measured with the instruction harness): AHP, DN, FZ,
- * RMode, Stride, FZ16, Len, EBF (FEAT_EBF16) and FIZ/AH/NEP (FEAT_AFP); the trapped-exception
- * enables (IOE..IDE) read as zero. FPSR keeps N, Z, C, V, QC and the cumulative exception flags
- * (IDC, IXC, UFC, OFC, DZC, IOC).
+ * FPCR keeps the bits with a meaning on this CPU: AHP, DN, FZ and RMode. QEMU -cpu max also keeps
+ * FIZ/AH/NEP (FEAT_AFP), EBF (FEAT_EBF16), FZ16 (FEAT_FP16) and the AArch32 Len/Stride, none of
+ * which this CPU implements (RES0); the trapped-exception enables (IOE..IDE) read as zero, as on
+ * QEMU. FPSR keeps N, Z, C, V, QC and the cumulative exception flags (IDC, IXC, UFC, OFC, DZC, IOC).
  */
-export const FPCR_MASK = 0x07ff2007;
+export const FPCR_MASK = 0x07c00000;
 export const FPSR_MASK = 0xf800009f | 0;
 
 /** sf 0 0 11110 ftype 1 rmode opcode 000000 Rn Rd, with opcode 11x and rmode 0x. */
