@@ -107,6 +107,15 @@ static void put_exp(char *out, int *o, int x)
     out[(*o)++] = (char)('0' + x % 10);
 }
 
+/* %g: trailing zeros of the fraction go, and the point with them when nothing is left. */
+static void strip_zeros(char *out, int *o)
+{
+    while (out[*o - 1] == '0')
+        (*o)--;
+    if (out[*o - 1] == '.')
+        (*o)--;
+}
+
 /* Digit i of the value whose digits are d[0..count) with d[0] at decimal position top (10^top). */
 static char digit_at(const char *d, int count, int top, int pos)
 {
@@ -146,21 +155,15 @@ void rt_put_double(double v, int conv, int width, int prec, int zero, int left)
         }
         if (sci) {
             int n = round_digits(d, count, prec + 1);
-            if (n > prec + 1)
+            if (n > prec + 1) /* 9.99 rounded up to 10.0 */
                 top++;
-            if (!mag)
-                top = 0;
             out[o++] = d[0];
             if (prec)
                 out[o++] = '.';
             for (int i = 1; i <= prec; i++)
-                out[o++] = i < (n > prec + 1 ? prec + 1 : n) ? d[i] : '0';
-            if (strip) {
-                while (prec && out[o - 1] == '0')
-                    o--;
-                if (out[o - 1] == '.')
-                    o--;
-            }
+                out[o++] = i < n ? d[i] : '0';
+            if (strip && prec)
+                strip_zeros(out, &o);
             put_exp(out, &o, top);
         } else {
             int n = round_digits(d, count, top + 1 + prec);
@@ -172,7 +175,7 @@ void rt_put_double(double v, int conv, int width, int prec, int zero, int left)
                 n = 1;
                 d[0] = '0';
                 top = 0;
-            } else if (n > top + 1 + prec && n > 0)
+            } else if (n > top + 1 + prec) /* 9.99 rounded up to 10.0 */
                 top++;
             for (int pos = top > 0 ? top : 0; pos >= 0; pos--)
                 out[o++] = digit_at(d, n, top, pos);
@@ -180,12 +183,8 @@ void rt_put_double(double v, int conv, int width, int prec, int zero, int left)
                 out[o++] = '.';
             for (int pos = -1; pos >= -prec; pos--)
                 out[o++] = digit_at(d, n, top, pos);
-            if (strip && prec) {
-                while (out[o - 1] == '0')
-                    o--;
-                if (out[o - 1] == '.')
-                    o--;
-            }
+            if (strip && prec)
+                strip_zeros(out, &o);
         }
     }
     int pad = width > o ? width - o : 0, i = 0;
