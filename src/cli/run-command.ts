@@ -9,6 +9,7 @@ import type { CpuEngine } from '../cpu/index.js';
 import { DriveError, FileDisk } from '../node/file-disk.js';
 import { attachStdin } from '../node/console-input.js';
 import { listenForMigration } from '../node/migration/incoming.js';
+import { PageWorkers } from '../node/migration/page-workers.js';
 import { CapabilityError, DEFAULT_INCOMING_TIMEOUT_MS, loadSealedSnapshot, loadSnapshot, maxSnapshotBytes, parseKey, receiveMigration, StreamFormatError } from '../vmm/migration/index.js';
 import { readFileBounded } from '../node/bounded-read.js';
 import { StateError } from '../common/persist.js';
@@ -219,7 +220,7 @@ async function bootMachine(machine: VirtMachine, boot: Boot, options: KernelCliO
       }
     case 'incoming': {
       // Listen first, then commit the guest's RAM while nobody is waiting (migration/incoming.ts).
-      const { ready, accepted } = listenForMigration(machine, boot.address.host, boot.address.port, { idleTimeoutMs: boot.timeoutMs });
+      const { ready, accepted } = listenForMigration(machine, boot.address.host, boot.address.port, { idleTimeoutMs: boot.timeoutMs, deferRamChecksum: true });
       // A failed listen rejects both promises: `ready` reports it, `accepted` must not crash the process.
       accepted.catch(() => {});
       let port: number;
@@ -231,7 +232,7 @@ async function bootMachine(machine: VirtMachine, boot: Boot, options: KernelCliO
       try {
         process.stderr.write(`tagvisor: waiting for an incoming migration on ${boot.address.host}:${port}\n`);
         const key = machine.protection?.options.key;
-        await receiveMigration(machine, await accepted, key ? { key } : {});
+        await receiveMigration(machine, await accepted, { ...(key ? { key } : {}), decoders: (regions) => PageWorkers.decoders(regions) });
       } catch (error) {
         return fail(`incoming migration failed: ${(error as Error).message}; the guest was not started`);
       }

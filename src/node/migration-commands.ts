@@ -5,6 +5,7 @@ import { CapabilityError, DEFAULT_STALL_TIMEOUT_MS, loadSealedSnapshot, loadSnap
 import type { VirtMachine } from '../vmm/index.js';
 import { StateError } from '../common/persist.js';
 import { connectChannel } from './migration-tcp.js';
+import { PageWorkers } from './migration/page-workers.js';
 import { FileTooLargeError, readFileBounded } from './bounded-read.js';
 import { parseListenAddress } from './listen-address.js';
 import { fileErrorText, writeErrorText } from './file-errors.js';
@@ -115,6 +116,7 @@ export function registerMigrationCommands(monitor: Monitor, files: { readonly sn
         throw new MonitorError('GenericError', `cannot connect to ${String(args.uri)}: ${(error as Error).message}`);
       }
       const source = new MigrationSource(machine, channel, {
+        encoders: (regions) => PageWorkers.encoders(regions),
         ...(key ? { key } : {}),
         ...(args['max-downtime-ms'] !== undefined ? { maxDowntimeMs: Number(args['max-downtime-ms']) } : {}),
         ...(args['max-rounds'] !== undefined ? { maxRounds: Number(args['max-rounds']) } : {}),

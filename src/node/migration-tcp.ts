@@ -1,5 +1,5 @@
 import { connect, createServer, type Socket } from 'node:net';
-import { SectionReader, type MigrationChannel, type RawSection } from '../vmm/migration/index.js';
+import { Section, SectionReader, type MigrationChannel, type RawSection } from '../vmm/migration/index.js';
 
 export interface SocketChannelOptions {
   /**
@@ -7,11 +7,13 @@ export interface SocketChannelOptions {
    * neither side waits forever (docs/migration-protocol.md §6). 0 or absent: no limit.
    */
   readonly idleTimeoutMs?: number;
+  /** Leave RAM sections' checksums to decoder threads (receiveMigration's `decoders`; RawSection.unverified). */
+  readonly deferRamChecksum?: boolean;
 }
 
 /** A migration channel over a TCP socket: back-pressure from `write`, sections from `data`. */
 export class SocketChannel implements MigrationChannel {
-  private readonly reader = new SectionReader();
+  private readonly reader: SectionReader;
   private waiting: { resolve: (s: RawSection) => void; reject: (e: Error) => void } | null = null;
   private drainWaiters: { resolve: () => void; reject: (e: Error) => void }[] = [];
   private failure: Error | null = null;
@@ -20,6 +22,7 @@ export class SocketChannel implements MigrationChannel {
     private readonly socket: Socket,
     options: SocketChannelOptions = {},
   ) {
+    this.reader = new SectionReader(options.deferRamChecksum ? new Set([Section.RAM]) : undefined);
     const idle = options.idleTimeoutMs ?? 0;
     if (idle > 0) {
       // Node's socket timeout restarts on every read and every completed write.

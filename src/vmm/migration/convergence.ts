@@ -5,7 +5,7 @@
  * The stop-and-copy starts only when the expected downtime fits the bound: the dirty rest plus
  * the device states at the measured rate, plus the round trip the commit needs. A guest whose
  * rest does not shrink is throttled as QEMU's auto-converge does: the vCPU is held back 20 % of
- * the time, then 10 points more each time the guest still outpaces the link, up to 99 %. If even
+ * the time, then 10 points more each round the guest still outpaces the link, up to 99 %. If even
  * 99 % does not converge within 10 more rounds, the migration fails and the guest keeps running
  * on the source: the bound is never overshot on the policy's own account. Only an explicit round
  * limit (`max-rounds`) forces a stop-and-copy that may exceed it, and the result says so.
@@ -63,8 +63,8 @@ export class ConvergencePolicy {
     readonly maxRounds: number,
     /** Bytes that go out paused whatever the rest is: the device states and END. */
     private readonly fixedBytes: number,
-    /** The commit's round trip and the destination's apply, measured on HELLO/ACCEPT. */
-    private readonly fixedMs: number,
+    /** The commit's round trip: HELLO to ACCEPT at first, then the shortest round seen (every round ends with one). */
+    private fixedMs: number,
   ) {}
 
   expectedDowntimeMs(restBytes: number): number {
@@ -74,6 +74,8 @@ export class ConvergencePolicy {
 
   /** After `rounds` complete rounds, the last measured by `last`: what to do with the rest. */
   decide(rounds: number, last: RoundMeasure): Decision {
+    // A round is at least a round trip: a short one bounds it better than HELLO's, which paid for start-up.
+    this.fixedMs = Math.min(this.fixedMs, last.elapsedMs);
     if (last.workBytes >= MIN_MEASURED_BYTES || this.rate === 0) {
       // The round's time includes its SYNC's round trip, which the estimate counts separately.
       const busyMs = Math.max(last.elapsedMs - this.fixedMs, last.elapsedMs / 2);
@@ -94,7 +96,8 @@ export class ConvergencePolicy {
     const outpaced = last.dirtyBytes > last.workBytes * DIRTY_TRIGGER || rest > this.previousRest * NO_PROGRESS;
     this.previousRest = rest;
     this.highRounds = outpaced ? this.highRounds + 1 : 0;
-    if (this.highRounds >= 2) {
+    // Two rounds in a row to start throttling (as QEMU), then one per further step.
+    if (this.highRounds >= (this.throttle === 0 ? 2 : 1)) {
       this.highRounds = 0;
       this.throttle = this.throttle === 0 ? THROTTLE_INITIAL : Math.min(THROTTLE_MAX, this.throttle + THROTTLE_INCREMENT);
     }

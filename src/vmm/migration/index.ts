@@ -13,3 +13,6 @@ export * from './errors.js';
 export * from './stream-writer.js';
 export * from './convergence.js';
 export * from './dirty-set.js';
+export * from './chunk-codec.js';
+export * from './encoder-pool.js';
+export * from './ram-apply.js';

@@ -30,6 +30,20 @@ export const MAX_SECTION_PAYLOAD = 16 * 1024 * 1024;
 export interface RawSection {
   readonly type: SectionType;
   readonly payload: Uint8Array;
+  /**
+   * Set when the reader left the checksum to be verified elsewhere (a decoder thread): the whole
+   * frame, header to checksum. `verifySection` checks it; StreamTarget does so before using it.
+   */
+  readonly unverified?: Uint8Array;
+}
+
+/** Verifies the checksum a SectionReader deferred (no-op for a verified section). */
+export function verifySection(section: RawSection): void {
+  const frame = section.unverified;
+  if (!frame) return;
+  const length = frame.length - SECTION_HEADER_BYTES - SECTION_TRAILER_BYTES;
+  const expected = new DataView(frame.buffer, frame.byteOffset + SECTION_HEADER_BYTES + length, 4).getUint32(0, true);
+  if (expected !== xxhash32(frame.subarray(0, SECTION_HEADER_BYTES + length))) throw new StreamFormatError('checksum mismatch (corrupted stream)');
 }
 
 /** Frames a payload: header, payload, xxHash32 over both. */
@@ -66,6 +80,9 @@ export class SectionReader {
   /** Bytes consumed by complete sections so far (for error messages). */
   consumed = 0;
 
+  /** `deferChecksum`: section types returned with `unverified` set (their own copy) instead of verified here. */
+  constructor(private readonly deferChecksum: ReadonlySet<number> = new Set()) {}
+
   push(chunk: Uint8Array): void {
     if (chunk.length === 0) return;
     this.chunks.push(chunk);
@@ -94,6 +111,12 @@ export class SectionReader {
     if (length > MAX_SECTION_PAYLOAD) throw new StreamFormatError(`${where}: payload of ${length} bytes exceeds ${MAX_SECTION_PAYLOAD}`);
     const total = SECTION_HEADER_BYTES + length + SECTION_TRAILER_BYTES;
     if (this.buffered < total) return null;
+    if (this.deferChecksum.has(type)) {
+      // A private copy: it may be handed to another thread.
+      const frame = this.take(total).slice();
+      this.consumed += total;
+      return { type: type as SectionType, payload: frame.subarray(SECTION_HEADER_BYTES, SECTION_HEADER_BYTES + length), unverified: frame };
+    }
     const bytes = this.take(total);
     const payload = bytes.subarray(SECTION_HEADER_BYTES, SECTION_HEADER_BYTES + length);
     const expected = new DataView(bytes.buffer, bytes.byteOffset + SECTION_HEADER_BYTES + length, 4).getUint32(0, true);

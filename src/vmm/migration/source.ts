@@ -10,6 +10,8 @@ import { ConvergencePolicy, DEFAULT_MAX_DOWNTIME_MS, WORK_PER_DATA_PAGE, WORK_PE
 import { DirtyBitmapSet } from './dirty-set.js';
 import { decodeCommitted, decodeSync, encodeSync } from './payloads.js';
 import { encodeSection } from './sections.js';
+import type { EncodedChunk } from './chunk-codec.js';
+import { InThreadEncoders, planChunks, regionMemories, type EncoderPool, type EncoderPoolFactory, type PageToSend } from './encoder-pool.js';
 
 export interface MigrationOptions {
   /** AES-256 key: required for a protected VM, whose stream is sealed after HELLO. */
@@ -23,6 +25,11 @@ export interface MigrationOptions {
   readonly maxRounds?: number;
   /** How long to wait for the destination's ACCEPT and COMMITTED before giving up (default 30 s). */
   readonly replyTimeoutMs?: number;
+  /**
+   * Where pages are encoded (encoder-pool.ts): Node passes worker threads over shared guest
+   * memory; default: on this thread. A protected VM's pages always go through its sealed access.
+   */
+  readonly encoders?: EncoderPoolFactory;
 }
 
 /**
@@ -68,8 +75,6 @@ export interface MigrationProgress {
   outcome?: FailureOutcome;
 }
 
-/** A page to stream: address, send its data, send its tags. */
-type PageToSend = [number, boolean, boolean];
 
 const PROGRESS_INTERVAL_MS = 250;
 /** Guest instructions between event-loop turns while streaming (~1 ms at interpreter speed). */
@@ -95,6 +100,9 @@ export class MigrationSource {
   private readonly key: Uint8Array | undefined;
   private readonly replyTimeoutMs: number;
   private sealer: StreamSealer | null = null;
+  private readonly encoders: EncoderPoolFactory;
+  /** Unprotected VMs: chunks encoded straight from guest memory, maybe on other threads. */
+  private pool: EncoderPool | null = null;
   /** Where the migration is, for error messages: "hello", "pre-copy round N", "device state", "commit". */
   private phase = 'setup';
   /** The error that ended a failed migration, named by phase, with the original as `cause`. */
@@ -107,6 +115,7 @@ export class MigrationSource {
   ) {
     this.key = options.key;
     this.replyTimeoutMs = options.replyTimeoutMs ?? 30_000;
+    this.encoders = options.encoders ?? ((regions) => new InThreadEncoders(regions));
     this.maxDowntimeMs = options.maxDowntimeMs ?? DEFAULT_MAX_DOWNTIME_MS;
     this.maxRounds = options.maxRounds ?? Infinity;
     this.progress.maxDowntimeMs = this.maxDowntimeMs;
@@ -145,6 +154,7 @@ export class MigrationSource {
       const memory = migrationAccess(machine);
       this.progress.totalPages = memory.layout().reduce((pages, r) => pages + r.size / 4096, 0);
       const encoder = new PageEncoder(memory, (section) => this.queue.push(section));
+      if (!machine.protection) this.pool = this.encoders(regionMemories(machine.vm.memory.space.ramRegions));
       // What goes out paused whatever the rest is: the device states (sized now) and END.
       const stateBytes = writer.stateSections().reduce((sum, section) => sum + section.length, 256);
       const policy = new ConvergencePolicy(this.maxDowntimeMs, this.maxRounds, stateBytes, roundTripMs);
@@ -214,6 +224,7 @@ export class MigrationSource {
         if (wasRunning && machine.state === 'paused') machine.resume();
       }
     } finally {
+      this.pool?.close();
       machine.sliceLimit = sliceLimit;
       machine.throttle = 0;
       this.channel.close();
@@ -253,13 +264,16 @@ export class MigrationSource {
     const started = performance.now();
     const announceUntagged = this.progress.round > 0;
     if (this.progress.status === 'active') this.phase = `pre-copy round ${this.progress.round}`;
-    encoder.expect(pages.filter((p) => p[1]).length);
-    for (let i = 0; i < pages.length; i++) {
-      const [gpa, data, tags] = pages[i]!;
-      if (data) encoder.addData(gpa);
-      if (tags) encoder.addTags(gpa, announceUntagged);
-      // Ship what accumulated every 16 MiB or so: the socket stays busy and the guest keeps running.
-      if (i % 4096 === 4095) await this.drain(encoder, false);
+    if (this.pool) await this.pooled(this.pool, encoder, pages, announceUntagged);
+    else {
+      encoder.expect(pages.filter((p) => p[1]).length);
+      for (let i = 0; i < pages.length; i++) {
+        const [gpa, data, tags] = pages[i]!;
+        if (data) encoder.addData(gpa);
+        if (tags) encoder.addTags(gpa, announceUntagged);
+        // Ship what accumulated every 16 MiB or so: the socket stays busy and the guest keeps running.
+        if (i % 4096 === 4095) await this.drain(encoder, false);
+      }
     }
     if (acknowledged) this.queue.push(encodeSection(Section.SYNC, encodeSync({ round: this.progress.round, paused: false })));
     await this.drain(encoder);
@@ -272,6 +286,32 @@ export class MigrationSource {
     const dataPages = pages.reduce((n, p) => n + (p[1] ? 1 : 0), 0);
     const tagPages = pages.reduce((n, p) => n + (p[2] ? 1 : 0), 0);
     return { workBytes: dataPages * WORK_PER_DATA_PAGE + tagPages * WORK_PER_TAG_PAGE, elapsedMs };
+  }
+
+  /**
+   * Streams pages through the encoder pool: a few chunks in flight, sent in order as they come
+   * back. This thread only plans chunks and writes sockets; every await lets the guest run.
+   */
+  private async pooled(pool: EncoderPool, encoder: PageEncoder, pages: readonly PageToSend[], announceUntagged: boolean): Promise<void> {
+    const jobs = planChunks(this.machine.vm.memory.space.ramRegions, pages, announceUntagged);
+    const inFlight: Promise<EncodedChunk>[] = [];
+    const stats = encoder.stats;
+    for (let next = 0; next < jobs.length || inFlight.length > 0; ) {
+      while (next < jobs.length && inFlight.length < pool.depth) inFlight.push(pool.encode(jobs[next++]!));
+      const chunk = await inFlight.shift()!;
+      stats.ramPages += chunk.ramPages;
+      stats.zeroPages += chunk.zeroPages;
+      stats.tagPages += chunk.tagPages;
+      if (chunk.ram) {
+        stats.dataBytes += chunk.ram.length;
+        this.queue.push(chunk.ram);
+      }
+      if (chunk.tags) {
+        stats.tagBytes += chunk.tags.length;
+        this.queue.push(chunk.tags);
+      }
+      await this.drain(encoder, false);
+    }
   }
 
   /** Waits for the destination's SYNCED of `round`. */

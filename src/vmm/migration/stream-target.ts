@@ -2,7 +2,7 @@ import { checkState, StateError, type Stateful } from '../../common/persist.js';
 import type { VirtMachine } from '../machine.js';
 import { PageApplier } from './page-stream.js';
 import { capabilityMismatch, decodeEnd, decodeHello, decodeRam, decodeState, decodeSync, decodeTags, type Capabilities, type EndSummary, type PageTags, type RamPage, type SyncMark } from './payloads.js';
-import { Section, type RawSection } from './sections.js';
+import { Section, verifySection, type RawSection } from './sections.js';
 import { StreamFormatError } from './value-codec.js';
 import { sessionId } from './sealing.js';
 import type { MigrationAccess } from '../../memory/index.js';
@@ -66,6 +66,7 @@ export class StreamTarget {
   }
 
   accept(section: RawSection): void {
+    verifySection(section);
     switch (section.type) {
       case Section.HELLO: {
         this.expect('hello', 'HELLO');
@@ -130,6 +131,16 @@ export class StreamTarget {
       default:
         throw new StreamFormatError(`unexpected section 0x${section.type.toString(16)} in a migration stream`);
     }
+  }
+
+  /** A RAM section is about to be applied by a decoder thread (ram-apply.ts): it must come where RAM may. */
+  expectRam(): void {
+    this.expect('pages', 'RAM');
+  }
+
+  /** Counts pages a decoder thread applied (for END's totals). */
+  countRam(pages: number): void {
+    this.receivedRam += pages;
   }
 
   /** Applies a complete, validated stream: staged pages, then every component state. */

@@ -6,6 +6,8 @@ import { StreamOpener } from './sealing.js';
 import { StreamFormatError } from './value-codec.js';
 import { inPhase } from './errors.js';
 import { encodeCommitted, encodeSync } from './payloads.js';
+import { regionMemories, type DecoderPool, type DecoderPoolFactory } from './encoder-pool.js';
+import { ACTIVITY_MIGRATION } from '../../memory/index.js';
 
 /**
  * The receiving side of live migration. `machine` is a fresh machine with the same options as
@@ -14,10 +16,18 @@ import { encodeCommitted, encodeSync } from './payloads.js';
  * reason (a MigrationError naming the phase: hello, memory, device state, commit); the caller
  * then exits without having run the guest. A stalled link is the channel's to time out.
  */
-export async function receiveMigration(machine: VirtMachine, channel: MigrationChannel, options: { key?: Uint8Array } = {}): Promise<void> {
+export async function receiveMigration(machine: VirtMachine, channel: MigrationChannel, options: ReceiveOptions = {}): Promise<void> {
   const target = new StreamTarget(machine, 'direct');
   let opener: StreamOpener | null = null;
   let phase = 'hello';
+  const regions = machine.vm.memory.space.ramRegions;
+  // Decoder threads for a plain stream (a sealed one is opened here, section by section).
+  const decoders = machine.protection ? null : (options.decoders?.(regionMemories(regions)) ?? null);
+  const applying = new Applying(decoders, (perRegion) => {
+    target.countRam(perRegion.reduce((a, b) => a + b, 0));
+    // A fresh target: no dirty log, no decoded code to drop; only the viewer's counters.
+    perRegion.forEach((pages, i) => (regions[i]!.activity.dataPages[ACTIVITY_MIGRATION]! += pages));
+  });
   /** When the source paused its guest (its paused SYNC, else END): the downtime clock. */
   let pausedAt = 0;
   try {
@@ -26,6 +36,13 @@ export async function receiveMigration(machine: VirtMachine, channel: MigrationC
       // A protected VM's stream is sealed after HELLO: authenticate and unwrap each chunk.
       const section = opener ? await opener.open(received) : received;
       if (section.type === Section.STATE) phase = 'device state';
+      if (section.type === Section.RAM && section.unverified && applying.active) {
+        target.expectRam();
+        await applying.add(section.unverified);
+        continue;
+      }
+      // Everything else waits for the pages before it: SYNCED and END mean "all applied".
+      await applying.drain();
       target.accept(section);
       if (section.type === Section.SYNC) {
         const mark = target.lastSync!;
@@ -58,6 +75,48 @@ export async function receiveMigration(machine: VirtMachine, channel: MigrationC
     await channel.send(encodeSection(Section.REFUSE, new TextEncoder().encode(reason))).catch(() => {});
     throw inPhase(phase, error);
   } finally {
+    await applying.drain().catch(() => {});
+    decoders?.close();
     channel.close();
+  }
+}
+
+export interface ReceiveOptions {
+  /** A protected VM's migration key. */
+  readonly key?: Uint8Array;
+  /** Decoder threads for RAM sections (Node: worker threads over shared guest memory); default: this thread. */
+  readonly decoders?: DecoderPoolFactory;
+}
+
+/** RAM sections in flight on decoder threads: a few at a time, all finished at every barrier. */
+class Applying {
+  private inFlight: Promise<void>[] = [];
+  private failure: unknown = null;
+
+  constructor(
+    private readonly pool: DecoderPool | null,
+    private readonly applied: (perRegion: number[]) => void,
+  ) {}
+
+  get active(): boolean {
+    return this.pool !== null;
+  }
+
+  async add(frame: Uint8Array): Promise<void> {
+    const job = this.pool!.applyRam(frame).then(this.applied, (error: unknown) => {
+      this.failure ??= error;
+    });
+    this.inFlight.push(job);
+    if (this.inFlight.length >= this.pool!.depth) await this.inFlight.shift();
+    this.check();
+  }
+
+  async drain(): Promise<void> {
+    await Promise.all(this.inFlight.splice(0));
+    this.check();
+  }
+
+  private check(): void {
+    if (this.failure !== null) throw this.failure;
   }
 }

@@ -1,0 +1,129 @@
+/**
+ * Encoding off the vCPU's thread (docs/migration-protocol.md §6, "Where the work runs"): guest RAM
+ * is a shared WebAssembly.Memory, worker threads encode chunks from it in place, and what they
+ * produce is byte for byte what the in-thread encoder produces. Needs dist/ (the worker script).
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { PageWorkers } from '../../src/node/migration/page-workers.js';
+import { runToCompletion } from '../../src/node/run-guest.js';
+import { VirtMachine } from '../../src/vmm/index.js';
+import { applyRamFrame, createChannelPair, encodeChunk, encodeSection, MigrationSource, planChunks, RamBatch, receiveMigration, regionMemories, Section, type MigrationChannel } from '../../src/vmm/migration/index.js';
+import { connectChannel, listenOnce } from '../../src/node/migration-tcp.js';
+
+const MIB = 2 ** 20;
+const image = readFileSync(join(import.meta.dirname, '../../guests/build/bench-mte.elf'));
+
+function memoryOf(m: VirtMachine): { data: Buffer; tags: Buffer } {
+  const region = m.vm.memory.space.ramRegions[0]!;
+  return { data: Buffer.from(region.bytes), tags: Buffer.from(m.vm.memory.debug.readTags(region.base, region.size)) };
+}
+
+describe('migration encoders on worker threads', () => {
+  it('guest RAM is shared memory, and a worker encodes a chunk exactly as this thread does', async () => {
+    const m = new VirtMachine({ memoryBytes: 64 * MIB });
+    m.loadElf(image);
+    m.runSlice(3_000_000); // heap pages, tags of several kinds
+    const region = m.vm.memory.space.ramRegions[0]!;
+    expect(region.shared).toBe(true);
+    const everything = Array.from({ length: region.pages }, (_, page) => [region.base + page * 4096, true, true] as const);
+    const jobs = planChunks([region], everything, true);
+    const pool = PageWorkers.encoders(regionMemories([region]));
+    try {
+      expect(pool).toBeInstanceOf(PageWorkers);
+      for (const job of jobs) {
+        const here = encodeChunk(regionMemories([region])[0]!, { ...job, pages: job.pages.slice(), modes: job.modes.slice() });
+        const there = await pool.encode(job);
+        expect(there).toEqual(here);
+      }
+    } finally {
+      pool.close();
+    }
+  });
+
+  it('a running MTE guest migrates through worker encoders: the destination holds its exact memory and tags, and runs on', async () => {
+    const source = new VirtMachine({ memoryBytes: 64 * MIB });
+    const target = new VirtMachine({ memoryBytes: 64 * MIB });
+    const out: Uint8Array[] = [];
+    for (const m of [source, target]) m.events.on('output', (b) => out.push(b.slice()));
+    source.loadElf(image);
+    source.runSlice(1_000_000);
+    const [a, b] = createChannelPair();
+    const running = runToCompletion(source, { sliceSize: 20_000 });
+    const migration = new MigrationSource(source, a, { maxDowntimeMs: 1000, encoders: (regions) => PageWorkers.encoders(regions) });
+    const [progress] = await Promise.all([migration.run(), receiveMigration(target, b), running]);
+    expect(progress.status).toBe('completed');
+    const there = memoryOf(target);
+    const here = memoryOf(source); // the source stopped at the pause: nothing changed since
+    expect(there.data.equals(here.data)).toBe(true);
+    expect(there.tags.equals(here.tags)).toBe(true);
+    const outcome = await runToCompletion(target);
+    expect(outcome.status).toBe(0);
+    expect(Buffer.concat(out).toString('latin1')).toBe(readFileSync(join(import.meta.dirname, '../../guests/expected/bench-mte.out'), 'latin1'));
+  }, 120_000);
+});
+
+describe('migration decoders on worker threads (the destination)', () => {
+  it('over TCP, encoders on the source and decoders on the destination: the guest cannot tell', async () => {
+    const source = new VirtMachine({ memoryBytes: 64 * MIB });
+    const target = new VirtMachine({ memoryBytes: 64 * MIB });
+    const out: Uint8Array[] = [];
+    for (const m of [source, target]) m.events.on('output', (b) => out.push(b.slice()));
+    source.loadElf(image);
+    source.runSlice(1_000_000);
+    const { ready, accepted } = listenOnce('127.0.0.1', 0, { deferRamChecksum: true });
+    const channel = await connectChannel('127.0.0.1', await ready);
+    const running = runToCompletion(source, { sliceSize: 20_000 });
+    const migration = new MigrationSource(source, channel, { maxDowntimeMs: 1000, encoders: (regions) => PageWorkers.encoders(regions) });
+    const received = accepted.then((c) => receiveMigration(target, c, { decoders: (regions) => PageWorkers.decoders(regions) }));
+    const [progress] = await Promise.all([migration.run(), received, running]);
+    expect(progress.status).toBe('completed');
+    expect(target.vm.memory.space.ramRegions[0]!.activity.dataPages[3]).toBeGreaterThan(0); // the viewer's migration counter
+    const outcome = await runToCompletion(target);
+    expect(outcome.status).toBe(0);
+    expect(Buffer.concat(out).toString('latin1')).toBe(readFileSync(join(import.meta.dirname, '../../guests/expected/bench-mte.out'), 'latin1'));
+  }, 120_000);
+
+  it('a RAM section whose checksum fails on a decoder thread is refused: the destination never runs the guest', async () => {
+    const source = new VirtMachine({ memoryBytes: 64 * MIB });
+    const target = new VirtMachine({ memoryBytes: 64 * MIB });
+    source.loadElf(image);
+    source.runSlice(100_000);
+    expect(source.state).toBe('running');
+    const [a, b] = createChannelPair();
+    // The destination's reader defers RAM checksums; one frame arrives with a flipped data byte.
+    let corrupted = false;
+    const receive = b.receive.bind(b);
+    const deferring: MigrationChannel = Object.assign(Object.create(b) as MigrationChannel, {
+      receive: async () => {
+        const section = await receive();
+        if (section.type !== Section.RAM) return section;
+        const frame = encodeSection(section.type, section.payload);
+        if (!corrupted && frame.length > 5000) {
+          corrupted = true;
+          frame[frame.length - 100]! ^= 1;
+        }
+        return { ...section, unverified: frame };
+      },
+    });
+    const [progress, targetError] = await Promise.all([
+      new MigrationSource(source, a, { maxDowntimeMs: 1000 }).run(),
+      receiveMigration(target, deferring, { decoders: (regions) => PageWorkers.decoders(regions) }).then(() => null, (e: Error) => e.message),
+    ]);
+    expect(corrupted).toBe(true);
+    expect(targetError).toMatch(/^memory: RAM section: checksum mismatch/);
+    expect(progress.status).toBe('failed');
+    expect(progress.outcome).toBe('resumed');
+    expect(target.state).not.toBe('running');
+  });
+
+  it('a section with a page outside RAM writes none of its pages', () => {
+    const m = new VirtMachine({ memoryBytes: 16 * MIB });
+    const batch = new RamBatch();
+    batch.addRaw(0x4000_0000).fill(7);
+    batch.addRaw(0x8000_0000).fill(7); // beyond the 16 MiB of RAM
+    expect(() => applyRamFrame(regionMemories(m.vm.memory.space.ramRegions), batch.seal())).toThrow(/page 0x80000000 is outside guest RAM/);
+    expect(m.vm.memory.space.ramRegions[0]!.bytes[0]).toBe(0);
+  });
+});
