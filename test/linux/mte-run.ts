@@ -5,7 +5,9 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { MonitorClient } from '../../src/node/monitor/client.js';
 import { findDebianKernel, type DebianKernel } from '../../src/node/initramfs/linux-test.js';
 import { listening, ROOT, start, until, type Proc } from '../migration/cli-support.js';
 import { runQemu } from '../support/qemu.js';
@@ -60,7 +62,7 @@ export function runTagvisor(kernel: DebianKernel, append: string, ms: number): P
 }
 
 export interface MigratedRun {
-  /** The source's console up to the migration, then the destination's. */
+  /** The console of every process in turn: the source's up to the first hop, then the next one's... */
   readonly stdout: string;
   readonly source: Finished;
   readonly destination: Finished;
@@ -71,26 +73,56 @@ export interface MigratedRun {
 }
 
 /**
- * Boots on one Tagvisor process and live-migrates the running guest to a new process each time the
- * console shows the next of `points` (text /init or a test prints), so the guest ends on the last
- * destination. Every hop is a full `tagvisor migrate` between two processes.
+ * Where the guest moves to a new tagvisor process: once the console shows `at` (text /init or a
+ * test prints) or `at` milliseconds after the current process started; by a live migration
+ * (`tagvisor migrate`) or by a snapshot (the monitor's stop and snapshot-save, quit, then
+ * `run --restore` in a new process).
  */
-export async function runMigrated(kernel: DebianKernel, append: string, points: readonly string[], ms: number): Promise<MigratedRun> {
+export interface Hop {
+  readonly at: string | number;
+  readonly by: 'migrate' | 'snapshot';
+}
+
+const monitorOf = (proc: Proc): Promise<number> => listening(proc, /monitor listening on tcp:127\.0\.0\.1:(\d+)/);
+const nextArgs = ['-m', MEMORY, '--no-reboot', '--stats', '--monitor', 'tcp:127.0.0.1:0'];
+
+async function migrate(from: Proc, deadline: number, reports: string[]): Promise<Proc> {
+  const monitor = await monitorOf(from);
+  const next = start('run', '--incoming', 'tcp:127.0.0.1:0', ...nextArgs);
+  const port = await listening(next, /incoming migration on 127\.0\.0\.1:(\d+)/);
+  const migrated = await finish(start('migrate', '--monitor', `tcp:127.0.0.1:${monitor}`, '--to', `tcp:127.0.0.1:${port}`, '--max-downtime', '1000'), deadline - Date.now());
+  if (migrated.status !== 0) throw new Error(`tagvisor migrate failed (${migrated.status}): ${migrated.stderr}`);
+  reports.push(migrated.stdout + migrated.stderr);
+  return next;
+}
+
+async function snapshot(from: Proc, file: string): Promise<Proc> {
+  const client = await MonitorClient.connect({ kind: 'tcp', host: '127.0.0.1', port: await monitorOf(from) });
+  try {
+    await client.execute('stop');
+    await client.execute('snapshot-save', { file });
+    await client.execute('quit');
+  } finally {
+    client.close();
+  }
+  return start('run', '--restore', file, ...nextArgs);
+}
+
+/**
+ * Boots on one tagvisor process and moves the running guest to a new process at each of `hops`,
+ * so it ends on the last one. Snapshots go to files in `dir`.
+ */
+export async function runMigrated(kernel: DebianKernel, append: string, hops: readonly Hop[], ms: number, dir = tmpdir()): Promise<MigratedRun> {
   const deadline = Date.now() + ms;
   let current = start(...bootArgs(kernel, append), '--monitor', 'tcp:127.0.0.1:0');
   const finished: Finished[] = [];
   const reports: string[] = [];
   try {
-    for (const point of points) {
-      const monitor = await listening(current, /monitor listening on tcp:127\.0\.0\.1:(\d+)/);
+    for (const [i, hop] of hops.entries()) {
       const consoleSoFar = (): string => finished.map((f) => f.stdout).join('') + current.stdout();
-      await until(() => consoleSoFar().includes(point), `"${point}" on the console`, deadline - Date.now());
-      const next = start('run', '--incoming', 'tcp:127.0.0.1:0', '-m', MEMORY, '--no-reboot', '--stats', '--monitor', 'tcp:127.0.0.1:0');
-      const port = await listening(next, /incoming migration on 127\.0\.0\.1:(\d+)/);
-      const migrate = start('migrate', '--monitor', `tcp:127.0.0.1:${monitor}`, '--to', `tcp:127.0.0.1:${port}`, '--max-downtime', '1000');
-      const migrated = await finish(migrate, deadline - Date.now());
-      if (migrated.status !== 0) throw new Error(`tagvisor migrate at "${point}" failed (${migrated.status}): ${migrated.stderr}`);
-      reports.push(migrated.stdout + migrated.stderr);
+      if (typeof hop.at === 'string') await until(() => consoleSoFar().includes(hop.at as string), `"${hop.at}" on the console`, deadline - Date.now());
+      else await new Promise((resolve) => setTimeout(resolve, hop.at as number));
+      const next = hop.by === 'migrate' ? await migrate(current, deadline, reports) : await snapshot(current, join(dir, `linux-mte-${process.pid}-${i}.snapshot`));
       finished.push(await finish(current, deadline - Date.now()));
       current = next;
     }

@@ -37,7 +37,7 @@ describe.skipIf(typeof kernel === 'string')('Linux with MTE: tagged-heap, an MTE
     [plain, migrated, qemu] = await Promise.all([
       runTagvisor(k, APPEND, TIMEOUT_MS),
       // Migrates once check_child_memory has started: its children fork, tag and check memory.
-      runMigrated(k, APPEND, ['kselftest: start check_child_memory'], TIMEOUT_MS),
+      runMigrated(k, APPEND, [{ at: 'kselftest: start check_child_memory', by: 'migrate' }], TIMEOUT_MS),
       withQemu ? runQemuMte(k, APPEND, TIMEOUT_MS) : null,
     ]);
     const out = join(ROOT, 'test-output', 'linux');
