@@ -173,12 +173,29 @@ describe('fast paths agree with the exact core', () => {
     }
   });
 
+  it('fma64 on operands near 1 and cancelling addends (the round-to-odd path)', () => {
+    let fastHits = 0;
+    for (let k = 0; k < 20000; k++) {
+      const b = asDouble(0x3ff0000000000000n | (randomDouble() & 0x800fffffffffffffn)) * 2 ** ((rand() % 40) - 20);
+      const c = asDouble(0x3ff0000000000000n | (randomDouble() & 0x800fffffffffffffn));
+      const p = b * c;
+      // The addend: unrelated, or -p nudged by a few ulps (massive cancellation), or tiny.
+      const pick = rand() % 3;
+      const a = pick === 0 ? asDouble(randomDouble() & 0xbfffffffffffffffn) : pick === 1 ? -p * (1 + ((rand() % 9) - 4) * 2 ** -52) : p * 2 ** -60;
+      const [r, flags] = withFlags(() => fast.fma64(a, b, c));
+      if (r !== r) continue;
+      fastHits++;
+      expect([doubleBits(r), flags]).toEqual(withFlags(() => fpMulAdd(doubleBits(a), doubleBits(b), doubleBits(c), F64, 0)));
+    }
+    expect(fastHits).toBeGreaterThan(15000);
+  });
+
   it('fma32 and fma64', () => {
-    for (let k = 0; k < 3000; k++) {
+    for (let k = 0; k < 20000; k++) {
       const [a, b, c] = [randomSingle(), randomSingle(), randomSingle()];
       const [r, flags] = withFlags(() => fast.fma32(asSingle(a), asSingle(b), asSingle(c)));
       if (r === r) expect([singleBits(r), flags]).toEqual(withFlags(() => fpMulAdd(BigInt(a), BigInt(b), BigInt(c), F32, 0)));
-      const [x, y, z] = [randomDouble(), randomDouble() & 0xffffffff00000000n, randomDouble() & 0xfffffff000000000n];
+      const [x, y, z] = [randomDouble(), randomDouble(), k & 1 ? randomDouble() : randomDouble() & 0xfffffff000000000n];
       const [r64, flags64] = withFlags(() => fast.fma64(asDouble(x), asDouble(y), asDouble(z)));
       if (r64 === r64) expect([doubleBits(r64), flags64]).toEqual(withFlags(() => fpMulAdd(x, y, z, F64, 0)));
     }

@@ -167,19 +167,11 @@ export function processNaNs3(ta: FpType, tb: FpType, tc: FpType, a: bigint, b: b
   return null;
 }
 
-/** Number of significant bits of a positive bigint. */
+/** Number of significant bits of a non-negative bigint. */
 export function bitLength(x: bigint): number {
-  let n = 0;
-  let v = x;
-  while (v >= 1n << 64n) {
-    v >>= 64n;
-    n += 64;
-  }
-  while (v > 0n) {
-    v >>= 1n;
-    n++;
-  }
-  return n;
+  if (x < 0x100000000n) return 32 - Math.clz32(Number(x));
+  const hex = x.toString(16);
+  return (hex.length - 1) * 4 + 32 - Math.clz32(parseInt(hex[0]!, 16));
 }
 
 /** Whether rounding the dropped part `rem` out of `half * 2` up by one is due. */

@@ -1,5 +1,5 @@
 import {
-  DZC, FPCR_FZ, fpcrRounding, type FpFormat, FpType, fpDefaultNaN, fpInfinity, fpMaxNormal, fpZero, IOC, isNaNType, IXC,
+  bitLength, DZC, FPCR_FZ, fpcrRounding, type FpFormat, FpType, fpDefaultNaN, fpInfinity, fpMaxNormal, fpZero, IOC, isNaNType, IXC,
   OFC, processNaN, raise, Rounding, UFC, unpack, flushes,
 } from './core.js';
 
@@ -44,7 +44,7 @@ export function fpRecipEstimate(x: bigint, fmt: FpFormat, fpcr: number): bigint 
   }
   const bias = (1 << (fmt.e - 1)) - 1;
   // |value| < 2^-(bias+1): the reciprocal overflows.
-  const leading = u.exp + Number(u.mant.toString(2).length) - 1;
+  const leading = u.exp + bitLength(u.mant) - 1;
   if (leading < -(bias + 1)) {
     const r = fpcrRounding(fpcr);
     const toInf = r === Rounding.TieEven || (r === Rounding.PosInf && u.sign === 0) || (r === Rounding.NegInf && u.sign === 1);

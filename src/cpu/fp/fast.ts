@@ -107,12 +107,58 @@ export function sqrt32(a: number): number {
   return f;
 }
 
-/** a + b * c for doubles when the product is exact (else NaN: the exact path rounds once). */
+const oddView = new Float64Array(1);
+const oddWords = new Uint32Array(oddView.buffer);
+
+/** v, made odd (one ulp towards the discarded part r) when r is not 0: round to odd. */
+function roundToOdd(v: number, r: number): number {
+  if (r === 0) return v;
+  oddView[0] = v;
+  if (oddWords[0]! & 1) return v;
+  // Even and inexact: the neighbour towards the exact value is odd.
+  const up = r > 0 === v > 0;
+  const lo = oddWords[0]!;
+  if (up) {
+    oddWords[0] = lo + 1;
+    if (lo === 0xffffffff) oddWords[1] = oddWords[1]! + 1;
+  } else {
+    oddWords[0] = lo - 1;
+    if (lo === 0) oddWords[1] = oddWords[1]! - 1;
+  }
+  return oddView[0]!;
+}
+
+/**
+ * a + b * c for doubles, rounded once (Boldo and Melquiond, "Emulation of FMA and correctly
+ * rounded sums: proved algorithms using rounding to odd", 2008): b * c = p + e exactly (Dekker),
+ * a + p = th + tl exactly (TwoSum), then RN(th + RO(tl + e)). Away from underflow and overflow only.
+ */
 export function fma64(a: number, b: number, c: number): number {
   const p = b * c;
-  if (p === 0 || !(Math.abs(p) > MIN64)) return NaN;
-  if (productExact(b, c, p) !== true) return NaN;
-  return add64(a, p);
+  const ap = Math.abs(p);
+  if (!(ap > 2 ** -900 && ap < 2 ** 1000 && Math.abs(b) < 2 ** 995 && Math.abs(c) < 2 ** 995)) return NaN;
+  const aa = Math.abs(a);
+  if (!(aa < 2 ** 1000 && (aa > 2 ** -900 || a === 0))) return NaN;
+  let k = SPLIT * b;
+  const bh = k - (k - b);
+  const bl = b - bh;
+  k = SPLIT * c;
+  const ch = k - (k - c);
+  const cl = c - ch;
+  const e = bh * ch - p + bh * cl + bl * ch + bl * cl;
+  const th = a + p;
+  let bv = th - a;
+  const tl = a - (th - bv) + (p - bv);
+  const s = tl + e;
+  bv = s - tl;
+  const r = tl - (s - bv) + (e - bv);
+  const v = roundToOdd(s, r);
+  const z = th + v;
+  if (!(Math.abs(z) > 2 ** -900 && Math.abs(z) < 2 ** 1000)) return NaN;
+  bv = z - th;
+  const w = th - (z - bv) + (v - bv);
+  if (r !== 0 || w !== 0) raise(IXC);
+  return z;
 }
 
 /** a + b * c for singles when the double sum is exact (the product of singles always is). */
