@@ -16,20 +16,22 @@ const MIN64 = 2 ** -1022;
 const MIN32 = 2 ** -126;
 const SPLIT = 134217729; // 2^27 + 1
 
-/** Whether x * y === p exactly (Dekker), or null when the check could overflow or underflow. */
-function productExact(x: number, y: number, p: number): boolean | null {
-  const ax = Math.abs(x);
-  const ay = Math.abs(y);
-  const ap = Math.abs(p);
-  if (!(ax < 2 ** 995 && ay < 2 ** 995 && ap > 2 ** -900 && ap < 2 ** 1000)) return null;
+/** x * y - p exactly, for p = x * y rounded (Dekker's product; no overflow or underflow). */
+function productError(x: number, y: number, p: number): number {
   let c = SPLIT * x;
   const xh = c - (c - x);
   const xl = x - xh;
   c = SPLIT * y;
   const yh = c - (c - y);
   const yl = y - yh;
-  const err = xh * yh - p + xh * yl + xl * yh + xl * yl;
-  return err === 0;
+  return xh * yh - p + xh * yl + xl * yh + xl * yl;
+}
+
+/** Whether x * y === p exactly, or null when the check could overflow or underflow. */
+function productExact(x: number, y: number, p: number): boolean | null {
+  const ap = Math.abs(p);
+  if (!(Math.abs(x) < 2 ** 995 && Math.abs(y) < 2 ** 995 && ap > 2 ** -900 && ap < 2 ** 1000)) return null;
+  return productError(x, y, p) === 0;
 }
 
 function sumExact(a: number, b: number, s: number): boolean {
@@ -139,13 +141,7 @@ export function fma64(a: number, b: number, c: number): number {
   if (!(ap > 2 ** -900 && ap < 2 ** 1000 && Math.abs(b) < 2 ** 995 && Math.abs(c) < 2 ** 995)) return NaN;
   const aa = Math.abs(a);
   if (!(aa < 2 ** 1000 && (aa > 2 ** -900 || a === 0))) return NaN;
-  let k = SPLIT * b;
-  const bh = k - (k - b);
-  const bl = b - bh;
-  k = SPLIT * c;
-  const ch = k - (k - c);
-  const cl = c - ch;
-  const e = bh * ch - p + bh * cl + bl * ch + bl * cl;
+  const e = productError(b, c, p);
   const th = a + p;
   let bv = th - a;
   const tl = a - (th - bv) + (p - bv);
