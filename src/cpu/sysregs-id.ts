@@ -24,8 +24,12 @@ const PFR0_GIC = 1 << 24;
 /** DebugVer = 6 (Armv8.0 debug), BRPs, WRPs and CTX_CMPs as counts minus one, PMUVer = 0 (no PMU). */
 export const ID_AA64DFR0 = 0x6 | ((BREAKPOINTS - 1) << 12) | ((WATCHPOINTS - 1) << 20) | ((CONTEXT_BREAKPOINTS - 1) << 28);
 
-/** CRC32 = 1, Atomic = 2 (LSE); hi: TS = 2 (FlagM2), TLB = 2 (TLBI outer shareable and range). */
-export const ID_AA64ISAR0 = { lo: 0x00210000, hi: 0x02200000 } as const;
+/**
+ * AES = 2 (AES and PMULL 64x64), SHA1 = 1, SHA2 = 1 (SHA-256 only), CRC32 = 1, Atomic = 2 (LSE),
+ * RDM = 1; hi: DP = 1 (SDOT/UDOT), TS = 2 (FlagM2), TLB = 2 (TLBI outer shareable and range).
+ * SHA3, SHA512, SM3, SM4, FHM and I8MM are not implemented: 0.
+ */
+export const ID_AA64ISAR0 = { lo: 0x10211120, hi: 0x02201000 } as const;
 /** DPB = 2 (DC CVAP, DC CVADP), LRCPC = 2; hi: SB = 1. */
 export const ID_AA64ISAR1 = { lo: 0x00200002, hi: 0x00000010 } as const;
 /** PARange = 48 bits, 16-bit ASIDs, 4 KiB granule only (TGran16 = 0, TGran64 = 0xf). */
