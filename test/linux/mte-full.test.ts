@@ -19,6 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DebianKernel } from '../../src/node/initramfs/linux-test.js';
 import { ROOT } from '../migration/cli-support.js';
 import { qemuAvailable } from '../support/qemu.js';
+import { noteMissingTool } from '../support/reference-tools.js';
 import { instructionsOf, kselftestResults, mteAppend, prepareMteInitramfs, runMigrated, runQemuMte, runTagvisor, totalInstructions, type Finished, type Hop, type MigratedRun } from './mte-run.js';
 
 const wanted = process.env.TAGVISOR_LINUX_FULL === '1';
@@ -38,7 +39,9 @@ function hopsFor(tests: readonly string[]): Hop[] {
   return hops;
 }
 
-describe.skipIf(typeof kernel === 'string' || !qemuAvailable())('every arm64 MTE kselftest: Tagvisor, QEMU 10, and Tagvisor moved between processes', () => {
+const withQemu = wanted && noteMissingTool('qemu', qemuAvailable());
+
+describe.skipIf(typeof kernel === 'string' || !withQemu)('every arm64 MTE kselftest: Tagvisor, QEMU 10, and Tagvisor moved between processes', () => {
   const append = mteAppend('kselftest', chosen);
   let dir = '';
   let qemu: Finished;

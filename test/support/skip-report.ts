@@ -20,6 +20,7 @@ export const OPT_IN: Readonly<Record<string, string>> = {
   'test/random/try-payload.test.ts': 'a tool for one payload on Tagvisor and QEMU: TAGVISOR_RANDOM_TRY=<asm>',
   'test/random/simd-try.test.ts': 'a tool for one SIMD payload on Tagvisor and QEMU: TAGVISOR_SIMD_TRY=<asm>',
   'test/random/fp-bisect.test.ts': 'tools to bisect an FP seed or compare one payload: FP_BISECT=<seed>, FP_ASM=<asm>',
+  'test/linux/mte-full.test.ts': 'every arm64 MTE kselftest on Linux, with migrations and a snapshot (long): TAGVISOR_LINUX_FULL=1',
 };
 
 /** The skipped tests of each file (relative to the repository), from a finished run's modules. */

@@ -64,8 +64,11 @@ static void *tagged_malloc(size_t bytes) {
   return block;
 }
 
-/* Retags the block (not 0, not its old tag), so every pointer to it goes stale. */
-static void tagged_free(void *block, size_t bytes) {
+/*
+ * Retags the block (not 0, not its old tag), so every pointer to it goes stale. Not inlined: a
+ * debugger can stop at its entry with the block's tagged pointer in x0 (docs/linux.md, gdb).
+ */
+__attribute__((noinline)) static void tagged_free(void *block, size_t bytes) {
   bytes = (bytes + GRANULE - 1) & ~(size_t)(GRANULE - 1);
   set_tags(random_tag(block, 1u | 1u << tag_of(block)), bytes);
 }
