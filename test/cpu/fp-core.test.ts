@@ -69,6 +69,8 @@ describe('fused multiply-add rounds once', () => {
     const f = new Float32Array([1, 0, 0]);
     new Uint32Array(f.buffer).set([0x3f800000, 0x3f800b4a, 0x337fe96e]);
     expect(Math.fround(f[0]! + f[1]! * f[2]!)).toBe(1); // what a naive implementation gets
+    const [r, flags] = withFlags(() => fast.fma32(f[0]!, f[1]!, f[2]!)); // rounded to odd in 53 bits first
+    expect([new Uint32Array(new Float32Array([r]).buffer)[0], flags]).toEqual([0x3f800001, IXC]);
   });
 });
 

@@ -157,14 +157,20 @@ export function fma64(a: number, b: number, c: number): number {
   return z;
 }
 
-/** a + b * c for singles when the double sum is exact (the product of singles always is). */
+/**
+ * a + b * c for singles: the product of singles is exact in a double, the sum rounded to odd in
+ * 53 bits (TwoSum, then the odd neighbour when inexact) and then to 24 by Math.fround is correctly
+ * rounded (53 >= 24 + 2), and on the right side of the tininess threshold.
+ */
 export function fma32(a: number, b: number, c: number): number {
   const p = b * c;
   const s = a + p;
-  if (s - s !== 0 || !sumExact(a, p, s)) return NaN;
-  const f = Math.fround(s);
-  if (f !== 0 && !(Math.abs(s) >= MIN32 && Math.abs(f) < Infinity)) return NaN;
-  if (f === 0 && s !== 0) return NaN;
-  if (f !== s) raise(IXC);
+  if (s - s !== 0) return NaN;
+  const bv = s - a;
+  const r = a - (s - bv) + (p - bv);
+  const v = roundToOdd(s, r);
+  const f = Math.fround(v);
+  if (!(Math.abs(v) >= MIN32 && Math.abs(f) < Infinity)) return v === 0 && r === 0 ? v : NaN;
+  if (r !== 0 || f !== v) raise(IXC);
   return f;
 }
