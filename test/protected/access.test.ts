@@ -5,6 +5,7 @@ import { GuestMemoryError } from '../../src/memory/index.js';
 import { VirtMachine } from '../../src/vmm/index.js';
 import { handleMemoryHypercall, VENDOR_HYP } from '../../src/vmm/hyp-mem.js';
 import { Monitor } from '../../src/vmm/monitor/monitor.js';
+import { Debugger } from '../../src/vmm/debug/debugger.js';
 import { saveSnapshot, saveSealedSnapshot } from '../../src/vmm/migration/index.js';
 
 const PAGE = 0x4100_0000;
@@ -108,6 +109,18 @@ describe('a protected VM: every access class checks page ownership', () => {
     expect(audit[1]).toMatch(/^debug read of tags/);
     // DMA is still refused: the debug permission is for debugging only.
     denied(() => machine.vm.memory.dma.read(PAGE, new Uint8Array(16)));
+  });
+
+  it('--protected=debug: a debugger write (checked whole first, then made) is one audit line, not two', () => {
+    const { machine } = protectedVm(true);
+    const audit: string[] = [];
+    machine.events.on('audit', (line) => audit.push(line));
+    const view = Debugger.of(machine).memory;
+    view.write(BigInt(PAGE), new Uint8Array(16).fill(7), 'physical');
+    view.writeTags(BigInt(PAGE), 32, Uint8Array.of(3), 'physical');
+    expect(audit).toHaveLength(2);
+    expect(audit[0]).toMatch(/^debug write of data at 0x41000000\+0x10/);
+    expect(audit[1]).toMatch(/^debug write of tags at 0x41000000\+0x20/);
   });
 });
 

@@ -89,7 +89,7 @@ export function ownershipPolicy(ownership: PageOwnership, options: OwnershipPoli
       const privatePage = ownership.firstPrivate(request.gpa, request.length);
       if (privatePage < 0) return;
       if (request.cls === 'debug' && options.allowDebug) {
-        options.audit?.(request);
+        if (!request.preflight) options.audit?.(request);
         return;
       }
       const why =

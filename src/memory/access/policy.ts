@@ -24,6 +24,11 @@ export interface AccessRequest {
    * VM's migration); the VMM never sees them in the clear.
    */
   readonly sealed?: boolean;
+  /**
+   * A check before a multi-piece write that must be all or nothing: the same decision, but not
+   * an access itself (no audit line; the access that follows is audited).
+   */
+  readonly preflight?: boolean;
 }
 
 /**

@@ -155,7 +155,7 @@ export class DebugMemoryView {
   /** Checks that a piece is RAM and that the policy allows a debug write, without writing. */
   private preflight(pa: number, length: number, tags: boolean): void {
     this.memory.space.ramChunks(pa, length);
-    this.memory.policy.authorize({ cls: 'debug', op: 'write', gpa: pa, length, tags });
+    this.memory.policy.authorize({ cls: 'debug', op: 'write', gpa: pa, length, tags, preflight: true });
   }
 
   /** Splits [addr, addr + length) into physically contiguous pieces (page by page for VAs). */
