@@ -20,6 +20,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { writeNewc, type CpioEntry } from '../../src/node/initramfs/cpio.js';
 import { findDebianKernel, PACKAGE_CACHE, type DebianKernel } from '../../src/node/initramfs/linux-test.js';
 import { qemuAvailable, runQemu } from '../support/qemu.js';
+import { noteMissingTool } from '../support/reference-tools.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const CLI = join(ROOT, 'dist/src/cli/main.js');
@@ -87,6 +88,7 @@ const kernel = findDebianKernel(ROOT);
 const busybox = join(ROOT, PACKAGE_CACHE, 'root/bin/busybox');
 const skipReason = typeof kernel === 'string' ? kernel : existsSync(busybox) ? null : `${busybox} is missing (scripts/fetch-linux-packages)`;
 if (skipReason) console.log(`test/linux/crypto-modules.test.ts skipped: ${skipReason}`);
+noteMissingTool('linux', skipReason === null); // accounted in the end-of-run summary (test/global-setup.ts)
 
 describe.skipIf(skipReason !== null)("Linux's crypto self-tests on Tagvisor's AES, SHA, PMULL and NEON", () => {
   const dir = mkdtempSync(join(tmpdir(), 'tagvisor-crypto-'));
