@@ -55,7 +55,7 @@ function buildProgram(): Command {
     .option('--auth-token-file <file>', 'monitor and web viewer clients must present the token in <file>')
     .option('--insecure', 'allow --monitor, --web without a token and --gdb on a non-loopback address')
     .option('--snapshot-dir <dir>', "the monitor's snapshot-save and snapshot-load accept only paths inside <dir>")
-    .option('--no-shutdown', "when the guest ends, keep the VM for the monitor, gdb and viewer until the monitor's quit")
+    .option('--no-shutdown', "when the guest ends, keep the VM for the monitor (and viewer) until the monitor's quit; needs --monitor")
     .action(async (guest: string | undefined, options: { incoming?: ListenAddress; incomingTimeout?: number; restore?: string; protected?: boolean; protectedDebug?: boolean; keyFile?: string; memory: number; mte: boolean; cpuEngine: 'interp' | 'jit'; maxInsns?: number; stats?: boolean; drive?: string[]; dma: 'direct' | 'bounce'; virtioConsole?: boolean; gdb?: ListenAddress; waitGdb?: boolean; monitor?: ListenAddress; web?: ListenAddress; webControl?: boolean; startPaused?: boolean; authTokenFile?: string; insecure?: boolean; snapshotDir?: string; shutdown: boolean; kernel?: string; initrd?: string; append?: string; dtb?: string; seed?: bigint; dumpDtb?: string; reboot: boolean }) => {
       const protection = options.protectedDebug ? 'debug' : options.protected;
       const { shutdown, reboot, ...rest } = options;

@@ -65,7 +65,7 @@ type Boot = { readonly kind: 'elf'; readonly path: string; readonly image: Uint8
 export async function runCommand(guestPath: string | undefined, options: RunCommandOptions): Promise<number> {
   if (options.waitGdb && !options.gdb) return fail('--wait-gdb needs --gdb tcp:<host>:<port>');
   if (options.webControl && !options.web) return fail('--web-control needs --web tcp:<host>:<port>');
-  if (options.noShutdown && !options.monitor && !options.gdb && !options.web) return fail('--no-shutdown needs --monitor, --gdb or --web (to inspect the VM, and quit it, after the guest ends)');
+  if (options.noShutdown && !options.monitor) return fail('--no-shutdown needs --monitor (only its quit ends a VM kept after the guest ends; gdb and the viewer cannot)');
   // Nothing could ever continue the guest: Node would exit 13 (a top-level await that never settles).
   if (options.startPaused && !options.monitor && !options.gdb && !options.web) return fail('--start-paused needs --monitor, --gdb or --web (something to continue the guest from)');
   if (options.authTokenFile !== undefined) {

@@ -58,9 +58,11 @@ describe('tagvisor run --no-shutdown', () => {
     expect(run.status).toBe(42);
   });
 
-  it('needs a front end to inspect and quit the VM', () => {
-    const run = tagvisor('run', '--no-shutdown', guest('exit-code'));
-    expect(run.status).toBe(2);
-    expect(run.stderr).toMatch(/^tagvisor: --no-shutdown needs --monitor, --gdb or --web/);
+  it('needs the monitor, the only front end that can quit the kept VM', () => {
+    for (const frontEnd of [[], ['--gdb', 'tcp:127.0.0.1:0'], ['--web', 'tcp:127.0.0.1:0']]) {
+      const run = tagvisor('run', '--no-shutdown', ...frontEnd, guest('exit-code'));
+      expect(run.status).toBe(2);
+      expect(run.stderr).toMatch(/^tagvisor: --no-shutdown needs --monitor \(/);
+    }
   });
 });
