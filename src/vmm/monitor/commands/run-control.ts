@@ -20,7 +20,7 @@ export function registerRunControlCommands(registry: CommandRegistry): void {
     description: "The VM's run state.",
     states: 'any',
     args: {},
-    returns: '{"status": "created|running|paused|shutdown", "running": bool, "stop-reason"?: "pause|step|breakpoint|watchpoint", "shutdown"?: {...}, "instructions": n}',
+    returns: '{"status": "created|running|paused|shutdown", "running": bool, "stop-reason"?: "pause|step|breakpoint|watchpoint|postmigrate", "shutdown"?: {...}, "instructions": n}',
     run: ({ machine }) => machineStatus(machine),
   });
   registry.register({
