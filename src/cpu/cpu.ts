@@ -519,13 +519,16 @@ export class Cpu {
       for (;;) {
         if (tryJit) {
           tryJit = false;
-          const ran = jit!.enter(page, idx, pageLo, pageHi, remaining);
-          if (ran !== 0) {
+          // Compiled code may leave to another region's entry in the page: enter it at once.
+          let left = false;
+          for (let ran = jit!.enter(page, idx, pageLo, pageHi, remaining); ran !== 0; ran = jit!.enter(page, idx, pageLo, pageHi, remaining)) {
             remaining -= ran;
-            if (remaining <= 0 || this.pcHi !== pageHi || (this.pcLo & ~0xfff) !== pageLo || (this.pcLo & 3) !== 0) break;
+            left = remaining <= 0 || this.pcHi !== pageHi || (this.pcLo & ~0xfff) !== pageLo || (this.pcLo & 3) !== 0;
+            if (left) break;
             idx = (this.pcLo & 0xfff) >>> 2;
             jitResume = true;
           }
+          if (left) break;
         }
         let insn = insns[idx];
         if (insn === undefined) insn = this.decodeSlot(page, idx);

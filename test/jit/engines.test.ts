@@ -60,6 +60,13 @@ const ALU_LOOP = `
   tst x3, #0xff00
   adds w14, w3, w4
   subs x15, x4, x3
+  add x27, x27, w3, sxtb #1
+  subs w28, w4, w3, uxth #2
+  add x26, sp, x0
+  sub x25, x3, w4, sxtw #3
+  smaddl x16, w3, w4, x16
+  umsubl x17, w3, w4, x5
+  umull x18, w3, w4
   add x30, x2, #0x800
   str x3, [x30, x6, lsl #3]
   stp x4, x7, [x30, #-16]!
@@ -96,6 +103,79 @@ const ALU_LOOP = `
   hvc #0
 `;
 
+/** Every compiled data-processing form once, each result feeding the next, so any wrong bit shows in x0/x1 at the end. */
+const CHAIN_LOOP = `
+  mov x0, #0x1234
+  movk x0, #0x9abc, lsl #32
+  mov x1, #0x77
+  mov x9, #200
+1:
+  add x0, x0, x1, lsl #3
+  eor x1, x1, x0, ror #11
+  orn x0, x0, x1, lsr #2
+  bic x1, x1, x0, asr #7
+  adds x0, x0, x1
+  csinc x1, x1, x0, cc
+  ccmp x0, x1, #4, ne
+  csinv x0, x0, x1, vs
+  ccmn w1, #7, #2, cs
+  csneg x1, x1, x0, le
+  subs w2, w0, w1, lsr #2
+  add x0, x0, x2
+  madd x1, x0, x1, x1
+  msub w2, w0, w1, w0
+  eor x0, x0, x2
+  udiv x2, x0, x1
+  add x1, x1, x2
+  sdiv w2, w1, w0
+  eor x0, x0, x2
+  lsl x2, x0, x1
+  asr w3, w1, w0
+  ror x4, x0, x1
+  eor x0, x2, x3
+  eor x1, x1, x4
+  ubfx x2, x0, #5, #17
+  sbfx w3, w1, #3, #9
+  bfi x0, x1, #12, #20
+  bfxil w4, w0, #4, #8
+  extr x2, x0, x1, #13
+  add x1, x1, x2
+  add x0, x0, x3
+  eor x1, x1, x4
+  sxtb x2, w0
+  uxth w3, w1
+  add x0, x0, x2
+  sub x1, x1, x3
+  add x2, x0, w1, sxtb #1
+  subs w3, w1, w0, uxth #2
+  add x0, x2, x3
+  sub x1, x1, w0, sxtw #3
+  smaddl x0, w0, w1, x0
+  smsubl x1, w1, w0, x1
+  umaddl x0, w1, w0, x0
+  umsubl x1, w0, w1, x1
+  umull x2, w0, w1
+  add x0, x0, x2
+  mov x2, #-5
+  movk x2, #0x1234, lsl #16
+  add x1, x1, x2
+  and x0, x0, #0xffff0000ffff0000
+  orr x1, x1, #0x5555555555555555
+  eor w2, w0, #0xff
+  ands x3, x1, #0xff00
+  cset x4, ne
+  add x0, x0, x4
+  adds w2, w0, w1
+  sub x0, x0, x2
+  tbz x0, #5, 2f
+  add x1, x1, #1
+2: cbnz w1, 3f
+  add x0, x0, #3
+3: subs x9, x9, #1
+  b.ne 1b
+  hvc #0
+`;
+
 function withMmu(source: string, extra?: (m: Parameters<Parameters<typeof enginePair>[0]>[0], mmu: TestMmu) => void) {
   return enginePair((m) => {
     m.load(source);
@@ -113,6 +193,13 @@ describe.runIf(assemblerAvailable())('JIT and interpreter agree', () => {
     expect(pair.jit.cpu.icount).toBeGreaterThan(20_000);
     // Compiled code ran most of it (small slices bound it: a block runs only if it fits).
     if (slice >= 256) expect(jitted).toBeGreaterThan(pair.jit.cpu.icount / 2);
+  });
+
+  it.each([1, 97, 100_000])('on a dependency chain through every compiled ALU form, in slices of %i', (slice) => {
+    const pair = withMmu(CHAIN_LOOP);
+    runLockstep(pair, { slice });
+    expect(pair.jit.cpu.exitReason).toBe(1);
+    if (slice > 97) expect(pair.jit.cpu.jit!.stats.jitInstructions).toBeGreaterThan(pair.jit.cpu.icount * 0.9);
   });
 
   it('takes a translation fault in the middle of a compiled loop precisely', () => {

@@ -113,6 +113,25 @@ function shiftedOperand(g: Gen, w: number, m: number, type: number, amount: numb
   g.f.op(SHIFTS[w][type]!);
 }
 
+/** Pushes ExtendReg(Rm, option, shift) as i64 (option 0-7: UXTB, UXTH, UXTW, UXTX, SXTB, SXTH, SXTW, SXTX). */
+function extendedOperand(g: Gen, m: number, option: number, shift: number): void {
+  const f = g.f;
+  g.read(m);
+  const size = option & 3;
+  if (option < 4) {
+    if (size !== 3) {
+      f.i64([0xffn, 0xffffn, 0xffffffffn][size]!);
+      f.op(Op.i64And);
+    }
+  } else if (size !== 3) {
+    f.op([Op.i64Extend8S, Op.i64Extend16S, Op.i64Extend32S][size]!);
+  }
+  if (shift !== 0) {
+    f.i64(BigInt(shift));
+    f.op(Op.i64Shl);
+  }
+}
+
 /** Compiles the instruction if the JIT knows it; false leaves it to the interpreter. */
 export function emitAlu(g: Gen, insn: Insn, idx: number): boolean {
   const word = insn.word;
@@ -173,6 +192,14 @@ export function emitAlu(g: Gen, insn: Insn, idx: number): boolean {
       f.i64(w === 0 ? value : value & MASK32);
     }
     g.write(slot(insn.d));
+    return true;
+  }
+  // ADD/SUB(S) extended register: Rm extended (UXTB..SXTX) and shifted left by 0-4.
+  if ((word & 0x1fe00000) === 0x0b200000) {
+    readOp(g, w, slot(insn.n));
+    extendedOperand(g, slot(insn.m), insn.t, insn.s);
+    if (w === 1) f.op(Op.i32WrapI64);
+    finishAddSub(g, w, ((word >>> 30) & 1) !== 0, ((word >>> 29) & 1) !== 0, slot(insn.d));
     return true;
   }
   if ((word & 0x1f000000) === 0x10000000) return emitAdr(g, insn, idx);
@@ -364,6 +391,19 @@ function emitDataProcessingReg(g: Gen, insn: Insn, w: number): boolean {
     f.op(w === 0 ? Op.i64Mul : Op.i32Mul);
     f.op((word >>> 15) & 1 ? SUB[w] : ADD[w]);
     writeOp(g, w, slot(insn.d));
+    return true;
+  }
+  // SMADDL, SMSUBL, UMADDL, UMSUBL (SMULL, UMULL): Xa +/- Wn * Wm, extended to 64 bits.
+  if ((word & 0xff600000) >>> 0 === 0x9b200000) {
+    const extend = (word >>> 23) & 1 ? Op.i64ExtendI32U : Op.i64ExtendI32S;
+    g.read(slot(insn.a));
+    g.read32(slot(insn.n));
+    f.op(extend);
+    g.read32(slot(insn.m));
+    f.op(extend);
+    f.op(Op.i64Mul);
+    f.op((word >>> 15) & 1 ? Op.i64Sub : Op.i64Add);
+    g.write(slot(insn.d));
     return true;
   }
   return false;
