@@ -108,8 +108,9 @@ export function decodeFpScalarClasses(word: number): Insn | null {
 // ---- compares and selects ----
 
 function decodeCompare(word: number, log: number): Insn | null {
-  const opc = (word >>> 3) & 3; // bit 4: E (signalling), bit 3: with zero
-  if ((opc & 1) && ((word >>> 16) & 31) !== 0) return null;
+  // Bit 4: E (signalling), bit 3: with zero. Rm of the zero forms is should-be-zero; QEMU ignores
+  // it, and so does this (CONSTRAINED UNPREDICTABLE otherwise).
+  const opc = (word >>> 3) & 3;
   const insn = scalarInsn(compare, word, log);
   insn.u = opc;
   return insn;
