@@ -64,8 +64,8 @@ export function decodeFpIntConversion(word: number): Insn | null {
   return insn;
 }
 
-/** Floor/ceil/trunc by rounding mode, for the fast path (null: no fast form). */
-const FAST_ROUND: readonly (((v: number) => number) | null)[] = [null, Math.ceil, Math.floor, Math.trunc];
+/** Ceil/floor/trunc by rounding mode (PosInf, NegInf, Zero), for fast paths (null: none). */
+export const FAST_ROUND: readonly (((v: number) => number) | null)[] = [null, Math.ceil, Math.floor, Math.trunc];
 
 function toInteger(cpu: Cpu, i: Insn): number {
   const rounding = i.u & 15;

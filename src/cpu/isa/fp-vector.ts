@@ -1,13 +1,14 @@
 import type { Cpu } from '../cpu.js';
 import { Cmp, fpCompareCond } from '../fp/compare.js';
 import { fixedToFp, fpConvert, fpToFixed } from '../fp/convert.js';
-import { F16, F32, F64, fpAbs, fpcrRounding, Rounding } from '../fp/core.js';
+import { F16, F32, F64, fpAbs, fpcrRounding, IXC, raise, Rounding } from '../fp/core.js';
+import { FAST_ROUND } from './fp-int.js';
 import { type Insn, NEXT } from '../insn.js';
 import {
   applyBinary, binaryLanes, bitsAt, commitFlags, fastAllowed, flushing, formatOf, type FpBinary, type FpTernary, type FpUnary,
-  setBits, ternaryLanes, unaryLanes, valueAt,
+  setBits, ternaryLanes, tmpF32, unaryLanes, valueAt,
 } from './fp-lanes.js';
-import { tmp, writeTmp } from './simd-common.js';
+import { tmp, tmpW, writeTmp } from './simd-common.js';
 
 /**
  * Executors of the Advanced SIMD floating-point forms (vector and scalar): lane-wise operations,
@@ -145,7 +146,21 @@ export const toIntegerLanes: Exec = (cpu, i) => {
   const unsigned = (i.imm & 0x1000) !== 0;
   const fmt = formatOf(i.s);
   const width = 8 << i.s;
+  // Single lanes rounded by ceil/floor/trunc without FZ: on doubles (v * 2^fbits is exact).
+  const fast = i.s === 2 && !flushing(cpu) ? FAST_ROUND[rounding] : null;
+  const scale = 2 ** fbits;
+  const lo = unsigned ? 0 : -(2 ** 31);
+  const hi = unsigned ? 2 ** 32 : 2 ** 31;
   for (let e = 0; e < i.u; e++) {
+    if (fast) {
+      const v = valueAt(cpu, i.n, e, 2) * scale;
+      const r = fast(v);
+      if (r >= lo && r < hi) {
+        if (r !== v) raise(IXC);
+        tmpW[e] = r;
+        continue;
+      }
+    }
     const v = fpToFixed(bitsAt(cpu, i.n, e, i.s), fmt, fbits, unsigned, width, cpu.fpcr, rounding);
     setBits(e, i.s, BigInt.asUintN(width, v));
   }
@@ -159,7 +174,18 @@ export const toFloatLanes: Exec = (cpu, i) => {
   const fbits = i.imm & 0xff;
   const unsigned = (i.imm & 0x1000) !== 0;
   const width = 8 << i.s;
+  // 32-bit integers are exact in a double: one Math.fround rounds them (RNE) to single.
+  const fast = i.s === 2 && fpcrRounding(cpu.fpcr) === Rounding.TieEven;
+  const scale = 2 ** -fbits;
   for (let e = 0; e < i.u; e++) {
+    if (fast) {
+      const word = cpu.vw[(i.n >>> 2) + e]!;
+      const v = (unsigned ? word : word | 0) * scale;
+      const f = Math.fround(v);
+      if (f !== v) raise(IXC);
+      tmpF32[e] = f;
+      continue;
+    }
     const raw = bitsAt(cpu, i.n, e, i.s);
     const v = unsigned ? raw : BigInt.asIntN(width, raw);
     setBits(e, i.s, fixedToFp(v, fbits, formatOf(i.s), cpu.fpcr));
