@@ -22,6 +22,8 @@ export interface JitStats {
   flushes: number;
   /** Instructions executed by compiled code. */
   jitInstructions: number;
+  /** Regions the host refused to compile (they are interpreted). */
+  compileFailures: number;
 }
 
 /**
@@ -31,7 +33,7 @@ export interface JitStats {
  * live; accesses to other regions leave compiled code for the interpreter.
  */
 export class Jit {
-  readonly stats: JitStats = { compiledRegions: 0, compiledInstructions: 0, cacheBytes: 0, flushes: 0, jitInstructions: 0 };
+  readonly stats: JitStats = { compiledRegions: 0, compiledInstructions: 0, cacheBytes: 0, flushes: 0, jitInstructions: 0, compileFailures: 0 };
   private region: RamRegion | null = null;
   private state: Int32Array | null = null;
   private imports: WebAssembly.Imports = {};
@@ -132,8 +134,15 @@ export class Jit {
       this.flush();
       page.jit = jp; // keep this page's bookkeeping: the region is installed below
     }
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(compiled.bytes), this.imports);
-    const fn = instance.exports.f as RegionFn;
+    let fn: RegionFn;
+    try {
+      fn = new WebAssembly.Instance(new WebAssembly.Module(compiled.bytes), this.imports).exports.f as RegionFn;
+    } catch {
+      // A host that refuses to compile (a browser's policy, resource limits): interpret instead.
+      this.stats.compileFailures++;
+      jp.fn[idx] = null;
+      return null;
+    }
     for (const [start, block] of compiled.entries) {
       if (start !== idx && jp.fn[start] !== undefined) continue;
       jp.fn[start] = fn;

@@ -200,7 +200,8 @@ export class MachineHost {
     }
     let machine: VirtMachine;
     try {
-      machine = new VirtMachine({ memoryBytes, mte: mte !== false });
+      // The playground runs guests on the JIT (docs/jit.md): compiled in this worker.
+      machine = new VirtMachine({ memoryBytes, mte: mte !== false, cpuEngine: 'jit' });
     } catch (error) {
       if (error instanceof RangeError) throw new UserError(`could not allocate ${mib(memoryBytes)} of guest RAM in this browser (${error.message}); choose less memory`);
       throw error;
