@@ -59,6 +59,13 @@ describe('bad usage names what is wrong (exit status 2, one line)', () => {
     expectOneLine(run.stderr, /supported range 1M\.\.3G/);
   });
 
+  it.each(['1M', '4M'])('-m %s too small for the demo: refused before it runs, naming the -m it needs', (size) => {
+    const run = tagvisor('run', '-m', size, guest('demo'));
+    expect(run.status).toBe(2);
+    expect(run.stdout).toBe('');
+    expectOneLine(run.stderr, /lies outside guest RAM \(0x40000000-0x40[14]00000\); it needs at least -m 6M$/m);
+  });
+
   it('run <a directory> says it is a directory', () => {
     const dir = tempDir();
     const run = tagvisor('run', dir);

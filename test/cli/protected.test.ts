@@ -47,14 +47,20 @@ describe('tagvisor run --protected: device DMA', () => {
 
 const GDB_PORT = /gdb stub listening on tcp:127\.0\.0\.1:(\d+)/;
 const BUFFER = `0x${TAG_BUFFER.toString(16)}`;
+/**
+ * Private RAM outside every section of the guest's ELF: where the target refuses a read, gdb
+ * falls back to the ELF file's sections (zeros for the runtime's NOBITS RAM section), so the
+ * refusal shows as "Cannot access memory" only outside them.
+ */
+const PRIVATE = '0x40800000';
 
 describe.skipIf(!gdbMultiarchAvailable())('tagvisor run --protected --gdb with gdb-multiarch', () => {
   it('without =debug: no memory, no registers; the monitor continues the guest, unchanged', async () => {
     const { proc, monitor } = await withMonitor('--protected', '--gdb', 'tcp:127.0.0.1:0', '--wait-gdb', guest('gdb-tags'));
     try {
-      const gdb = await runGdb(await listening(proc, GDB_PORT), [`x/2xg ${BUFFER}`, 'info registers pc', 'set $x0 = 0x1234']);
+      const gdb = await runGdb(await listening(proc, GDB_PORT), [`x/2xg ${PRIVATE}`, 'info registers pc', 'set $x0 = 0x1234']);
       const all = gdb.stdout + gdb.stderr;
-      expect(all).toContain(`Cannot access memory at address ${BUFFER}`);
+      expect(all).toContain(`Cannot access memory at address ${PRIVATE}`);
       // The stub sends every register as unavailable: gdb cannot find the pc and gives up.
       expect(all).toContain('PC register is not available');
       await monitor.execute('cont');
