@@ -176,6 +176,16 @@ const CHAIN_LOOP = `
   hvc #0
 `;
 
+/** A counting loop; its "add x0, x0, #1" is at byte 8. */
+const COUNT_LOOP = `
+  mov x0, #0
+  mov x1, #2000
+1: add x0, x0, #1
+  subs x1, x1, #1
+  b.ne 1b
+  hvc #0
+`;
+
 function withMmu(source: string, extra?: (m: Parameters<Parameters<typeof enginePair>[0]>[0], mmu: TestMmu) => void) {
   return enginePair((m) => {
     m.load(source);
@@ -267,14 +277,7 @@ describe.runIf(assemblerAvailable())('JIT and interpreter agree', () => {
   });
 
   it('follows code rewritten between runs by DMA (noteDataWrite)', () => {
-    const pair = withMmu(`
-      mov x0, #0
-      mov x1, #2000
-    1: add x0, x0, #1
-      subs x1, x1, #1
-      b.ne 1b
-      hvc #0
-    `);
+    const pair = withMmu(COUNT_LOOP);
     const loopAdd = 8; // byte offset of "add x0, x0, #1"
     runLockstep(pair, {
       slice: 500,
@@ -316,14 +319,7 @@ describe.runIf(assemblerAvailable())('JIT and interpreter agree', () => {
 
   it('leaves breakpoint and watchpoint work to the interpreter (no compiled code runs under a debugger)', async () => {
     const { CpuDebug } = await import('../../src/cpu/debug-hooks.js');
-    const pair = withMmu(`
-      mov x0, #0
-      mov x1, #2000
-    1: add x0, x0, #1
-      subs x1, x1, #1
-      b.ne 1b
-      hvc #0
-    `);
+    const pair = withMmu(COUNT_LOOP);
     pair.jit.cpu.debug = new CpuDebug(pair.jit.cpu);
     runLockstep(pair, { slice: 100_000 });
     expect(pair.jit.cpu.jit!.stats.jitInstructions).toBe(0);
