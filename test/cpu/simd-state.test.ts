@@ -13,7 +13,7 @@ import { forgeState } from '../migration/forge.js';
 const demo = readFileSync(join(import.meta.dirname, '../../guests/build/demo.elf'));
 
 function machineWithFpState(): VirtMachine {
-  const m = new VirtMachine({ memoryBytes: 1 << 20 });
+  const m = new VirtMachine({ memoryBytes: 8 << 20 });
   m.loadElf(demo);
   m.runSlice(5_000);
   m.pause();
@@ -27,7 +27,7 @@ describe('SIMD&FP state in snapshots', () => {
   it('round-trips V0..V31, FPCR and FPSR', () => {
     const source = machineWithFpState();
     const snapshot = Buffer.concat(saveSnapshot(source));
-    const target = new VirtMachine({ memoryBytes: 1 << 20 });
+    const target = new VirtMachine({ memoryBytes: 8 << 20 });
     loadSnapshot(target, snapshot);
     expect(Buffer.from(target.vcpu.cpu.vb).equals(Buffer.from(source.vcpu.cpu.vb))).toBe(true);
     expect(target.vcpu.cpu.fpcr).toBe(0x03c00000);
@@ -42,17 +42,17 @@ describe('SIMD&FP state in snapshots', () => {
       dropFp(s);
       delete (s.sysregs as Record<string, unknown>).CNTFRQ_EL0;
     };
-    const target = new VirtMachine({ memoryBytes: 1 << 20 });
+    const target = new VirtMachine({ memoryBytes: 8 << 20 });
     loadSnapshot(target, forgeState(snapshot, 'vcpu0', dropV3, 2));
     expect(target.vcpu.cpu.vb.every((b) => b === 0)).toBe(true);
     expect(target.vcpu.cpu.fpsr).toBe(0);
-    expect(() => loadSnapshot(new VirtMachine({ memoryBytes: 1 << 20 }), forgeState(snapshot, 'vcpu0', dropFp, 3))).toThrow(/vcpu0\.fp: missing/);
+    expect(() => loadSnapshot(new VirtMachine({ memoryBytes: 8 << 20 }), forgeState(snapshot, 'vcpu0', dropFp, 3))).toThrow(/vcpu0\.fp: missing/);
   });
 
   it('refuses a short register file and FPCR bits the CPU does not keep', () => {
     const snapshot = Buffer.concat(saveSnapshot(machineWithFpState()));
     const fp = (s: Record<string, unknown>) => s.fp as Record<string, unknown>;
-    expect(() => loadSnapshot(new VirtMachine({ memoryBytes: 1 << 20 }), forgeState(snapshot, 'vcpu0', (s) => void (fp(s).v = new Uint8Array(16))))).toThrow(/vcpu0\.fp\.v/);
-    expect(() => loadSnapshot(new VirtMachine({ memoryBytes: 1 << 20 }), forgeState(snapshot, 'vcpu0', (s) => void (fp(s).fpcr = 0x100)))).toThrow(/vcpu0\.fp\.fpcr/);
+    expect(() => loadSnapshot(new VirtMachine({ memoryBytes: 8 << 20 }), forgeState(snapshot, 'vcpu0', (s) => void (fp(s).v = new Uint8Array(16))))).toThrow(/vcpu0\.fp\.v/);
+    expect(() => loadSnapshot(new VirtMachine({ memoryBytes: 8 << 20 }), forgeState(snapshot, 'vcpu0', (s) => void (fp(s).fpcr = 0x100)))).toThrow(/vcpu0\.fp\.fpcr/);
   });
 });

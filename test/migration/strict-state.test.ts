@@ -16,7 +16,7 @@ import { forgeState } from './forge.js';
 const demo = readFileSync(join(import.meta.dirname, '../../guests/build/demo.elf'));
 
 function snapshot(): Uint8Array {
-  const m = new VirtMachine({ memoryBytes: 1 << 20 });
+  const m = new VirtMachine({ memoryBytes: 8 << 20 });
   m.loadElf(demo);
   m.runSlice(20_000);
   m.pause();
@@ -46,7 +46,7 @@ describe('forged component state is refused, field named, machine unchanged', ()
 
   it.each(cases)('%s', (_what, name, mutate, message) => {
     const forged = forgeState(good, name, mutate);
-    const target = new VirtMachine({ memoryBytes: 1 << 20 });
+    const target = new VirtMachine({ memoryBytes: 8 << 20 });
     target.loadElf(demo);
     target.pause();
     const before = Buffer.concat(saveSnapshot(target));
@@ -63,11 +63,11 @@ describe('forged component state is refused, field named, machine unchanged', ()
 
   it('an unknown state version is refused', () => {
     const forged = forgeState(good, 'vcpu0', () => undefined, 7);
-    expect(() => loadSnapshot(new VirtMachine({ memoryBytes: 1 << 20 }), forged)).toThrow(/vcpu0: unsupported state version 7/);
+    expect(() => loadSnapshot(new VirtMachine({ memoryBytes: 8 << 20 }), forged)).toThrow(/vcpu0: unsupported state version 7/);
   });
 
   it('the unforged snapshot loads (the strictness refuses nothing a build writes)', () => {
-    expect(() => loadSnapshot(new VirtMachine({ memoryBytes: 1 << 20 }), good)).not.toThrow();
+    expect(() => loadSnapshot(new VirtMachine({ memoryBytes: 8 << 20 }), good)).not.toThrow();
   });
 });
 
@@ -88,12 +88,12 @@ describe('versioned shapes: adding a field is one line, older versions keep load
       for (const name of Object.keys(regs)) if (!SYSREGS_V1.includes(name as never)) delete regs[name];
       delete s.fp; // version 3 (SIMD&FP state): test/cpu/simd-state.test.ts
     };
-    expect(() => loadSnapshot(new VirtMachine({ memoryBytes: 1 << 20 }), forgeState(good, 'vcpu0', dropNew, 1))).not.toThrow();
-    expect(() => loadSnapshot(new VirtMachine({ memoryBytes: 1 << 20 }), forgeState(good, 'vcpu0', dropNew, 2))).toThrow(/vcpu0\.sysregs\.DBG\w+: missing/);
+    expect(() => loadSnapshot(new VirtMachine({ memoryBytes: 8 << 20 }), forgeState(good, 'vcpu0', dropNew, 1))).not.toThrow();
+    expect(() => loadSnapshot(new VirtMachine({ memoryBytes: 8 << 20 }), forgeState(good, 'vcpu0', dropNew, 2))).toThrow(/vcpu0\.sysregs\.DBG\w+: missing/);
   });
 
   it('every vCPU system register beyond version 1 names the version that added it', () => {
-    const vcpu = new VirtMachine({ memoryBytes: 1 << 20 }).vcpu.persistence;
+    const vcpu = new VirtMachine({ memoryBytes: 8 << 20 }).vcpu.persistence;
     for (const name of SYS_NAMES) {
       if (SYSREGS_V1.includes(name)) continue;
       const added = SYSREG_ADDED[name];
