@@ -30,8 +30,8 @@ export const ID_AA64DFR0 = 0x6 | ((BREAKPOINTS - 1) << 12) | ((WATCHPOINTS - 1) 
  * SHA3, SHA512, SM3, SM4, FHM and I8MM are not implemented: 0.
  */
 export const ID_AA64ISAR0 = { lo: 0x10211120, hi: 0x02201000 } as const;
-/** DPB = 2 (DC CVAP, DC CVADP), LRCPC = 2; hi: SB = 1. */
-export const ID_AA64ISAR1 = { lo: 0x00200002, hi: 0x00000010 } as const;
+/** DPB = 2 (DC CVAP, DC CVADP), JSCVT = 1 (FJCVTZS), LRCPC = 2; hi: FRINTTS = 1 (FRINT32/64), SB = 1. */
+export const ID_AA64ISAR1 = { lo: 0x00201002, hi: 0x00000011 } as const;
 /** PARange = 48 bits, 16-bit ASIDs, 4 KiB granule only (TGran16 = 0, TGran64 = 0xf). */
 export const ID_AA64MMFR0 = 0x0f000025;
 /** HAFDBS = 1 (hardware access flag, no dirty state), PAN = 2 (AT S1E1RP/WP). */

@@ -47,6 +47,10 @@ describe('the system register table', () => {
     // ID_AA64ISAR1_EL1.SB = 1, DPB = 2; no FEAT_RNG (RNDR would be UNDEFINED): ISAR0.RNDR = 0.
     expect(field(ID_AA64ISAR1.hi, 4)).toBe(1);
     expect(field(ID_AA64ISAR1.lo, 0)).toBe(2);
+    // FJCVTZS and FRINT32/64 are implemented (docs/fp-simd.md); FCMA (bits 19:16) is not.
+    expect(field(ID_AA64ISAR1.lo, 12)).toBe(1);
+    expect(field(ID_AA64ISAR1.hi, 0)).toBe(1);
+    expect(field(ID_AA64ISAR1.lo, 16)).toBe(0);
     expect(has([3, 3, 2, 4, 0])).toBe(false);
   });
 
