@@ -3,7 +3,7 @@
  * "The MTE initramfs") on Tagvisor, through two Tagvisor processes and a live migration, and on
  * QEMU; and the lines of their console logs that carry results.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,6 +40,9 @@ export interface Finished {
   readonly status: number | null;
 }
 
+/** Tag-check faults the guest took, from --stats (a destination carries the count it received). */
+export const tagCheckFaultsOf = (run: Finished): number => Number(/^tag_check_faults: (\d+)$/m.exec(run.stderr)?.[1] ?? NaN);
+
 /** Instructions the process executed, from --stats (a destination counts from its arrival). */
 export const instructionsOf = (run: Finished): number => Number(/^instructions: (\d+)$/m.exec(run.stderr)?.[1] ?? NaN);
 
@@ -59,6 +62,35 @@ const bootArgs = (kernel: DebianKernel, append: string): string[] =>
 /** One Tagvisor process from boot to poweroff. */
 export function runTagvisor(kernel: DebianKernel, append: string, ms: number): Promise<Finished> {
   return finish(start(...bootArgs(kernel, append)), ms);
+}
+
+/** tagged-heap's tagged_free in the build's symbol copy: a breakpoint there has the block's tagged pointer in x0. */
+export function taggedFreeAddress(): bigint {
+  const nm = spawnSync('aarch64-linux-gnu-nm', [join(ROOT, '.cache/linux-mte/bin/tagged-heap.debug')], { encoding: 'utf8' });
+  const match = /^([0-9a-f]+) t tagged_free\b/m.exec(nm.stdout ?? '');
+  if (!match) throw new Error(`no tagged_free in tagged-heap.debug: ${nm.stderr}`);
+  return BigInt(`0x${match[1]}`);
+}
+
+/**
+ * One Tagvisor process from boot to poweroff with gdb-multiarch attached (batch mode, no
+ * executable: the guest is the whole machine), running `commands` after `target remote`.
+ */
+export async function runTagvisorWithGdb(kernel: DebianKernel, append: string, commands: readonly string[], ms: number): Promise<{ run: Finished; gdb: Finished }> {
+  const proc = start(...bootArgs(kernel, append), '--gdb', 'tcp:127.0.0.1:0');
+  const port = await listening(proc, /gdb stub listening on tcp:127\.0\.0\.1:(\d+)/);
+  // A busy machine answers slower than gdb's default 2 s, which desynchronises the session.
+  const gdb = spawn('gdb-multiarch', ['-nx', '-q', '-batch', ...['set confirm off', 'set pagination off', 'set remotetimeout 120', `target remote 127.0.0.1:${port}`, ...commands].flatMap((c) => ['-ex', c])], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  gdb.stdout.on('data', (b: Buffer) => (stdout += b.toString('latin1')));
+  gdb.stderr.on('data', (b: Buffer) => (stderr += b.toString('latin1')));
+  const gdbExit = new Promise<number | null>((resolve) => gdb.on('close', resolve));
+  const run = await finish(proc, ms);
+  const timer = setTimeout(() => gdb.kill('SIGKILL'), 30_000);
+  const status = await gdbExit;
+  clearTimeout(timer);
+  return { run, gdb: { stdout, stderr, status } };
 }
 
 export interface MigratedRun {
