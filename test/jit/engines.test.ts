@@ -250,6 +250,21 @@ describe.runIf(assemblerAvailable())('JIT and interpreter agree', () => {
     expect(pair.jit.cpu.tagFaultCount).toBeGreaterThan(0);
   });
 
+  it('leaves a misaligned BR target in the same page to the PC alignment fault', () => {
+    const pair = withMmu(`
+      mov x1, #100
+    1: subs x1, x1, #1
+      b.ne 1b
+      adr x2, 2f
+      add x2, x2, #2
+      br x2
+    2: nop
+      hvc #0
+    `);
+    runLockstep(pair, { slice: 100_000 });
+    expect(pair.jit.cpu.exitImm).toBe(0xfff); // the vector's hvc: the alignment fault was taken
+  });
+
   it('runs self-modifying code: a store into the running loop takes effect', () => {
     // At the 50th iteration the loop rewrites its own "add x0, x0, #1" into "add x0, x0, #100".
     const pair = withMmu(`
