@@ -42,6 +42,14 @@ describe('the convergence policy', () => {
     expect(decision.kind === 'give-up' && decision.reason).toMatch(/did not converge: .* throttled 99 %.* above the maximum downtime of 50 ms/);
   });
 
+  it('when the fixed costs alone exceed the bound, nothing dirty is waited for forever: it gives up', () => {
+    const p = new ConvergencePolicy(50, Infinity, 0, 1, 80); // saving and loading the states: 80 ms
+    let decision = p.decide(1, { ...round0, dirtyBytes: 0 });
+    for (let round = 2; decision.kind === 'continue' && round < 100; round++) decision = p.decide(round, { workBytes: 0, elapsedMs: 1, dirtyBytes: 0 });
+    expect(decision.kind).toBe('give-up');
+    expect(decision.kind === 'give-up' && decision.reason).toMatch(/^did not converge: after 11 rounds .*~81 ms/);
+  });
+
   it('an explicit round limit forces the stop-and-copy and says it was forced', () => {
     const p = policy(3);
     p.decide(1, { ...round0, dirtyBytes: 80 * MIB });

@@ -6,7 +6,8 @@
  * the device states at the measured rate, plus the round trip the commit needs. A guest whose
  * rest does not shrink is throttled as QEMU's auto-converge does: the vCPU is held back 20 % of
  * the time, then 10 points more each round the guest still outpaces the link, up to 99 %. If even
- * 99 % does not converge within 10 more rounds, the migration fails and the guest keeps running
+ * 99 % does not converge within 10 more rounds (or 10 rounds find nothing dirty and the fixed
+ * costs alone exceed the bound), the migration fails and the guest keeps running
  * on the source: the bound is never overshot on the policy's own account. Only an explicit round
  * limit (`max-rounds`) forces a stop-and-copy that may exceed it, and the result says so.
  */
@@ -23,7 +24,7 @@ const NO_PROGRESS = 0.9;
 const MIN_MEASURED_BYTES = 1 << 20;
 
 export const DEFAULT_MAX_DOWNTIME_MS = 50;
-/** Rounds at the maximum throttle before the policy gives up. */
+/** Rounds at the maximum throttle, or with nothing dirty, before the policy gives up. */
 const ROUNDS_AT_MAX_THROTTLE = 10;
 
 /**
@@ -55,7 +56,7 @@ export class ConvergencePolicy {
   rate = 0;
   private highRounds = 0;
   private previousRest = Infinity;
-  private roundsAtMax = 0;
+  private stuckRounds = 0;
 
   constructor(
     readonly maxDowntimeMs: number,
@@ -65,11 +66,13 @@ export class ConvergencePolicy {
     private readonly fixedBytes: number,
     /** The commit's round trip: HELLO to ACCEPT at first, then the shortest round seen (every round ends with one). */
     private fixedMs: number,
+    /** Saving the device states here and loading them there. */
+    private readonly stateMs = 0,
   ) {}
 
   expectedDowntimeMs(restBytes: number): number {
     if (this.rate <= 0) return Infinity;
-    return ((restBytes + this.fixedBytes) / this.rate) * 1000 + this.fixedMs;
+    return ((restBytes + this.fixedBytes) / this.rate) * 1000 + this.fixedMs + this.stateMs;
   }
 
   /** After `rounds` complete rounds, the last measured by `last`: what to do with the rest. */
@@ -85,12 +88,13 @@ export class ConvergencePolicy {
     const expected = this.expectedDowntimeMs(rest);
     if (expected <= this.maxDowntimeMs) return { kind: 'stop-and-copy', expectedDowntimeMs: expected, forced: false };
     if (rounds >= this.maxRounds) return { kind: 'stop-and-copy', expectedDowntimeMs: expected, forced: true };
-    if (this.throttle >= THROTTLE_MAX && ++this.roundsAtMax > ROUNDS_AT_MAX_THROTTLE) {
+    // Throttled all the way, or nothing left to wait for (the fixed costs alone exceed the bound).
+    if ((this.throttle >= THROTTLE_MAX || rest === 0) && ++this.stuckRounds > ROUNDS_AT_MAX_THROTTLE) {
       return {
         kind: 'give-up',
         reason:
-          `did not converge: after ${rounds} rounds, ${ROUNDS_AT_MAX_THROTTLE} of them with the vCPU throttled ${Math.round(this.throttle * 100)} %, the rest needs ~${Math.round(expected)} ms ` +
-          `at ${(this.rate / 2 ** 20).toFixed(0)} MiB/s of pages, above the maximum downtime of ${this.maxDowntimeMs} ms`,
+          `did not converge: after ${rounds} rounds (vCPU throttled ${Math.round(this.throttle * 100)} %), the stop-and-copy needs ~${Math.round(expected)} ms ` +
+          `(${rest} bytes of pages at ${(this.rate / 2 ** 20).toFixed(0)} MiB/s, the device states, a round trip), above the maximum downtime of ${this.maxDowntimeMs} ms`,
       };
     }
     const outpaced = last.dirtyBytes > last.workBytes * DIRTY_TRIGGER || rest > this.previousRest * NO_PROGRESS;

@@ -112,8 +112,9 @@ export class SectionReader {
     const total = SECTION_HEADER_BYTES + length + SECTION_TRAILER_BYTES;
     if (this.buffered < total) return null;
     if (this.deferChecksum.has(type)) {
-      // A private copy: it may be handed to another thread.
-      const frame = this.take(total).slice();
+      // A buffer of its own (gathered from several chunks, or copied): it may be handed to another thread.
+      const taken = this.take(total);
+      const frame = taken.byteOffset === 0 && taken.byteLength === taken.buffer.byteLength ? taken : taken.slice();
       this.consumed += total;
       return { type: type as SectionType, payload: frame.subarray(SECTION_HEADER_BYTES, SECTION_HEADER_BYTES + length), unverified: frame };
     }

@@ -36,7 +36,8 @@ export async function receiveMigration(machine: VirtMachine, channel: MigrationC
       // A protected VM's stream is sealed after HELLO: authenticate and unwrap each chunk.
       const section = opener ? await opener.open(received) : received;
       if (section.type === Section.STATE) phase = 'device state';
-      if (section.type === Section.RAM && section.unverified && applying.active) {
+      // Once the source paused, RAM is applied here: a hand-off would add its latency to the downtime.
+      if (section.type === Section.RAM && section.unverified && applying.active && pausedAt === 0) {
         target.expectRam();
         await applying.add(section.unverified);
         continue;
