@@ -18,7 +18,7 @@ export interface StreamInput {
   readonly mustRefuse: string | null;
 }
 
-export const STREAM_RAM = 1 << 20;
+export const STREAM_RAM = 8 << 20;
 
 export function streamSeed(): Uint8Array {
   const m = new VirtMachine({ memoryBytes: STREAM_RAM });
