@@ -13,7 +13,8 @@ import { listening, ROOT, start, until, type Proc } from '../migration/cli-suppo
 import { runQemu } from '../support/qemu.js';
 
 export const MTE_INITRAMFS = join(ROOT, '.cache/linux-mte/initramfs.cpio');
-export const MEMORY = '256M';
+/** Guest RAM in MiB unless a run asks for more (the boot test's size). */
+export const MEMORY_MIB = 256;
 
 /**
  * Builds the initramfs when the cache lacks it or its inputs changed (a no-op otherwise). Returns
@@ -56,12 +57,13 @@ async function finish(proc: Proc, ms: number): Promise<Finished> {
   return { stdout: proc.stdout(), stderr: proc.stderr(), status };
 }
 
-const bootArgs = (kernel: DebianKernel, append: string): string[] =>
-  ['run', '-m', MEMORY, '--no-reboot', '--stats', '--kernel', kernel.image, '--initrd', MTE_INITRAMFS, '--append', append];
+const sizeArgs = (memoryMiB: number): string[] => ['-m', `${memoryMiB}M`, '--no-reboot', '--stats'];
+const bootArgs = (kernel: DebianKernel, append: string, memoryMiB: number): string[] =>
+  ['run', ...sizeArgs(memoryMiB), '--kernel', kernel.image, '--initrd', MTE_INITRAMFS, '--append', append];
 
 /** One Tagvisor process from boot to poweroff. */
-export function runTagvisor(kernel: DebianKernel, append: string, ms: number): Promise<Finished> {
-  return finish(start(...bootArgs(kernel, append)), ms);
+export function runTagvisor(kernel: DebianKernel, append: string, ms: number, memoryMiB = MEMORY_MIB): Promise<Finished> {
+  return finish(start(...bootArgs(kernel, append, memoryMiB)), ms);
 }
 
 /** tagged-heap's tagged_free in the build's symbol copy: a breakpoint there has the block's tagged pointer in x0. */
@@ -77,7 +79,7 @@ export function taggedFreeAddress(): bigint {
  * executable: the guest is the whole machine), running `commands` after `target remote`.
  */
 export async function runTagvisorWithGdb(kernel: DebianKernel, append: string, commands: readonly string[], ms: number): Promise<{ run: Finished; gdb: Finished }> {
-  const proc = start(...bootArgs(kernel, append), '--gdb', 'tcp:127.0.0.1:0');
+  const proc = start(...bootArgs(kernel, append, MEMORY_MIB), '--gdb', 'tcp:127.0.0.1:0');
   const port = await listening(proc, /gdb stub listening on tcp:127\.0\.0\.1:(\d+)/);
   // A busy machine answers slower than gdb's default 2 s, which desynchronises the session.
   const gdb = spawn('gdb-multiarch', ['-nx', '-q', '-batch', ...['set confirm off', 'set pagination off', 'set remotetimeout 120', `target remote 127.0.0.1:${port}`, ...commands].flatMap((c) => ['-ex', c])], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -116,11 +118,11 @@ export interface Hop {
 }
 
 const monitorOf = (proc: Proc): Promise<number> => listening(proc, /monitor listening on tcp:127\.0\.0\.1:(\d+)/);
-const nextArgs = ['-m', MEMORY, '--no-reboot', '--stats', '--monitor', 'tcp:127.0.0.1:0'];
+const nextArgs = (memoryMiB: number): string[] => [...sizeArgs(memoryMiB), '--monitor', 'tcp:127.0.0.1:0'];
 
-async function migrate(from: Proc, deadline: number, reports: string[]): Promise<Proc> {
+async function migrate(from: Proc, memoryMiB: number, deadline: number, reports: string[]): Promise<Proc> {
   const monitor = await monitorOf(from);
-  const next = start('run', '--incoming', 'tcp:127.0.0.1:0', ...nextArgs);
+  const next = start('run', '--incoming', 'tcp:127.0.0.1:0', ...nextArgs(memoryMiB));
   const port = await listening(next, /incoming migration on 127\.0\.0\.1:(\d+)/);
   const migrated = await finish(start('migrate', '--monitor', `tcp:127.0.0.1:${monitor}`, '--to', `tcp:127.0.0.1:${port}`, '--max-downtime', '1000'), deadline - Date.now());
   if (migrated.status !== 0) throw new Error(`tagvisor migrate failed (${migrated.status}): ${migrated.stderr}`);
@@ -128,7 +130,7 @@ async function migrate(from: Proc, deadline: number, reports: string[]): Promise
   return next;
 }
 
-async function snapshot(from: Proc, file: string): Promise<Proc> {
+async function snapshot(from: Proc, memoryMiB: number, file: string): Promise<Proc> {
   const client = await MonitorClient.connect({ kind: 'tcp', host: '127.0.0.1', port: await monitorOf(from) });
   try {
     await client.execute('stop');
@@ -140,16 +142,16 @@ async function snapshot(from: Proc, file: string): Promise<Proc> {
   } finally {
     client.close();
   }
-  return start('run', '--restore', file, ...nextArgs);
+  return start('run', '--restore', file, ...nextArgs(memoryMiB));
 }
 
 /**
  * Boots on one tagvisor process and moves the running guest to a new process at each of `hops`,
  * so it ends on the last one. Snapshots go to files in `dir`.
  */
-export async function runMigrated(kernel: DebianKernel, append: string, hops: readonly Hop[], ms: number, dir = tmpdir()): Promise<MigratedRun> {
+export async function runMigrated(kernel: DebianKernel, append: string, hops: readonly Hop[], ms: number, dir = tmpdir(), memoryMiB = MEMORY_MIB): Promise<MigratedRun> {
   const deadline = Date.now() + ms;
-  let current = start(...bootArgs(kernel, append), '--monitor', 'tcp:127.0.0.1:0');
+  let current = start(...bootArgs(kernel, append, memoryMiB), '--monitor', 'tcp:127.0.0.1:0');
   const finished: Finished[] = [];
   const reports: string[] = [];
   try {
@@ -157,7 +159,7 @@ export async function runMigrated(kernel: DebianKernel, append: string, hops: re
       const consoleSoFar = (): string => finished.map((f) => f.stdout).join('') + current.stdout();
       if (typeof hop.at === 'string') await until(() => consoleSoFar().includes(hop.at as string), `"${hop.at}" on the console`, deadline - Date.now());
       else await new Promise((resolve) => setTimeout(resolve, hop.at as number));
-      const next = hop.by === 'migrate' ? await migrate(current, deadline, reports) : await snapshot(current, join(dir, `linux-mte-${process.pid}-${i}.snapshot`));
+      const next = hop.by === 'migrate' ? await migrate(current, memoryMiB, deadline, reports) : await snapshot(current, memoryMiB, join(dir, `linux-mte-${process.pid}-${i}.snapshot`));
       finished.push(await finish(current, deadline - Date.now()));
       current = next;
     }
@@ -169,8 +171,8 @@ export async function runMigrated(kernel: DebianKernel, append: string, hops: re
 }
 
 /** QEMU 10 booting the same Image and initramfs (its own device tree: the tests compare results, not boot logs). */
-export async function runQemuMte(kernel: DebianKernel, append: string, ms: number): Promise<Finished> {
-  const run = await runQemu(kernel.image, { timeoutMs: ms, extraArgs: ['-no-reboot', '-initrd', MTE_INITRAMFS, '-append', append] });
+export async function runQemuMte(kernel: DebianKernel, append: string, ms: number, memoryMiB = MEMORY_MIB): Promise<Finished> {
+  const run = await runQemu(kernel.image, { memoryMiB, timeoutMs: ms, extraArgs: ['-no-reboot', '-initrd', MTE_INITRAMFS, '-append', append] });
   return { stdout: run.stdout.toString('latin1'), stderr: run.stderr.toString('latin1'), status: run.status };
 }
 
