@@ -38,6 +38,7 @@ function presentTools(): Record<ReferenceTool, boolean> {
     gdb: commandWorks('gdb-multiarch', ['--version']),
     chromium: existsSync('/usr/bin/chromium'),
     dtc: commandWorks('dtc', ['--version']),
+    cpio: commandWorks('cpio', ['--version']),
     linux: existsSync(join(import.meta.dirname, '..', '.cache', 'debian-arm64', 'complete')),
   };
 }

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CpioError, readNewc, recordKind, writeNewc, type CpioEntry } from '../../src/node/initramfs/cpio.js';
+import { noteMissingTool } from '../support/reference-tools.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -21,7 +22,7 @@ const sample: CpioEntry[] = [
 ];
 
 /** GNU cpio, when the machine has it: an independent reader of the format. */
-const haveCpio = spawnSync('cpio', ['--version'], { stdio: 'ignore' }).status === 0;
+const haveCpio = noteMissingTool('cpio', spawnSync('cpio', ['--version'], { stdio: 'ignore' }).status === 0);
 
 describe('newc cpio writer (src/node/initramfs/cpio.ts)', () => {
   it('writes the header fields the format defines, padded to 4 bytes, and a trailer', () => {

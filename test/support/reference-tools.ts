@@ -13,6 +13,7 @@ export const REFERENCE_TOOLS = {
   gdb: 'gdb-multiarch',
   chromium: 'chromium',
   dtc: 'dtc (device-tree-compiler)',
+  cpio: 'GNU cpio (an independent reader of the initramfs archives Tagvisor writes)',
   linux: "Debian's arm64 kernel and busybox packages (scripts/fetch-linux-packages)",
 } as const;
 
