@@ -97,6 +97,9 @@ describe.runIf(chromiumAvailable)('the live viewer in chromium (tagvisor run --w
     expect(await page.locator('.live-badge').textContent()).toBe('demo.elf · control enabled');
     await expect.poll(() => page.locator('[data-reg="pc"] .value').textContent()).toBe('0000000040080000');
     expect(await page.locator('[data-fact="EL"]').textContent()).toBe('EL1h');
+    // The SIMD&FP registers are in the panel too (reset values).
+    expect(await page.locator('[data-reg="fpcr"] .value').textContent()).toBe('0000000000000000');
+    expect(await page.locator('.simdregs [data-reg="v31"] .value').textContent()).toBe('0000000000000000');
 
     // Step one instruction from the page.
     await page.click('button.control-step');

@@ -1,6 +1,8 @@
 import type { CpuSnapshot } from '../protocol.js';
 import { h } from './dom.js';
 
+/** SIMD&FP state (docs/fp-simd.md): FPCR, FPSR, then V0-V31 as 128-bit values. */
+const SIMD = ['fpcr', 'fpsr', ...Array.from({ length: 32 }, (_, n) => `v${n}`)];
 const SYSTEM = ['sctlr_el1', 'tcr_el1', 'esr_el1', 'far_el1', 'elr_el1', 'spsr_el1', 'vbar_el1', 'ttbr0_el1', 'gcr_el1', 'rgsr_el1', 'tag_ctl', 'sp_el0', 'sp_el1'];
 
 /** The vCPU's registers, PSTATE and MTE controls, shown while the machine is stopped. */
@@ -46,7 +48,8 @@ export class RegisterView {
     const names = ['pc', 'sp', 'cpsr', ...Array.from({ length: 31 }, (_, n) => `x${n}`)];
     const grid = h('div', { class: 'gprs' }, ...names.map((name) => this.cell(name, registers)));
     const system = h('div', { class: 'sysregs' }, ...SYSTEM.filter((name) => name in registers).map((name) => this.cell(name, registers)));
-    this.body.replaceChildren(state, grid, system);
+    const simd = h('div', { class: 'simdregs' }, ...SIMD.filter((name) => name in registers).map((name) => this.cell(name, registers)));
+    this.body.replaceChildren(state, grid, system, simd);
     this.previous = registers;
   }
 
