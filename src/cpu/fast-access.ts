@@ -4,7 +4,7 @@ import { TLB_MASK } from './mmu/tlb.js';
 /**
  * The one description of the data-access fast path: a direct-mapped TLB lookup whose hit is a key
  * compare, then the inline MTE check that costs one compare when the granule's tag matches. The
- * interpreter's loads and stores (cpu.ts, isa/ldst-*.ts) call these; the JIT emits the same steps
+ * interpreter's loads and stores (cpu.ts, isa/ldst-*.ts, isa/simd-mem.ts) call these; the JIT emits the same steps
  * in WebAssembly (jit/emit-memory.ts), and test/jit/fast-path.test.ts holds the two together.
  *
  * Keys: keyLo = VA[43:12] and keyHi = VA[63:44] of the address after TBI canonicalisation (the top

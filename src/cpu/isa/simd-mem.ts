@@ -1,10 +1,10 @@
 import type { Cpu } from '../cpu.js';
-import { TLB_MASK } from '../mmu/tlb.js';
+import { entryOffset, tagCheckFails, tlbEntry } from '../fast-access.js';
 import { ACC_NOCHECK, probe, scratch, slowLoadBytes, slowStoreBytes } from '../slow-access.js';
 
 /**
  * Memory transfers of SIMD&FP registers: the same TLB fast path, tag checks and slow path
- * (slow-access.ts) as the integer loads and stores, for 1 to 16 bytes straight into or out of a
+ * (fast-access.ts, slow-access.ts) as the integer loads and stores, for 1 to 16 bytes straight into or out of a
  * byte buffer (cpu.vb, or a staging buffer for pairs). `flags` are the slow path's ACC_* flags.
  */
 
@@ -24,22 +24,13 @@ function copyOut(src: Uint8Array, sview: DataView, at: number, view: DataView, o
   }
 }
 
-/** True when the access's granules need cpu.tagMismatch: a different first tag, or more than one granule. */
-function tagSuspect(tags: Uint8Array, off: number, hi: number, size: number): boolean {
-  const g = off >>> 4;
-  return (off & 15) + size > 16 || ((tags[g >>> 1]! >>> ((g & 1) << 2)) & 15) !== ((hi >>> 24) & 15);
-}
-
 /** Loads `size` bytes (1..16) at (lo, hi) into `dst` at byte `at`. False on a fault (cpu.fault set). */
 export function readInto(cpu: Cpu, lo: number, hi: number, size: number, flags: number, dst: Uint8Array, dview: DataView, at: number): boolean {
-  const h = (hi & 0x00800000) !== 0 ? hi | cpu.tbiOr1 : hi & cpu.tbiAnd0;
-  const e = cpu.rdBase + ((lo >>> 12) & TLB_MASK);
-  const t = cpu.dtlb;
-  if (t.keyLo[e] === ((lo >>> 12) | (h << 20)) && t.keyHi[e] === h >> 12 && (lo & 0xfff) <= 4096 - size) {
-    const off = t.offset[e]! + (lo & 0xfff);
-    const tags = t.tags[e]!;
-    if ((flags & ACC_NOCHECK) === 0 && cpu.mteActive !== 0 && tags !== null && tagSuspect(tags, off, hi, size) && cpu.tagMismatch(tags, off, lo, hi, size, false)) return false;
-    copyIn(dst, dview, at, t.view[e]!, off, size);
+  const e = tlbEntry(cpu, lo, hi, cpu.rdBase, size);
+  if (e >= 0) {
+    const off = entryOffset(cpu, e, lo);
+    if ((flags & ACC_NOCHECK) === 0 && tagCheckFails(cpu, e, off, lo, hi, size, false)) return false;
+    copyIn(dst, dview, at, cpu.dtlb.view[e]!, off, size);
     return true;
   }
   if (!slowLoadBytes(cpu, lo, hi, size, flags)) return false;
@@ -49,14 +40,11 @@ export function readInto(cpu: Cpu, lo: number, hi: number, size: number, flags: 
 
 /** Stores `size` bytes (1..16) of `src` from byte `at` to (lo, hi). False on a fault. */
 export function writeFrom(cpu: Cpu, lo: number, hi: number, size: number, flags: number, src: Uint8Array, sview: DataView, at: number): boolean {
-  const h = (hi & 0x00800000) !== 0 ? hi | cpu.tbiOr1 : hi & cpu.tbiAnd0;
-  const e = cpu.wrBase + ((lo >>> 12) & TLB_MASK);
-  const t = cpu.dtlb;
-  if (t.keyLo[e] === ((lo >>> 12) | (h << 20)) && t.keyHi[e] === h >> 12 && (lo & 0xfff) <= 4096 - size) {
-    const off = t.offset[e]! + (lo & 0xfff);
-    const tags = t.tags[e]!;
-    if ((flags & ACC_NOCHECK) === 0 && cpu.mteActive !== 0 && tags !== null && tagSuspect(tags, off, hi, size) && cpu.tagMismatch(tags, off, lo, hi, size, true)) return false;
-    copyOut(src, sview, at, t.view[e]!, off, size);
+  const e = tlbEntry(cpu, lo, hi, cpu.wrBase, size);
+  if (e >= 0) {
+    const off = entryOffset(cpu, e, lo);
+    if ((flags & ACC_NOCHECK) === 0 && tagCheckFails(cpu, e, off, lo, hi, size, true)) return false;
+    copyOut(src, sview, at, cpu.dtlb.view[e]!, off, size);
     return true;
   }
   scratch.set(src.subarray(at, at + size));
