@@ -43,12 +43,7 @@ describe('migration encoders on worker threads', () => {
   });
 
   it('a running MTE guest migrates through worker encoders: the destination holds its exact memory and tags, and runs on', async () => {
-    const source = new VirtMachine({ memoryBytes: 64 * MIB });
-    const target = new VirtMachine({ memoryBytes: 64 * MIB });
-    const out: Uint8Array[] = [];
-    for (const m of [source, target]) m.events.on('output', (b) => out.push(b.slice()));
-    source.loadElf(image);
-    source.runSlice(1_000_000);
+    const { source, target, out } = startedPair();
     const [a, b] = createChannelPair();
     const running = runToCompletion(source, { sliceSize: 20_000 });
     const migration = new MigrationSource(source, a, { maxDowntimeMs: 1000, encoders: (regions) => PageWorkers.encoders(regions) });
@@ -64,14 +59,20 @@ describe('migration encoders on worker threads', () => {
   }, 120_000);
 });
 
+/** A source running bench-mte for a while, an empty destination, and the output of both. */
+function startedPair(): { source: VirtMachine; target: VirtMachine; out: Uint8Array[] } {
+  const source = new VirtMachine({ memoryBytes: 64 * MIB });
+  const target = new VirtMachine({ memoryBytes: 64 * MIB });
+  const out: Uint8Array[] = [];
+  for (const m of [source, target]) m.events.on('output', (b) => out.push(b.slice()));
+  source.loadElf(image);
+  source.runSlice(1_000_000);
+  return { source, target, out };
+}
+
 describe('migration decoders on worker threads (the destination)', () => {
   it('over TCP, encoders on the source and decoders on the destination: the guest cannot tell', async () => {
-    const source = new VirtMachine({ memoryBytes: 64 * MIB });
-    const target = new VirtMachine({ memoryBytes: 64 * MIB });
-    const out: Uint8Array[] = [];
-    for (const m of [source, target]) m.events.on('output', (b) => out.push(b.slice()));
-    source.loadElf(image);
-    source.runSlice(1_000_000);
+    const { source, target, out } = startedPair();
     const { ready, accepted } = listenOnce('127.0.0.1', 0, { deferRamChecksum: true });
     const channel = await connectChannel('127.0.0.1', await ready);
     const running = runToCompletion(source, { sliceSize: 20_000 });
