@@ -50,6 +50,8 @@ export function fetchCodePage(cpu: Cpu): CodePage | null {
     cpu.setFault(FSC.EXTERNAL, lo, hi, false);
     return null;
   }
+  // Post-copy: no decoded page (nor compiled code) from a page that has not arrived.
+  region.ensurePresent((walk.pagePa - region.base) >>> 12);
   let page = cpu.codePages.get(walk.pagePa);
   if (!page) {
     const offset = walk.pagePa - region.base;

@@ -132,6 +132,8 @@ function translatePart(cpu: Cpu, part: PagePart, lo: number, hi: number, length:
   part.attr = walk.attr;
   part.region = cpu.space.findRam(pa) ?? null;
   part.mmio = part.region ? null : (cpu.space.findMmio(pa) ?? null);
+  // Post-copy: the page and its tags arrive before the access, its tag check or a TLB entry.
+  part.region?.ensurePresent((pa - part.region.base) >>> 12);
   // A part that is neither RAM nor MMIO faults (external abort) when performed, after the tag check.
   if (part.region && el === cpu.el) {
     if (needRead) fillTlb(cpu, part, h, false);

@@ -207,6 +207,7 @@ export class Vm {
         break;
       }
       const offset = addr - region.base;
+      region.ensurePresent(offset >>> 12); // post-copy: tags arrive with their page
       if (toGuest) {
         region.tags.writeUnpacked(offset, tagsPerPage, buffer, tagOffset);
         region.noteTagWrite(offset, PAGE_SIZE, ACTIVITY_MIGRATION); // VMM userspace (QEMU: save/restore)

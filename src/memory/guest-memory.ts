@@ -9,6 +9,7 @@ import { GuestMemoryError } from './errors.js';
 import type { RamRegion, RamRegionOptions } from './ram-region.js';
 import { hex } from './address.js';
 import { MemoryActivity } from './activity.js';
+import { allMissingState, MissingPages, type PageFetcher } from './missing-pages.js';
 
 /**
  * Guest memory of one VM: the physical address space, allocation tags when the VM has MTE, and the
@@ -75,6 +76,28 @@ export class GuestMemory {
    */
   prefault(): void {
     for (const region of this.space.ramRegions) region.bytes.fill(0);
+  }
+
+  /**
+   * Post-copy destination: every page of RAM becomes missing, to be fetched with its tags by
+   * `fetcher` on first touch (missing-pages.ts). Call before the vCPU runs (no TLB entry or
+   * decoded page may exist for a missing page). Returns each region's missing set, whose state
+   * arrays (shared memory where the host has it) another thread may fill.
+   */
+  markAllMissing(fetcher: PageFetcher | null): MissingPages[] {
+    return this.space.ramRegions.map((region) => {
+      const missing = new MissingPages(region, allMissingState(region.pages));
+      missing.fetcher = fetcher;
+      region.missing = missing;
+      return missing;
+    });
+  }
+
+  /** Pages of RAM not received yet (post-copy), settling those other threads delivered. */
+  missingPages(): number {
+    let total = 0;
+    for (const region of this.space.ramRegions) total += region.missing?.settleAll() ?? 0;
+    return total;
   }
 
   /** The access-class counters of all RAM regions, summed (a fresh object; activity.ts). */

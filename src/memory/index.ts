@@ -4,6 +4,7 @@ export * from './errors.js';
 export * from './dirty-bitmap.js';
 export * from './tag-store.js';
 export * from './ram-region.js';
+export * from './missing-pages.js';
 export * from './activity.js';
 export * from './mmio.js';
 export * from './address-space.js';

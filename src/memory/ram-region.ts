@@ -4,6 +4,7 @@ import { DirtyBitmap } from './dirty-bitmap.js';
 import { GuestMemoryError } from './errors.js';
 import { TagStore } from './tag-store.js';
 import { ACTIVITY_GUEST, MemoryActivity, type ActivityIndex } from './activity.js';
+import type { MissingPages } from './missing-pages.js';
 
 const WASM_PAGE = 65536;
 /** A wasm32 memory holds at most 4 GiB; data and tags of one region share it. */
@@ -71,6 +72,11 @@ export class RamRegion {
   tagEpochs: Uint32Array | null = null;
   /** The stamp tag writes get now (advanced by readers, never by writers, so it cannot wrap in practice). */
   private tagEpoch = 1;
+  /**
+   * Post-copy destination: the pages not received yet (missing-pages.ts), or null (the normal
+   * case, and once every page arrived). Nothing may touch a missing page before `ensurePresent`.
+   */
+  missing: MissingPages | null = null;
 
   constructor(
     readonly base: number,
@@ -191,6 +197,21 @@ export class RamRegion {
    */
   advanceTagEpoch(): number {
     return this.tagEpoch++;
+  }
+
+  /**
+   * Makes sure page `page` holds its data and tags before anything reads or writes it (post-copy:
+   * fetches it from the source, synchronously). One compare when nothing is missing.
+   */
+  ensurePresent(page: number): void {
+    const missing = this.missing;
+    if (missing !== null && missing.state[page] !== 0) missing.take(page);
+  }
+
+  /** `ensurePresent` for every page of [offset, offset + length). */
+  ensureRangePresent(offset: number, length: number): void {
+    if (this.missing === null || length <= 0) return;
+    for (let page = offset >>> PAGE_SHIFT, last = (offset + length - 1) >>> PAGE_SHIFT; page <= last; page++) this.ensurePresent(page);
   }
 
   invalidateCode(page: number): void {

@@ -116,6 +116,7 @@ export function translate(
     const region = space.findRam(descAddr);
     if (!region) return FSC.EXTERNAL_WALK | (level & 3);
     const descOffset = descAddr - region.base;
+    region.ensurePresent(descOffset >>> 12); // post-copy: the table page must have arrived
     let dLo = region.view.getInt32(descOffset, true);
     const dHi = region.view.getInt32(descOffset + 4, true);
     if ((dLo & DESC_VALID) === 0) return FSC.TRANSLATION | level;

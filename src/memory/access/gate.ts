@@ -31,6 +31,9 @@ export class AccessGate {
       if (rom) throw new GuestMemoryError('read-only', `${cls} write to read-only region ${rom.name}`, gpa, length);
     }
     if (length > 0) this.policy.authorize(sealed ? { cls, op, gpa, length, tags, sealed } : { cls, op, gpa, length, tags });
+    // Post-copy: pages not received yet are fetched (with their tags) before any byte moves.
+    if (span instanceof RamRegion) span.ensureRangePresent(gpa - span.base, length);
+    else for (const chunk of span) chunk.region.ensureRangePresent(chunk.offset, chunk.length);
     return span;
   }
 
