@@ -41,8 +41,10 @@ export interface RunOutcome {
 export async function runToCompletion(machine: VirtMachine, options: RunOptions = {}): Promise<RunOutcome> {
   const limit = options.maxInsns ?? Infinity;
   const slice = options.sliceSize ?? 4_000_000;
-  // machine.instructions includes what ran before a restore or migration: count our own.
-  let executed = 0;
+  // machine.instructions includes what ran before a restore or migration: count our own,
+  // including what a debugger's single steps ran between our slices.
+  const startedAt = machine.instructionsHere;
+  const executedNow = (): number => machine.instructionsHere - startedAt;
   let pausedMs = 0;
   const started = performance.now();
   let guestEnd: Shutdown | null = null;
@@ -54,9 +56,9 @@ export async function runToCompletion(machine: VirtMachine, options: RunOptions 
         pausedMs += performance.now() - pausedAt;
         continue;
       }
-      const left = limit - executed;
+      const left = limit - executedNow();
       if (left <= 0) break;
-      executed += machine.runSlice(Math.min(slice, left, machine.sliceLimit));
+      machine.runSlice(Math.min(slice, left, machine.sliceLimit));
       const throttled = machine.throttleDelayMs(); // a migration's auto-converge holds the vCPU back
       if (machine.state === 'running') await (machine.waitingForHost ? untilWoken(machine) : throttled > 0 ? sleep(throttled) : yieldToEventLoop());
     }
@@ -71,6 +73,7 @@ export async function runToCompletion(machine: VirtMachine, options: RunOptions 
     pausedMs += performance.now() - endedAt;
   }
   const seconds = (performance.now() - started - pausedMs) / 1000;
+  const executed = executedNow();
   const shutdown = machine.shutdown;
   if (!shutdown) return { status: EXIT_STATUS.INSN_LIMIT, instructions: executed, seconds, why: `instruction limit (${limit}) reached` };
   const outcome = outcomeOf(guestEnd && shutdown.kind === 'terminated' ? guestEnd : shutdown);

@@ -112,8 +112,13 @@ export class VirtMachine {
   shutdown: Shutdown | null = null;
   /** The last slice ended in WFI with nothing but host input to wake the guest. */
   waitingForHost = false;
-  /** Guest instructions executed since the machine was created. */
+  /** Guest instructions executed since the machine was created (a snapshot or migration carries it). */
   instructions = 0;
+  /**
+   * Guest instructions this machine object executed: by its run loop and by a debugger's steps;
+   * never restored, so a process can count its own (`--stats`).
+   */
+  instructionsHere = 0;
   /**
    * Largest slice a driver should run before giving the event loop a turn. Lowered while a
    * migration streams, so the socket is serviced often (the guest and the stream share a thread).
@@ -338,6 +343,7 @@ export class VirtMachine {
     } finally {
       this.inRun = false;
       this.instructions += budget - left;
+      this.instructionsHere += budget - left;
       this.flushOutput();
       if (this.throttle > 0) {
         const end = performance.now();

@@ -161,6 +161,18 @@ describe.skipIf(!gdbMultiarchAvailable())('gdb-multiarch (GDB 13) against the st
     expect((await run).status).toBe(3);
   });
 
+  it("a conditional breakpoint gdb steps over on every hit leaves the run's instruction count unchanged", async () => {
+    // gdb evaluates the condition itself: each false hit is a stop, then z1, a single step, Z1
+    // and continue. The steps run outside the run loop's slices and must still be counted.
+    const alone = await runToCompletion(gdbTagsMachine(), { maxInsns: 100_000_000 });
+    const { port, run } = await served();
+    const gdb = await runGdb(port, ['hbreak printf if $x0 == 0x1ff', 'continue']);
+    expect(gdb.stdout).toContain('[Inferior 1 (process 1) exited with code 03]');
+    const debugged = await run;
+    expect(debugged.status).toBe(alone.status);
+    expect(debugged.instructions).toBe(alone.instructions);
+  });
+
   it('tagvisor run --gdb --wait-gdb: gdb kill ends the run with status 137', async () => {
     const child = spawn(process.execPath, [CLI, 'run', '--gdb', 'tcp:127.0.0.1:0', '--wait-gdb', GDB_TAGS_ELF], { stdio: ['ignore', 'pipe', 'pipe'] });
     const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
