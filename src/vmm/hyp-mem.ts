@@ -86,13 +86,8 @@ export class SharedPages implements Stateful<SharedPagesState> {
   }
 
   save(): SharedPagesState {
-    return {
-      regions: this.space.ramRegions.map((region) => {
-        const shared = new Uint8Array(Math.ceil(region.pages / 8));
-        for (let page = 0; page < region.pages; page++) if (this.pool.isShared(region.base + page * PAGE_SIZE)) shared[page >> 3]! |= 1 << (page & 7);
-        return { base: region.base, shared };
-      }),
-    };
+    // Saved inside a migration's downtime: bitmaps copied whole, never a call per page.
+    return { regions: this.space.ramRegions.map((region) => ({ base: region.base, shared: this.pool.packed(region) })) };
   }
 
   stateShape(): Shape {
@@ -122,7 +117,9 @@ export class SharedPages implements Stateful<SharedPagesState> {
   load(state: SharedPagesState): void {
     this.reset();
     for (const { base, shared } of state.regions) {
-      for (let page = 0; page < shared.length * 8; page++) if ((shared[page >> 3]! >> (page & 7)) & 1) this.pool.share(base + page * PAGE_SIZE, PAGE_SIZE);
+      const region = this.space.ramRegions.find((r) => r.base === base);
+      if (!region) throw new StateError(`${this.stateName}.regions`, `no guest RAM at ${base}`);
+      this.pool.setPacked(region, shared);
     }
   }
 }
