@@ -42,6 +42,19 @@ export function randomTag(cpu: Cpu, exclude: number): number {
   return tag;
 }
 
+/**
+ * IRG's tag (Xm[15:0] extra excluded tags), 0 when tag access is disabled at the current EL: the
+ * one description the interpreter (isa/mte-insns.ts) and the JIT's helper (jit/engine.ts) call.
+ */
+export function irgTag(cpu: Cpu, exclude: number): number {
+  return cpu.tagAccessEnabled(cpu.el) ? randomTag(cpu, exclude & 0xffff) : 0;
+}
+
+/** ADDG/SUBG's tag: `offset` non-excluded steps after the source tag (interpreter and JIT helper). */
+export function addgTag(cpu: Cpu, start: number, offset: number): number {
+  return cpu.tagAccessEnabled(cpu.el) ? chooseNonExcludedTag(start, offset, cpu.sysLo(Sys.GCR_EL1)) : 0;
+}
+
 /** The high word of an address with its allocation tag (bits 59:56) replaced. */
 export function withTag(hi: number, tag: number): number {
   return (hi & ~0x0f000000) | ((tag & 0xf) << 24);

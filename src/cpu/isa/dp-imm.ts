@@ -1,9 +1,8 @@
 import type { Cpu } from '../cpu.js';
 import { Insn, NEXT } from '../insn.js';
 import { R, ror32, ror64 } from '../int64.js';
-import { chooseNonExcludedTag, tagOf, withTag } from '../mte.js';
+import { addgTag, tagOf, withTag } from '../mte.js';
 import { rsp, rz, wz } from '../regs.js';
-import { Sys } from '../sysreg-state.js';
 import { addWithCarry32, addWithCarry64, decodeBitMasks, logicFlags32, logicFlags64 } from './alu.js';
 
 /**
@@ -193,11 +192,11 @@ function subsImm32(cpu: Cpu, i: Insn): number {
 }
 
 /** ADDG/SUBG: address arithmetic on Xn plus a new tag chosen from Xn's tag. */
-function addSubTag(cpu: Cpu, i: Insn): number {
+export function addSubTag(cpu: Cpu, i: Insn): number {
   const x = cpu.x;
   const sum = (x[i.n]! >>> 0) + i.imm;
   const hi = (x[i.n + 1]! + Math.floor(sum / 2 ** 32)) | 0;
-  const tag = cpu.tagAccessEnabled(cpu.el) ? chooseNonExcludedTag(tagOf(x[i.n + 1]!), i.s, cpu.sysLo(Sys.GCR_EL1)) : 0;
+  const tag = addgTag(cpu, tagOf(x[i.n + 1]!), i.s);
   x[i.d] = sum | 0;
   x[i.d + 1] = withTag(hi, tag);
   return NEXT;

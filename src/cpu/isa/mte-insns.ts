@@ -4,7 +4,7 @@ import { FSC } from '../exceptions.js';
 import { Insn, NEXT } from '../insn.js';
 import { R } from '../int64.js';
 import { ATTR_TAGGED } from '../mmu/translate.js';
-import { randomTag, tagOf, withTag } from '../mte.js';
+import { irgTag, tagOf, withTag } from '../mte.js';
 import { rsp, rz, wz } from '../regs.js';
 import { ACC_NOCHECK, noteGuestWrite, part0, part1, probe, probedParts, type PagePart } from '../slow-access.js';
 import { addWithCarry64 } from './alu.js';
@@ -49,16 +49,16 @@ export function decodeMteDataProcessing(word: number, mte: boolean): Insn | null
 }
 
 /** IRG Xd|SP, Xn|SP, Xm: insert a random tag (excluding GCR_EL1.Exclude | Xm[15:0]). */
-function irg(cpu: Cpu, i: Insn): number {
+export function irg(cpu: Cpu, i: Insn): number {
   const x = cpu.x;
-  const tag = cpu.tagAccessEnabled(cpu.el) ? randomTag(cpu, x[i.m]! & 0xffff) : 0;
+  const tag = irgTag(cpu, x[i.m]!);
   x[i.d] = x[i.n]!;
   x[i.d + 1] = withTag(x[i.n + 1]!, tag);
   return NEXT;
 }
 
 /** GMI Xd, Xn|SP, Xm: Xm with the bit of Xn's tag set. */
-function gmi(cpu: Cpu, i: Insn): number {
+export function gmi(cpu: Cpu, i: Insn): number {
   const x = cpu.x;
   const bit = 1 << tagOf(x[i.n + 1]!);
   x[i.d] = x[i.m]! | bit;
@@ -71,7 +71,7 @@ function strip(hi: number): number {
   return (hi << 8) >> 8;
 }
 
-function subp(cpu: Cpu, i: Insn): number {
+export function subp(cpu: Cpu, i: Insn): number {
   const x = cpu.x;
   const alo = x[i.n]!;
   const blo = x[i.m]!;
@@ -81,7 +81,7 @@ function subp(cpu: Cpu, i: Insn): number {
   return NEXT;
 }
 
-function subps(cpu: Cpu, i: Insn): number {
+export function subps(cpu: Cpu, i: Insn): number {
   const x = cpu.x;
   const bhi = strip(x[i.m + 1]!);
   addWithCarry64(cpu, x[i.n]!, strip(x[i.n + 1]!), ~x[i.m]!, ~bhi, 1);
@@ -92,10 +92,11 @@ function subps(cpu: Cpu, i: Insn): number {
 
 // ---- load/store memory tags (C4.1.88.x "Load/store memory tags") ----
 
-const KIND_STG = 0;
-const KIND_STZG = 1;
-const KIND_ST2G = 2;
-const KIND_STZ2G = 3;
+/** Insn.s of the tag stores (the JIT reads it too). */
+export const KIND_STG = 0;
+export const KIND_STZG = 1;
+export const KIND_ST2G = 2;
+export const KIND_STZ2G = 3;
 const KIND_LDG = 4;
 const KIND_STGM = 5;
 const KIND_STZGM = 6;
@@ -142,7 +143,7 @@ function writeBack(cpu: Cpu, i: Insn, lo: number, hi: number): void {
 }
 
 /** STG / STZG / ST2G / STZ2G. The tag comes from Xt, the data (zeroing forms) is zeros. */
-function storeTag(cpu: Cpu, i: Insn): number {
+export function storeTag(cpu: Cpu, i: Insn): number {
   tagAddress(cpu, i);
   const newLo = R.lo;
   const newHi = R.hi;
@@ -179,6 +180,16 @@ function storeTagFast(cpu: Cpu, lo: number, hi: number, granules: number, tag: n
   const e = cpu.wrBase + ((lo >>> 12) & TLB_MASK);
   const t = cpu.dtlb;
   if (t.keyLo[e] !== ((lo >>> 12) | (h << 20)) || t.keyHi[e] !== h >> 12 || (lo & 0xfff) + granules * 16 > 4096) return false;
+  storeTagEntry(cpu, e, lo, granules, tag, zero);
+  return true;
+}
+
+/**
+ * The STG family's work once write-TLB entry `e` serves the granules at `lo` (inside its page):
+ * the interpreter's fast path above and the JIT's helper (jit/engine.ts) both end here.
+ */
+export function storeTagEntry(cpu: Cpu, e: number, lo: number, granules: number, tag: number, zero: boolean): void {
+  const t = cpu.dtlb;
   const region = t.region[e]!;
   const offset = t.offset[e]! + (lo & 0xfff);
   if (zero) region.bytes.fill(0, offset, offset + granules * 16);
@@ -191,7 +202,6 @@ function storeTagFast(cpu: Cpu, lo: number, hi: number, granules: number, tag: n
     }
     region.noteTagWrite(offset, granules * 16);
   }
-  return true;
 }
 
 /** Writes the granules of one probed page part: zeros if asked, and the tag where tags are stored. */
@@ -210,7 +220,7 @@ function writeGranules(cpu: Cpu, part: PagePart, tag: number, zero: boolean): vo
 }
 
 /** LDG Xt, [Xn|SP, #imm]: Xt's tag bits become the allocation tag of the addressed granule. */
-function ldg(cpu: Cpu, i: Insn): number {
+export function ldg(cpu: Cpu, i: Insn): number {
   tagAddress(cpu, i);
   const lo = R.lo & ~15;
   const hi = R.hi;
@@ -288,7 +298,7 @@ export function decodeStgp(word: number, mte: boolean): Insn | null {
   return insn;
 }
 
-function stgp(cpu: Cpu, i: Insn): number {
+export function stgp(cpu: Cpu, i: Insn): number {
   tagAddress(cpu, i);
   const newLo = R.lo;
   const newHi = R.hi;

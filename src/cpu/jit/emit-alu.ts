@@ -71,7 +71,13 @@ function addSubFlags(g: Gen, w: number, sub: boolean): void {
     f.op(w === 0 ? Op.i64LtU : Op.i32LtU);
   }
   f.set(g.cf);
-  // V (AddWithCarry): add: ((a ^ r) & (b ^ r)) < 0; sub: ((a ^ b) & (a ^ r)) < 0.
+  overflowFlag(g, w, sub);
+}
+
+/** V of AddWithCarry from the width's locals a, b, r: add: ((a ^ r) & (b ^ r)) < 0; sub: ((a ^ b) & (a ^ r)) < 0. */
+function overflowFlag(g: Gen, w: number, sub: boolean): void {
+  const f = g.f;
+  const [a, b, r] = locals(g, w);
   f.get(a);
   f.get(sub ? b : r);
   f.op(XOR[w]);
@@ -93,7 +99,7 @@ function logicFlags(g: Gen, w: number): void {
 }
 
 /** a (op) b with a and b already pushed: stores to d, and flags when asked. */
-function finishAddSub(g: Gen, w: number, sub: boolean, setFlags: boolean, d: number): void {
+export function finishAddSub(g: Gen, w: number, sub: boolean, setFlags: boolean, d: number): void {
   const f = g.f;
   const [a, b, r] = locals(g, w);
   f.set(b);
@@ -335,6 +341,39 @@ function emitDataProcessingReg(g: Gen, insn: Insn, w: number): boolean {
       f.set(flag);
     }
     f.end();
+    return true;
+  }
+  // ADC, ADCS, SBC, SBCS: a + (b or ~b) + C.
+  if ((word & 0x1fe0fc00) === 0x1a000000) {
+    readOp(g, w, slot(insn.n));
+    f.set(a);
+    readOp(g, w, slot(insn.m));
+    if ((word >>> 30) & 1) {
+      constOp(g, w, -1n);
+      f.op(XOR[w]);
+    }
+    f.tee(b);
+    f.get(a);
+    f.op(ADD[w]);
+    f.get(g.cf);
+    if (w === 0) f.op(Op.i64ExtendI32U);
+    f.op(ADD[w]);
+    f.tee(r);
+    writeOp(g, w, slot(insn.d));
+    if ((word >>> 29) & 1) {
+      flagsNZ(g, w, r);
+      // Carry out: r <= a with a carry in, r < a without (AddWithCarry).
+      f.get(r);
+      f.get(a);
+      f.op(w === 0 ? Op.i64LeU : Op.i32LeU);
+      f.get(r);
+      f.get(a);
+      f.op(w === 0 ? Op.i64LtU : Op.i32LtU);
+      f.get(g.cf);
+      f.op(Op.select);
+      f.set(g.cf);
+      overflowFlag(g, w, false); // b holds ~Rm for SBC: an addition either way
+    }
     return true;
   }
   // LSLV, LSRV, ASRV, RORV (the amount is taken modulo the width, as wasm does).

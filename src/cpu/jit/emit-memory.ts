@@ -24,7 +24,7 @@ const slot = (field: number): number => field >> 1;
  * leaves the memory address of its first byte in g.off, or exits before instruction `idx` (the
  * `j`-th of its block).
  */
-function emitTranslate(g: Gen, size: number, write: boolean, checked: boolean, idx: number, j: number): void {
+export function emitTranslate(g: Gen, size: number, write: boolean, checked: boolean, idx: number, j: number): void {
   const f = g.f;
   const area = g.jitArea;
   f.get(g.addr);
@@ -102,18 +102,7 @@ function emitTranslate(g: Gen, size: number, write: boolean, checked: boolean, i
   f.mem(Op.i32Load, area + TLB_TAGGED);
   f.op(Op.i32And);
   f.open(Op.if, 'tagged');
-  f.get(g.tagBase);
-  f.get(g.off);
-  f.i32(5);
-  f.op(Op.i32ShrU);
-  f.op(Op.i32Add);
-  f.mem(Op.i32Load8U);
-  f.get(g.off);
-  f.i32(2);
-  f.op(Op.i32ShrU);
-  f.i32(4);
-  f.op(Op.i32And);
-  f.op(Op.i32ShrU);
+  emitAllocationTag(g);
   f.get(g.hi);
   f.i32(24);
   f.op(Op.i32ShrU);
@@ -130,6 +119,27 @@ function emitTranslate(g: Gen, size: number, write: boolean, checked: boolean, i
   g.exitBefore(idx, j);
   f.end();
   f.end();
+}
+
+/**
+ * Pushes the packed tag byte of the granule at memory offset g.off shifted so that its allocation
+ * tag is in bits 3:0 (tag-store.ts layout: two granules per byte, the even one low); the bits
+ * above are the odd granule's when the granule is even, so callers mask.
+ */
+export function emitAllocationTag(g: Gen): void {
+  const f = g.f;
+  f.get(g.tagBase);
+  f.get(g.off);
+  f.i32(5);
+  f.op(Op.i32ShrU);
+  f.op(Op.i32Add);
+  f.mem(Op.i32Load8U);
+  f.get(g.off);
+  f.i32(2);
+  f.op(Op.i32ShrU);
+  f.i32(4);
+  f.op(Op.i32And);
+  f.op(Op.i32ShrU);
 }
 
 /** SP-based access with SCTLR_EL1.SA/SA0 set and SP misaligned: the interpreter faults it. */
@@ -175,7 +185,7 @@ function loadInto(g: Gen, d: number, size: number, ext: number, at: number): voi
   g.write(d);
 }
 
-function storeFrom(g: Gen, value: number, size: number, at: number): void {
+export function storeFrom(g: Gen, value: number, size: number, at: number): void {
   const f = g.f;
   f.get(g.off);
   g.read(value);
@@ -189,12 +199,23 @@ function writeBack(g: Gen, base: number, mode: number): void {
 }
 
 /**
- * LDR/STR (immediate: unsigned offset, unscaled, pre- and post-index; register offset) and
- * LDP/STP/LDPSW; false for every other load/store (the interpreter runs them).
+ * LDR/STR (immediate: unsigned offset, unscaled, pre- and post-index; register offset), LDR/LDRSW
+ * (literal) and LDP/STP/LDPSW; false for every other load/store (the interpreter runs them).
  */
 export function emitMemory(g: Gen, insn: Insn, idx: number, j: number): boolean {
   const word = insn.word;
   if (insn.exec === undef || (word >>> 26) & 1) return false;
+  // LDR/LDRSW (literal): PC-relative, Tag Unchecked (PRFM literal is left to the interpreter's no-op).
+  if ((word & 0x3b000000) === 0x18000000) {
+    if (word >>> 30 === 3) return false;
+    g.insnVa(idx);
+    g.f.i64(BigInt(insn.imm));
+    g.f.op(Op.i64Add);
+    g.f.set(g.addr);
+    emitTranslate(g, insn.s, false, false, idx, j);
+    loadInto(g, slot(insn.d), insn.s, insn.a, 0);
+    return true;
+  }
   const single = (word & 0x3b000000) === 0x39000000 || ((word & 0x3b200000) === 0x38000000 && ((word >>> 10) & 3) !== 2);
   const register = (word & 0x3b200c00) === 0x38200800;
   if (single || register) {

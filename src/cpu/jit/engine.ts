@@ -1,6 +1,8 @@
 import type { RamRegion } from '../../memory/index.js';
 import type { Cpu } from '../cpu.js';
 import type { CodePage } from '../fetch.js';
+import { storeTagEntry } from '../isa/mte-insns.js';
+import { addgTag, irgTag } from '../mte.js';
 import { compileRegion } from './compile.js';
 import {
   ST_CF, ST_MTE_ACTIVE, ST_NF, ST_PC_HI, ST_PC_LO, ST_RD_BASE, ST_SP_ALIGN, ST_TAG_BASE, ST_TBI_AND0, ST_TBI_OR1, ST_VF, ST_WR_BASE, ST_ZF,
@@ -67,7 +69,19 @@ export class Jit {
     const memory = best.wasmMemory;
     this.cpu.dtlb.moveInto(best, best.jitAreaOffset + TLB_OFFSET);
     this.state = new Int32Array(memory.buffer, best.jitAreaOffset + STATE_OFFSET, STATE_WORDS);
-    this.imports = { m: { mem: memory } };
+    const cpu = this.cpu;
+    // The MTE helpers (emit-mte.ts HELPERS): the interpreter's own functions, on state outside wasm.
+    this.imports = {
+      m: { mem: memory },
+      h: {
+        irg: (exclude: number) => irgTag(cpu, exclude),
+        addg: (start: number, offset: number) => addgTag(cpu, start, offset),
+        stg: (e: number, lo: number, shape: number, tag: number) => {
+          storeTagEntry(cpu, e, lo, shape & 0xff, tag, shape > 0xff);
+          return 0;
+        },
+      },
+    };
     this.shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
     return true;
   }

@@ -1,6 +1,6 @@
 /**
  * A minimal WebAssembly binary writer for the JIT: one function per module, importing the guest
- * RAM's memory. Only what the code generator uses: i32/i64 integer operations, loads and stores,
+ * RAM's memory and a few helper functions. Only what the code generator uses: i32/i64 integer operations, loads and stores,
  * structured control flow with labels resolved by name.
  */
 
@@ -9,15 +9,15 @@ export const I64 = 0x7e;
 
 /** Opcodes (WebAssembly core specification, "Binary Format: Instructions"). */
 export const Op = {
-  block: 0x02, loop: 0x03, if: 0x04, else: 0x05, end: 0x0b, br: 0x0c, brIf: 0x0d, brTable: 0x0e, return: 0x0f,
+  block: 0x02, loop: 0x03, if: 0x04, else: 0x05, end: 0x0b, br: 0x0c, brIf: 0x0d, brTable: 0x0e, return: 0x0f, call: 0x10,
   drop: 0x1a, select: 0x1b,
   localGet: 0x20, localSet: 0x21, localTee: 0x22,
   i32Load: 0x28, i64Load: 0x29, i32Load8U: 0x2d, i32Load16U: 0x2f,
   i64Load8S: 0x30, i64Load8U: 0x31, i64Load16S: 0x32, i64Load16U: 0x33, i64Load32S: 0x34, i64Load32U: 0x35,
   i32Store: 0x36, i64Store: 0x37, i64Store8: 0x3c, i64Store16: 0x3d, i64Store32: 0x3e,
   i32Const: 0x41, i64Const: 0x42,
-  i32Eqz: 0x45, i32Eq: 0x46, i32Ne: 0x47, i32LtS: 0x48, i32LtU: 0x49, i32GtS: 0x4a, i32GtU: 0x4b, i32GeU: 0x4f,
-  i64Eqz: 0x50, i64Eq: 0x51, i64Ne: 0x52, i64LtS: 0x53, i64LtU: 0x54, i64GeU: 0x5a,
+  i32Eqz: 0x45, i32Eq: 0x46, i32Ne: 0x47, i32LtS: 0x48, i32LtU: 0x49, i32GtS: 0x4a, i32GtU: 0x4b, i32LeU: 0x4d, i32GeU: 0x4f,
+  i64Eqz: 0x50, i64Eq: 0x51, i64Ne: 0x52, i64LtS: 0x53, i64LtU: 0x54, i64LeU: 0x58, i64GeU: 0x5a,
   i32Add: 0x6a, i32Sub: 0x6b, i32Mul: 0x6c, i32DivS: 0x6d, i32DivU: 0x6e, i32And: 0x71, i32Or: 0x72, i32Xor: 0x73,
   i32Shl: 0x74, i32ShrS: 0x75, i32ShrU: 0x76, i32Rotr: 0x78,
   i64Add: 0x7c, i64Sub: 0x7d, i64Mul: 0x7e, i64DivS: 0x7f, i64DivU: 0x80, i64And: 0x83, i64Or: 0x84, i64Xor: 0x85,
@@ -154,6 +154,11 @@ export class FuncWriter {
     this.code.u32(this.depth(name));
   }
 
+  call(index: number): void {
+    this.code.byte(Op.call);
+    this.code.u32(index);
+  }
+
   brTable(names: string[], fallback: string): void {
     this.code.byte(Op.brTable);
     this.code.u32(names.length);
@@ -187,10 +192,11 @@ function name(out: Bytes, text: string): void {
 }
 
 /**
- * A module importing memory "m"."mem" (shared when `shared`) and exporting one function "f" of
- * i32 parameters and one i32 result.
+ * A module importing memory "m"."mem" (shared when `shared`) and the functions "h"."<helper>"
+ * (function indices 0.., in `helpers` order), and exporting one function "f"; all functions take
+ * `params` i32 parameters and return one i32.
  */
-export function buildModule(func: FuncWriter, params: number, shared: boolean): Uint8Array<ArrayBuffer> {
+export function buildModule(func: FuncWriter, params: number, shared: boolean, helpers: readonly string[] = []): Uint8Array<ArrayBuffer> {
   const out = new Bytes();
   for (const b of [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]) out.byte(b);
   const types = new Bytes();
@@ -202,7 +208,13 @@ export function buildModule(func: FuncWriter, params: number, shared: boolean): 
   types.byte(I32);
   section(out, 1, types);
   const imports = new Bytes();
-  imports.u32(1);
+  imports.u32(1 + helpers.length);
+  for (const helper of helpers) {
+    name(imports, 'h');
+    name(imports, helper);
+    imports.byte(0x00);
+    imports.u32(0);
+  }
   name(imports, 'm');
   name(imports, 'mem');
   imports.byte(0x02);
@@ -219,7 +231,7 @@ export function buildModule(func: FuncWriter, params: number, shared: boolean): 
   exports.u32(1);
   name(exports, 'f');
   exports.byte(0x00);
-  exports.u32(0);
+  exports.u32(helpers.length);
   section(out, 7, exports);
   const code = new Bytes();
   code.u32(1);

@@ -1,0 +1,195 @@
+import type { Insn } from '../insn.js';
+import { addSubTag } from '../isa/dp-imm.js';
+import { gmi, irg, KIND_ST2G, KIND_STZ2G, KIND_STZG, ldg, stgp, storeTag, subp, subps } from '../isa/mte-insns.js';
+import { finishAddSub } from './emit-alu.js';
+import { emitAllocationTag, emitTranslate, storeFrom } from './emit-memory.js';
+import type { Gen } from './gen.js';
+import { TLB_TAGGED } from './layout.js';
+import { Op } from './wasm.js';
+
+/**
+ * The MTE instructions in WebAssembly (FEAT_MTE2 without LDGM/STGM/STZGM, which are EL1-only and
+ * rare). Register arithmetic (ADDG/SUBG's address, GMI, SUBP/SUBPS) is inline; the tag choices of
+ * IRG and ADDG/SUBG call the interpreter's own functions (mte.ts irgTag, addgTag: their state,
+ * GCR_EL1 and RGSR_EL1, lives in the system registers); tag stores find their page through the
+ * write TLB inline and then call the interpreter's storeTagEntry; LDG reads the tag inline through
+ * the read TLB. Anything else (misalignment, a TLB miss, a page of another region) leaves compiled
+ * code before the instruction and the interpreter runs it, so faults stay exact.
+ */
+
+/** Imported helper functions ("h"."<name>", function indices in this order), see Jit.bind. */
+export const HELPERS = ['irg', 'addg', 'stg'] as const;
+const H_IRG = 0;
+const H_ADDG = 1;
+const H_STG = 2;
+
+const slot = (field: number): number => field >> 1;
+const TAG_BITS = 0x0f00000000000000n;
+
+/** Pushes the allocation tag (bits 59:56) of the i64 on the stack as i32. */
+function tagOfTop(g: Gen): void {
+  const f = g.f;
+  f.i64(56n);
+  f.op(Op.i64ShrU);
+  f.op(Op.i32WrapI64);
+  f.i32(15);
+  f.op(Op.i32And);
+}
+
+/** Stack [value i64, tag i32] -> value with its tag bits replaced (mte.ts withTag). */
+function insertTag(g: Gen): void {
+  const f = g.f;
+  f.op(Op.i64ExtendI32U);
+  f.i64(56n);
+  f.op(Op.i64Shl);
+  f.op(Op.i64Or);
+}
+
+/** Pushes X[field] with the tag bits cleared. */
+function untagged(g: Gen, field: number): void {
+  g.read(slot(field));
+  g.f.i64(~TAG_BITS);
+  g.f.op(Op.i64And);
+}
+
+/** Pushes the low 56 bits of X[field] sign-extended from bit 55 (SUBP's operands). */
+function stripped(g: Gen, field: number): void {
+  const f = g.f;
+  g.read(slot(field));
+  f.i64(8n);
+  f.op(Op.i64Shl);
+  f.i64(8n);
+  f.op(Op.i64ShrS);
+}
+
+/** The tag instructions' address: g.wb = base + imm, g.addr = base (post-index) or g.wb. */
+function tagAddress(g: Gen, insn: Insn, post: boolean): void {
+  const f = g.f;
+  g.read(slot(insn.n));
+  f.i64(BigInt(insn.imm));
+  f.op(Op.i64Add);
+  f.set(g.wb);
+  if (post) g.read(slot(insn.n));
+  else f.get(g.wb);
+  f.set(g.addr);
+}
+
+/** A tag store's address must be granule-aligned: otherwise the interpreter takes the alignment fault. */
+function alignedOrExit(g: Gen, idx: number, j: number): void {
+  const f = g.f;
+  f.get(g.addr);
+  f.op(Op.i32WrapI64);
+  f.i32(15);
+  f.op(Op.i32And);
+  f.open(Op.if, 'unaligned');
+  g.exitBefore(idx, j);
+  f.end();
+}
+
+/** Calls storeTagEntry(cpu, e, lo, granules, tag, zero) for the entry emitTranslate found; the tag is on the stack. */
+function callStoreTags(g: Gen, granules: number, zero: boolean): void {
+  const f = g.f;
+  f.set(g.a32);
+  f.get(g.e);
+  f.i32(2);
+  f.op(Op.i32ShrU);
+  f.get(g.lo);
+  f.i32(granules | (zero ? 0x100 : 0));
+  f.get(g.a32);
+  f.call(H_STG);
+  f.op(Op.drop);
+}
+
+/** Compiles the MTE instruction `insn` (the `j`-th of its block); false for anything else. */
+export function emitMte(g: Gen, insn: Insn, idx: number, j: number): boolean {
+  const f = g.f;
+  const exec = insn.exec;
+  if (exec === irg) {
+    untagged(g, insn.n);
+    g.read32(slot(insn.m));
+    f.i32(0);
+    f.i32(0);
+    f.i32(0);
+    f.call(H_IRG);
+    insertTag(g);
+    g.write(slot(insn.d));
+  } else if (exec === addSubTag) {
+    g.read(slot(insn.n));
+    f.i64(BigInt(insn.imm));
+    f.op(Op.i64Add);
+    f.i64(~TAG_BITS);
+    f.op(Op.i64And);
+    g.read(slot(insn.n));
+    tagOfTop(g);
+    f.i32(insn.s);
+    f.i32(0);
+    f.i32(0);
+    f.call(H_ADDG);
+    insertTag(g);
+    g.write(slot(insn.d));
+  } else if (exec === gmi) {
+    g.read(slot(insn.m));
+    f.i64(1n);
+    g.read(slot(insn.n));
+    f.i64(56n);
+    f.op(Op.i64ShrU);
+    f.i64(15n);
+    f.op(Op.i64And);
+    f.op(Op.i64Shl);
+    f.op(Op.i64Or);
+    g.write(slot(insn.d));
+  } else if (exec === subp || exec === subps) {
+    stripped(g, insn.n);
+    stripped(g, insn.m);
+    finishAddSub(g, 0, true, exec === subps, slot(insn.d));
+  } else if (exec === storeTag) {
+    const granules = insn.s === KIND_ST2G || insn.s === KIND_STZ2G ? 2 : 1;
+    tagAddress(g, insn, insn.t === 1);
+    alignedOrExit(g, idx, j);
+    emitTranslate(g, granules * 16, true, false, idx, j);
+    g.read(slot(insn.d));
+    tagOfTop(g);
+    callStoreTags(g, granules, insn.s === KIND_STZG || insn.s === KIND_STZ2G);
+    if (insn.t !== 2) {
+      f.get(g.wb);
+      g.write(slot(insn.n));
+    }
+  } else if (exec === stgp) {
+    tagAddress(g, insn, insn.t === 1);
+    alignedOrExit(g, idx, j);
+    emitTranslate(g, 16, true, false, idx, j);
+    storeFrom(g, slot(insn.d), 8, 0);
+    storeFrom(g, slot(insn.a), 8, 8);
+    f.get(g.hi);
+    f.i32(24);
+    f.op(Op.i32ShrU);
+    f.i32(15);
+    f.op(Op.i32And);
+    callStoreTags(g, 1, false);
+    if (insn.t !== 2) {
+      f.get(g.wb);
+      g.write(slot(insn.n));
+    }
+  } else if (exec === ldg) {
+    tagAddress(g, insn, false);
+    f.get(g.addr);
+    f.i64(~15n);
+    f.op(Op.i64And);
+    f.set(g.addr);
+    emitTranslate(g, 1, false, false, idx, j);
+    untagged(g, insn.d);
+    // The granule's tag where the entry holds tags, else 0 (as the interpreter's probe decides).
+    emitAllocationTag(g);
+    f.i32(15);
+    f.op(Op.i32And);
+    f.i32(0);
+    f.get(g.e);
+    f.mem(Op.i32Load, g.jitArea + TLB_TAGGED);
+    f.op(Op.select);
+    insertTag(g);
+    g.write(slot(insn.d));
+  } else {
+    return false;
+  }
+  return true;
+}
