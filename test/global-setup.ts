@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readSkipLog, REFERENCE_TOOLS, SKIP_LOG_ENV, type ReferenceTool } from './support/reference-tools.js';
+import { readSkipLog, REFERENCE_TOOLS, sbinTool, SKIP_LOG_ENV, type ReferenceTool } from './support/reference-tools.js';
 
 /**
  * Runs once around the whole test run. Before: in CI (CI=true) every reference tool must be
@@ -40,6 +40,7 @@ function presentTools(): Record<ReferenceTool, boolean> {
     dtc: commandWorks('dtc', ['--version']),
     cpio: commandWorks('cpio', ['--version']),
     linux: existsSync(join(import.meta.dirname, '..', '.cache', 'debian-arm64', 'complete')),
+    e2fsprogs: ['mke2fs', 'debugfs', 'e2fsck'].every((tool) => commandWorks(sbinTool(tool), ['-V'])),
   };
 }
 

@@ -9,6 +9,8 @@
  * - `features`: the CPU features the kernel detected: Tagvisor's must be a subset of QEMU's;
  * - `machine`: lines that describe a difference between Tagvisor's CPU or GIC and QEMU's
  *   `-cpu max` (each rule names it), kept apart and reported, not compared.
+ *
+ * A line that reports a late interrupt (`hrtimer: interrupt took N ns`) is dropped.
  */
 
 /** A line that differs between the two machines for a documented reason, on one side only. */
@@ -32,6 +34,12 @@ const UNORDERED: readonly RegExp[] = [
   /^Freeing initrd memory: \d+K$/,
   /^audit: type=2000 /,
 ];
+
+/**
+ * Reports of a late interrupt: the kernel prints one when an hrtimer interrupt ran longer than it
+ * should, which on QEMU (the host's clock) happens when the host is busy. Dropped on both sides.
+ */
+const HOST_DELAY: readonly RegExp[] = [/^hrtimer: interrupt took \d+ ns$/];
 
 const FEATURE = /^CPU features: detected: (.*)$/;
 
@@ -65,7 +73,7 @@ export function comparableLog(text: string): ComparableLog {
   const log: ComparableLog = { lines: [], unordered: [], features: [], machine: [] };
   for (const raw of text.replace(/\r\n/g, '\n').split('\n')) {
     let line = raw.replace(TIMESTAMP, '');
-    if (line === '') continue;
+    if (line === '' || HOST_DELAY.some((p) => p.test(line))) continue;
     for (const [pattern, replacement] of TIME_FIELDS) line = line.replace(pattern, replacement);
     const feature = FEATURE.exec(line);
     if (feature) log.features.push(feature[1]!);

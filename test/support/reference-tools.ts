@@ -15,9 +15,15 @@ export const REFERENCE_TOOLS = {
   dtc: 'dtc (device-tree-compiler)',
   cpio: 'GNU cpio (an independent reader of the initramfs archives Tagvisor writes)',
   linux: "Debian's arm64 kernel and busybox packages (scripts/fetch-linux-packages)",
+  e2fsprogs: "mke2fs, debugfs and e2fsck (e2fsprogs): the Linux root disk's ext4 image, built and read back on the host",
 } as const;
 
 export type ReferenceTool = keyof typeof REFERENCE_TOOLS;
+
+/** Debian keeps e2fsprogs in /usr/sbin, outside a user's PATH: the command to run `tool` by. */
+export function sbinTool(tool: string): string {
+  return existsSync(`/usr/sbin/${tool}`) ? `/usr/sbin/${tool}` : existsSync(`/sbin/${tool}`) ? `/sbin/${tool}` : tool;
+}
 
 /** Environment variable naming the file that collects skips across test workers. */
 export const SKIP_LOG_ENV = 'TAGVISOR_SKIP_LOG';
