@@ -6,9 +6,9 @@
  * The unit is a *page-write*: a write that touches n pages counts n, so a guest that retags one
  * page 100 times counts 100. Distinct pages are what the tag epochs (RamRegion.tagEpochs) give.
  *
- * - `dma`, `debug`, `migration`: counted exactly by the access classes (data and tag writes;
- *   reads for dma and migration — debug reads are not counted, because the viewer reads tags
- *   through the debug class itself). The image load at boot and reset goes through `dma`.
+ * - `dma`, `debug`, `migration`: counted exactly by the access classes (data and tag writes, and
+ *   reads; the live viewer's own tag map reads go through the debug class uncounted). The image
+ *   load at boot and reset goes through `dma`.
  * - `guest`: tag writes are exact (every STG-family instruction and DC GVA/GZVA already calls
  *   RamRegion.noteTagWrite, on the fast path too). Data writes are an approximation: only stores
  *   that leave the vCPU's fast path are seen (RamRegion.noteDataWrite, the slow path's
@@ -32,7 +32,7 @@ export class MemoryActivity {
   readonly dataPages = new Float64Array(ACTIVITY_CLASSES.length);
   /** Page-writes of allocation tags (including a page returned to "never tagged"), per class. */
   readonly tagPages = new Float64Array(ACTIVITY_CLASSES.length);
-  /** Page reads (dma and migration only, see above), per class. */
+  /** Page reads (dma, debug and migration; see above), per class. */
   readonly readPages = new Float64Array(ACTIVITY_CLASSES.length);
 
   /** Counts a read of [offset, offset + length) (byte offsets into the region). */

@@ -25,7 +25,9 @@ describe('access-class activity counters', () => {
     memory.dma.read(RAM_BASE, new Uint8Array(3 * PAGE_SIZE));
     memory.debug.writeData(RAM_BASE, patternBytes(8));
     memory.debug.writeTags(RAM_BASE + 2 * PAGE_SIZE, 2 * PAGE_SIZE, Uint8Array.of(3));
-    memory.debug.readTags(RAM_BASE, 64); // not counted: the viewer reads through debug itself
+    memory.debug.readTags(RAM_BASE, 64); // a debugger's read: one page
+    memory.debug.readData(RAM_BASE + PAGE_SIZE - 4, new Uint8Array(8)); // two pages
+    memory.debug.readTags(RAM_BASE, 4 * PAGE_SIZE, { counted: false }); // the live viewer's map: not counted
     memory.migration.readPage(RAM_BASE + 4 * PAGE_SIZE, new Uint8Array(PAGE_SIZE));
     memory.migration.writePage(RAM_BASE + 5 * PAGE_SIZE, new Uint8Array(PAGE_SIZE));
     memory.migration.fillPageTags(RAM_BASE + 5 * PAGE_SIZE, 9);
@@ -33,7 +35,7 @@ describe('access-class activity counters', () => {
     const { dataPages, tagPages, readPages } = region.activity;
     expect([...dataPages]).toEqual([0, 2, 1, 1]);
     expect([...tagPages]).toEqual([0, 0, 2, 2]);
-    expect([...readPages]).toEqual([0, 3, 0, 1]);
+    expect([...readPages]).toEqual([0, 3, 3, 1]);
     expect(ACTIVITY_GUEST + ACTIVITY_DMA + ACTIVITY_DEBUG + ACTIVITY_MIGRATION).toBe(6);
     const totals = memory.activityTotals();
     expect([...totals.readPages]).toEqual([...readPages]);

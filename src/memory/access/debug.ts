@@ -13,10 +13,11 @@ import { ACTIVITY_DEBUG } from '../activity.js';
 export class DebugAccess {
   constructor(private readonly gate: AccessGate) {}
 
-  /** Copies guest memory at `gpa` into `dst` (exactly dst.length bytes, or nothing). */
+  /** Copies guest memory at `gpa` into `dst` (exactly dst.length bytes, or nothing); counted as debug reads. */
   readData(gpa: number, dst: Uint8Array): void {
     for (const chunk of this.gate.chunks('debug', 'read', gpa, dst.length, false)) {
       dst.set(chunk.region.bytes.subarray(chunk.offset, chunk.offset + chunk.length), chunk.done);
+      chunk.region.activity.noteRead(ACTIVITY_DEBUG, chunk.offset, chunk.length);
     }
   }
 
@@ -33,12 +34,17 @@ export class DebugAccess {
     return this.gate.space.findRam(gpa)?.tags != null;
   }
 
-  /** The allocation tags of every granule that [gpa, gpa + length) touches, one per byte. */
-  readTags(gpa: number, length: number): Uint8Array {
+  /**
+   * The allocation tags of every granule that [gpa, gpa + length) touches, one per byte. Counted as
+   * debug reads unless `counted` is false: the live viewer's own tag map reads are its upkeep, not
+   * activity it should show.
+   */
+  readTags(gpa: number, length: number, { counted = true }: { counted?: boolean } = {}): Uint8Array {
     const { start, granules } = granuleSpan(gpa, length);
     const out = new Uint8Array(granules);
     for (const chunk of this.tagChunks('read', start, granules)) {
       chunk.region.tags!.readUnpacked(chunk.offset, chunk.length / GRANULE_SIZE, out, chunk.done / GRANULE_SIZE);
+      if (counted) chunk.region.activity.noteRead(ACTIVITY_DEBUG, chunk.offset, chunk.length);
     }
     return out;
   }

@@ -134,7 +134,8 @@ export class TagTracker {
       }
       let end = i + 1;
       while (end < pages.length && end - i < MAX_RUN && pages[end] === pages[end - 1]! + 1 && init[pages[end]!] === 1) end++;
-      const tags = this.machine.vm.memory.debug.readTags(RAM_BASE + first * PAGE_BYTES, (end - i) * PAGE_BYTES);
+      // Uncounted: the map's own reads would drown the debugger's in the activity panel.
+      const tags = this.machine.vm.memory.debug.readTags(RAM_BASE + first * PAGE_BYTES, (end - i) * PAGE_BYTES, { counted: false });
       for (let j = i; j < end; j++) visit(pages[j]!, tags, (j - i) * GRANULES_PER_PAGE);
       i = end;
     }
