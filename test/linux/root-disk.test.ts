@@ -140,6 +140,13 @@ describe.skipIf(typeof kernel === 'string')("Linux's root file system on --drive
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
+  it('a second build, elsewhere and at another time, gives the same image and initramfs byte for byte', () => {
+    const again = join(dir, 'rebuilt');
+    const build = spawnSync(join(ROOT, 'scripts/build-linux-rootdisk'), [again], { encoding: 'utf8', timeout: 300_000 });
+    expect(build.status, build.stderr).toBe(0);
+    for (const name of ['root.img', 'initramfs.cpio']) expect(readFileSync(join(again, name)).equals(readFileSync(join(CACHE, name))), name).toBe(true);
+  });
+
   it('the initramfs carries the modules with their dependencies first, and the fresh image holds no boot count', () => {
     const files = new Map(readNewc(readFileSync(INITRAMFS)).map((r) => [r.name, r.data]));
     expect(new TextDecoder().decode(files.get('lib/modules/load-order')).trim().split('\n')).toEqual(MODULES);
