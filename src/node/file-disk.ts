@@ -9,6 +9,7 @@
  * VIRTIO_BLK_F_RO and fails writes with VIRTIO_BLK_S_IOERR.
  */
 import { closeSync, fstatSync, fsyncSync, openSync, readSync, writeSync } from 'node:fs';
+import { fileErrorText } from './file-errors.js';
 import type { BlockBackend } from '../vmm/devices/virtio/block-backend.js';
 
 export interface DriveSpec {
@@ -85,8 +86,7 @@ export class FileDisk implements BlockBackend {
       }
     } catch (error) {
       if (error instanceof DriveError) throw error;
-      const code = (error as NodeJS.ErrnoException).code;
-      throw new DriveError(`${drive.file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (error as Error).message}`);
+      throw new DriveError(fileErrorText(drive.file, error));
     }
     return new FileDisk(fd, readOnly, drive.serial);
   }

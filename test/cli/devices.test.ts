@@ -60,7 +60,9 @@ describe('tagvisor run --drive / --dma (docs/devices.md)', () => {
 
   it.each([
     [['--dma', 'sideways'], /--dma.*expected 'direct' or 'bounce'/],
-    [['--drive', '/nonexistent/disk.img'], /^tagvisor: --drive: \/nonexistent\/disk.img: no such file\n$/],
+    [['--drive', '/nonexistent/disk.img'], /^tagvisor: --drive: \/nonexistent\/disk.img: no such file or directory\n$/],
+    // The reason in words, not Node's "ENOTDIR: not a directory, open '...'" (fileErrorText).
+    [['--drive', '/etc/passwd/disk.img'], /^tagvisor: --drive: \/etc\/passwd\/disk.img: a component of the path is not a directory\n$/],
     [['--drive', 'file=/tmp,serial=x'], /^tagvisor: --drive: \/tmp: (is a directory|not a regular file)\n$/],
     [['--drive', 'format=raw'], /^tagvisor: --drive: unknown drive option 'format'/],
     [['--drive', 'readonly=maybe'], /readonly must be 'on' or 'off'/],
