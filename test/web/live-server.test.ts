@@ -9,85 +9,20 @@ import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { get as httpGet } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import { buildWeb } from '../../scripts/build-web.mjs';
 import { registerMigrationCommands } from '../../src/node/migration-commands.js';
 import { runToCompletion } from '../../src/node/run-guest.js';
 import { MAX_WEB_CLIENTS, WebServer } from '../../src/node/web/web-server.js';
 import { VirtMachine } from '../../src/vmm/index.js';
 import { Monitor } from '../../src/vmm/monitor/index.js';
-import { PAGE_NEVER, type HostCommand, type HostMessage, type HostMessageOf, type HostMessageType } from '../../src/web/protocol.js';
-import { decodeTagFrame } from '../../src/web/wire.js';
+import { PAGE_NEVER, type HostMessageOf } from '../../src/web/protocol.js';
+import { ViewerClient } from './support/viewer-client.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const CLI = join(ROOT, 'dist/src/cli/main.js');
 const DEMO = join(ROOT, 'guests/build/demo.elf');
 const FREED = 0x4050_0010; // demo.elf's use-after-free granule
 const FREED_PAGE = Math.floor((FREED - 0x4000_0000) / 4096);
-
-/** A viewer made of the `ws` client: every message decoded and kept, in order. */
-class ViewerClient {
-  readonly messages: HostMessage[] = [];
-  private waiters: (() => void)[] = [];
-  private nextId = 1;
-  closed: { code: number; reason: string } | null = null;
-
-  private constructor(readonly ws: WebSocket) {
-    ws.on('message', (data: Buffer, binary: boolean) => {
-      this.messages.push(binary ? decodeTagFrame(new Uint8Array(data)) : (JSON.parse(data.toString('utf8')) as HostMessage));
-      this.poke();
-    });
-    ws.on('close', (code, reason) => {
-      this.closed = { code, reason: reason.toString() };
-      this.poke();
-    });
-  }
-
-  static open(url: string, headers: Record<string, string> = {}): Promise<ViewerClient> {
-    const ws = new WebSocket(url, { headers });
-    return new Promise((resolve, reject) => {
-      ws.once('open', () => resolve(new ViewerClient(ws)));
-      ws.once('unexpected-response', (_request, response) => reject(new Error(`HTTP ${response.statusCode}`)));
-      ws.once('error', reject);
-    });
-  }
-
-  all<T extends HostMessageType>(type: T): HostMessageOf<T>[] {
-    return this.messages.filter((m): m is HostMessageOf<T> => m.type === type);
-  }
-
-  /** Resolves with the first message (from the start) that matches, waiting up to `ms`. */
-  async until<T extends HostMessageType>(type: T, match: (m: HostMessageOf<T>) => boolean = () => true, ms = 20_000): Promise<HostMessageOf<T>> {
-    const end = Date.now() + ms;
-    for (;;) {
-      const found = this.all(type).find(match);
-      if (found) return found;
-      if (this.closed || Date.now() > end) throw new Error(`no matching '${type}' message (${this.closed ? 'closed' : 'timed out'}); got ${this.messages.map((m) => m.type).join(' ')}`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, 200);
-        this.waiters.push(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-    }
-  }
-
-  /** Sends a command with an id and waits for its reply. */
-  async command(command: HostCommand): Promise<HostMessageOf<'reply'>> {
-    const id = this.nextId++;
-    this.ws.send(JSON.stringify({ ...command, id }));
-    return this.until('reply', (m) => m.id === id);
-  }
-
-  close(): void {
-    this.ws.close();
-  }
-
-  private poke(): void {
-    for (const waiter of this.waiters.splice(0)) waiter();
-  }
-}
 
 interface Served {
   readonly machine: VirtMachine;
