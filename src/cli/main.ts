@@ -36,7 +36,7 @@ function buildProgram(): Command {
     .option('--key-file <file>', "a protected VM's AES-256 migration/snapshot key (32 bytes or 64 hex digits)")
     .addOption(new Option('-m, --memory <size>', 'guest RAM, e.g. 256M').argParser(parseMemorySize).default(256 * 2 ** 20, '256M'))
     .addOption(new Option('--mte <on|off>', 'expose MTE to the guest').argParser(parseOnOff).default(true, 'on'))
-    .addOption(new Option('--cpu-engine <interp|jit>', 'execution engine: the interpreter, or the JIT to WebAssembly (docs/jit.md)').choices(['interp', 'jit']).default('interp'))
+    .addOption(new Option('--cpu-engine <interp|jit>', 'execution engine: the JIT to WebAssembly, or the interpreter it is checked against (docs/jit.md)').choices(['interp', 'jit']).default('jit'))
     .addOption(new Option('--max-insns <n>', 'stop after n guest instructions (exit status 124)').argParser(parseCount))
     .option('--stats', 'at exit, print instructions, MIPS and tag-check faults to stderr')
     // Devices (docs/devices.md): virtio-blk disks, the DMA path, a virtio console on stdin/stdout.

@@ -28,7 +28,7 @@ export interface MachineOptions extends VirtDeviceOptions {
   readonly protected?: ProtectedOptions;
   /** PSCI SYSTEM_RESET ends the run instead of rebooting (QEMU's -no-reboot). */
   readonly noReboot?: boolean;
-  /** The vCPU's execution engine (docs/jit.md); default `interp`. */
+  /** The vCPU's execution engine (docs/jit.md); default `jit` (`interp` is the reference). */
   readonly cpuEngine?: CpuEngine;
 }
 
@@ -153,7 +153,7 @@ export class VirtMachine {
     this.uart = new Pl011((byte) => this.pending.push(byte));
     this.vm.memory.space.addMmio(PL011_BASE, PL011_SIZE, 'pl011', this.uart);
     this.vcpu = this.vm.createVcpu(0);
-    if (options.cpuEngine) this.vcpu.cpu.setEngine(options.cpuEngine);
+    this.vcpu.cpu.setEngine(options.cpuEngine ?? 'jit');
     this.vcpu.cpu.onTagFault = (info) => this.events.emit('tag-check-fault', info);
     const consoleOut = options.console ? (bytes: Uint8Array) => this.emitVirtioConsole(bytes, options.console!) : undefined;
     // A protected VM's devices can only use what the guest shares: the bounce path.

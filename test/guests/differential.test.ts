@@ -26,7 +26,8 @@ describe('guests on Tagvisor match QEMU', () => {
     // run with --dma bounce, where the device may only use the pool the guest shares.
     const devices = guestDevices(guest);
     try {
-      const result = await runGuest(join(GUESTS_DIR, 'build', `${guest}.elf`), { mte: hasMte(guest), ...devices });
+      // The interpreter, the reference engine (test/jit/guests.test.ts runs the JIT, the default).
+      const result = await runGuest(join(GUESTS_DIR, 'build', `${guest}.elf`), { mte: hasMte(guest), ...devices, cpuEngine: 'interp' });
       // QEMU's transcript, but for the lines documented in test/support/golden.ts (listed on failure).
       expect(result.stdout, `documented differences from QEMU:\n${documentedDifferences(guest)}`).toBe(truth.out);
       expect(result.status).toBe(truth.status);

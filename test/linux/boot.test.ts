@@ -1,6 +1,8 @@
 /**
  * Debian's arm64 kernel boots on Tagvisor to the test /init, and its console log matches QEMU's
- * booting the same Image, initramfs and (Tagvisor's) device tree (docs/linux.md).
+ * booting the same Image, initramfs and (Tagvisor's) device tree (docs/linux.md). Tagvisor boots
+ * it twice, on the default engine (the JIT) and on the interpreter, the reference engine
+ * (docs/jit.md): same console log, same instruction count.
  *
  * Needs the package cache (scripts/fetch-linux-packages; CI fills it) and guests/linux/build/init;
  * skipped with the reason printed when either is missing. Uses the CLI in dist/ (npm run build).
@@ -102,6 +104,8 @@ describe.skipIf(skipReason !== null)("Debian's arm64 kernel on Tagvisor and QEMU
   const out = join(ROOT, 'test-output', 'linux');
   const disk = diskImage();
   let tv: Run;
+  /** The same boot with `--cpu-engine interp`. */
+  let tvInterp: Run;
   let qemu: QemuRunResult | null = null;
   let qemuConsole = '';
 
@@ -110,10 +114,10 @@ describe.skipIf(skipReason !== null)("Debian's arm64 kernel on Tagvisor and QEMU
     const k = kernel as DebianKernel;
     const initrd = join(dir, 'initrd.cpio');
     writeFileSync(initrd, buildTestInitramfs(init as Uint8Array, k));
-    for (const name of ['tagvisor.img', 'qemu.img']) writeFileSync(join(dir, name), disk);
+    for (const name of ['tagvisor.img', 'tagvisor-interp.img', 'qemu.img']) writeFileSync(join(dir, name), disk);
     writeFileSync(join(dir, 'hvc0.in'), HOST_LINE);
-    const devices = ['--drive', join(dir, 'tagvisor.img'), '--virtio-console'];
-    const boot = ['run', '--kernel', k.image, '--initrd', initrd, '--append', APPEND, ...devices];
+    const bootWith = (image: string) => ['run', '--kernel', k.image, '--initrd', initrd, '--append', APPEND, '--drive', join(dir, image), '--virtio-console'];
+    const boot = bootWith('tagvisor.img');
     const dtb = join(dir, 'tagvisor.dtb');
     const dump = await tagvisor([...boot, '--dump-dtb', dtb]);
     expect(dump.status, dump.stderr).toBe(0);
@@ -127,14 +131,21 @@ describe.skipIf(skipReason !== null)("Debian's arm64 kernel on Tagvisor and QEMU
           ],
         })
       : null;
-    [tv, qemu] = await Promise.all([tagvisor([...boot, '--stats'], HOST_LINE), qemuRun]);
+    [tv, tvInterp, qemu] = await Promise.all([
+      tagvisor([...boot, '--stats'], HOST_LINE),
+      tagvisor([...bootWith('tagvisor-interp.img'), '--stats', '--cpu-engine', 'interp'], HOST_LINE),
+      qemuRun,
+    ]);
     if (qemu) qemuConsole = unixLines(readFileSync(join(dir, 'qemu-hvc0.out'), 'latin1'));
     // Kept for a look when the comparison fails (test-output/ is ignored by git).
     mkdirSync(out, { recursive: true });
     writeFileSync(join(out, 'tagvisor.log'), tv.stdout);
     writeFileSync(join(out, 'tagvisor.stderr'), tv.stderr);
+    writeFileSync(join(out, 'tagvisor-interp.log'), tvInterp.stdout);
+    writeFileSync(join(out, 'tagvisor-interp.stderr'), tvInterp.stderr);
     if (qemu) writeFileSync(join(out, 'qemu.log'), qemu.stdout);
-    console.log(`Linux boot on Tagvisor: ${tv.stderr.split('\n').filter((l) => /^(instructions|seconds|mips):/.test(l)).join(', ')}`);
+    const figures = (run: Run) => run.stderr.split('\n').filter((l) => /^(instructions|seconds|mips|jit_instructions):/.test(l)).join(', ');
+    console.log(`Linux boot on Tagvisor: JIT ${figures(tv)}; interpreter ${figures(tvInterp)}`);
   }, BOOT_TIMEOUT_MS * 2);
 
   afterAll(() => {
@@ -154,6 +165,16 @@ describe.skipIf(skipReason !== null)("Debian's arm64 kernel on Tagvisor and QEMU
     // The virtio-console shares Tagvisor's stdout with the UART: the line arrives once, whole.
     expect(lines).toContain(`init: read from /dev/hvc0: "${HOST_LINE.trim()}"`);
     expect(() => withoutConsoleLines(tv.stdout)).not.toThrow();
+  });
+
+  it('the interpreter boots the same way as the JIT: the same console log and instruction count', () => {
+    expect(tvInterp.status, tvInterp.stderr).toBe(0);
+    expect(tv.stderr).toMatch(/^cpu_engine: jit$/m);
+    expect(tvInterp.stderr).toMatch(/^cpu_engine: interp$/m);
+    const count = (run: Run) => /^instructions: (\d+)$/m.exec(run.stderr)?.[1];
+    expect(count(tv)).toBeDefined();
+    expect(count(tv)).toBe(count(tvInterp));
+    expect(withoutConsoleLines(tvInterp.stdout)).toBe(withoutConsoleLines(tv.stdout));
   });
 
   it.runIf(withQemu)('QEMU boots the same Image, initramfs and device tree the same way', () => {
