@@ -12,12 +12,15 @@
  * - The activity samples show the disk read as `dma` (at least the disk's 256 pages written into
  *   guest RAM, ring reads) and the monitor's reads as `debug`, exactly the pages it read (the
  *   viewer's own map reads are not counted).
+ * - With chromium (/usr/bin/chromium), the viewer's page watches the same run from the start: at
+ *   the end its activity totals are the ws viewer's and its UART has the disk line.
+ *   Screenshot: test-output/web/live-linux.png.
  *
  * Needs the package cache (scripts/fetch-linux-packages), the cross compiler and the CLI in
  * dist/ with its web bundle (npm run build); skipped with the reason printed without the first two.
  */
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -25,7 +28,10 @@ import { MonitorClient } from '../../src/node/monitor/client.js';
 import type { DebianKernel } from '../../src/node/initramfs/linux-test.js';
 import { ACTIVITY_CLASS_NAMES, PAGE_NEVER, PAGE_TAG_MASK, PAGE_UNTAGGED, summaryOf, type HostMessageOf } from '../../src/web/protocol.js';
 import { listening, start, until, type Proc } from '../migration/cli-support.js';
+import type { Page } from 'playwright-core';
+import { chromiumAvailable, launchChromium, type Browser } from '../web/support/chromium.js';
 import { ViewerClient } from '../web/support/viewer-client.js';
+import { SHOTS, state, uartText } from '../web/support/viewer-page.js';
 import { MEMORY_MIB, MTE_INITRAMFS, kselftestResults, mteAppend, prepareMteInitramfs } from './mte-run.js';
 
 const TIMEOUT_MS = 900_000;
@@ -71,6 +77,9 @@ describe.skipIf(typeof kernel === 'string')("a Linux guest's tag map and memory 
   let probe: { page: number; tags: string; summary: number; taggedPages: number; mapTagged: number; debugReadPages: number };
   /** Messages received before the monitor's stop (the running guest's updates). */
   let beforeStop = 0;
+  let browser: Browser | null = null;
+  let page: Page | null = null;
+  const problems: string[] = [];
 
   beforeAll(async () => {
     const k = kernel as DebianKernel;
@@ -85,6 +94,15 @@ describe.skipIf(typeof kernel === 'string')("a Linux guest's tag map and memory 
       const monitorPort = await listening(proc, /monitor listening on tcp:127\.0\.0\.1:(\d+)/);
       viewer = await ViewerClient.open(`ws://127.0.0.1:${webPort}/ws`);
       await viewer.until('page-tags', (m) => m.full);
+      if (chromiumAvailable) {
+        browser = await launchChromium();
+        page = await browser.context.newPage();
+        page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+        await page.goto(`http://127.0.0.1:${webPort}/`);
+        for (const end = Date.now() + 60_000; (await state(page)) !== 'paused'; await new Promise((resolve) => setTimeout(resolve, 100))) {
+          if (Date.now() > end) throw new Error('the page never showed the paused VM');
+        }
+      }
       const monitor = await MonitorClient.connect({ kind: 'tcp', host: '127.0.0.1', port: monitorPort });
       try {
         await monitor.execute('cont');
@@ -120,7 +138,8 @@ describe.skipIf(typeof kernel === 'string')("a Linux guest's tag map and memory 
     }
   }, TIMEOUT_MS * 2);
 
-  afterAll(() => {
+  afterAll(async () => {
+    await browser?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
@@ -164,5 +183,18 @@ describe.skipIf(typeof kernel === 'string')("a Linux guest's tag map and memory 
     expect(sum(samples, 'reads', DMA)).toBeGreaterThan(0);
     expect(probe.debugReadPages).toBe(1 + 3); // read-tags: one page; read-memory: three
     expect(sum(samples, 'reads', DEBUG)).toBe(4);
+  });
+
+  it.runIf(chromiumAvailable)('the viewer page in chromium watched the same run: the same activity totals, the disk line on its UART', async () => {
+    const p = page!;
+    const totals = (await p.evaluate(() => (globalThis as unknown as { tagvisor: { viewer: { activity: { totals: number[][] } } } }).tagvisor.viewer.activity.totals)) as number[][];
+    const samples = viewer.all('activity');
+    expect(totals[DMA]).toEqual(['data', 'tags', 'reads'].map((field) => sum(samples, field as 'data', DMA)));
+    expect(totals[DEBUG]![2]).toBe(4);
+    expect(await uartText(p)).toContain('init: /dev/vda: 2048 sectors');
+    expect(Number(await p.locator('.activity-panel').getAttribute('data-tagged-pages'))).toBeGreaterThan(0);
+    mkdirSync(SHOTS, { recursive: true });
+    await p.screenshot({ path: join(SHOTS, 'live-linux.png'), fullPage: true });
+    expect(problems).toEqual([]);
   });
 });
