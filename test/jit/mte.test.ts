@@ -170,11 +170,20 @@ function machinePair(program: string, setup?: (m: TestMachine, mmu: TestMmu) => 
   });
 }
 
+/** Equal tags, IRG generator state, and the bookkeeping of tag writes (viewer counter, dirty log, epochs). */
 function expectSameTagsAndGenerator(pair: ReturnType<typeof machinePair>): void {
   const a = pair.interp;
   const b = pair.jit;
   expect(Buffer.from(b.ram.tags!.packed).equals(Buffer.from(a.ram.tags!.packed))).toBe(true);
   expect(b.cpu.sysLo(Sys.RGSR_EL1)).toBe(a.cpu.sysLo(Sys.RGSR_EL1));
+  expect([...b.ram.activity.tagPages]).toEqual([...a.ram.activity.tagPages]);
+  const dirty = (m: TestMachine) => {
+    const pages: number[] = [];
+    m.ram.tagDirty.forEach((page) => pages.push(page));
+    return pages;
+  };
+  expect(dirty(b)).toEqual(dirty(a));
+  expect(b.ram.tagEpochs ? [...b.ram.tagEpochs] : null).toEqual(a.ram.tagEpochs ? [...a.ram.tagEpochs] : null);
 }
 
 describe.runIf(assemblerAvailable())('JIT and interpreter agree on MTE instructions', () => {
@@ -189,6 +198,22 @@ describe.runIf(assemblerAvailable())('JIT and interpreter agree on MTE instructi
     expect(pair.jit.x(26)).not.toBe(0n);
     // The tag work ran compiled: the whole loop is one region, left only at the end.
     if (slice > 64) expect(cpu.jit!.stats.jitInstructions).toBeGreaterThan(cpu.icount * 0.9);
+  });
+
+  it.each([
+    ['dirty logging', (m: TestMachine) => {
+      m.ram.dirtyLogging = true;
+    }],
+    ["the viewer's tag epochs", (m: TestMachine) => {
+      m.ram.trackTagEpochs();
+      m.ram.advanceTagEpoch();
+    }],
+  ] as const)('keeps the bookkeeping of tag stores with %s (they call storeTagEntry)', (_name, setup) => {
+    const pair = machinePair(TAGGED_OBJECTS, (m) => setup(m));
+    runLockstep(pair, { slice: 100_000, ram: [0x4040_0000, 0x1_0000] });
+    expectSameTagsAndGenerator(pair);
+    expect(pair.jit.ram.activity.tagPages[0]).toBeGreaterThan(1000);
+    expect(pair.jit.cpu.jit!.stats.jitInstructions).toBeGreaterThan(pair.jit.cpu.icount * 0.9);
   });
 
   it.each([

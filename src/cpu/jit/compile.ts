@@ -5,7 +5,7 @@ import { emitMemory } from './emit-memory.js';
 import { emitMte, HELPERS } from './emit-mte.js';
 import { DISPATCH, DONE, Gen, P_BLOCK, P_BUDGET, P_PAGE_HI, P_PAGE_LO } from './gen.js';
 import {
-  ST_CF, ST_MTE_ACTIVE, ST_NF, ST_PC_LO, ST_RD_BASE, ST_SP_ALIGN, ST_TAG_BASE, ST_TBI_AND0, ST_TBI_OR1, ST_VF, ST_WR_BASE, ST_X, ST_ZF, STATE_OFFSET,
+  ST_CF, ST_MTE_ACTIVE, ST_NF, ST_PC_LO, ST_RD_BASE, ST_SP_ALIGN, ST_TAG_BASE, ST_TAG_PLAIN, ST_TBI_AND0, ST_TBI_OR1, ST_VF, ST_WR_BASE, ST_X, ST_ZF, STATE_OFFSET,
 } from './layout.js';
 import { FLOW_CALL, FLOW_COND, FLOW_INDIRECT, FLOW_JUMP, FLOW_NONE, findBlocks, flowOf, type Block } from './region.js';
 import { buildModule, Op } from './wasm.js';
@@ -47,7 +47,7 @@ function loadState(g: Gen): void {
   }
   const words: [number, number][] = [
     [g.nf, ST_NF], [g.zf, ST_ZF], [g.cf, ST_CF], [g.vf, ST_VF], [g.tbiAnd0, ST_TBI_AND0], [g.tbiOr1, ST_TBI_OR1],
-    [g.rdBase, ST_RD_BASE], [g.wrBase, ST_WR_BASE], [g.mteActive, ST_MTE_ACTIVE], [g.spAlign, ST_SP_ALIGN], [g.tagBase, ST_TAG_BASE],
+    [g.rdBase, ST_RD_BASE], [g.wrBase, ST_WR_BASE], [g.mteActive, ST_MTE_ACTIVE], [g.spAlign, ST_SP_ALIGN], [g.tagBase, ST_TAG_BASE], [g.tagPlain, ST_TAG_PLAIN],
   ];
   for (const [local, word] of words) {
     f.i32(0);

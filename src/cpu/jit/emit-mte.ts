@@ -4,7 +4,7 @@ import { gmi, irg, KIND_ST2G, KIND_STZ2G, KIND_STZG, ldg, stgp, storeTag, subp, 
 import { finishAddSub } from './emit-alu.js';
 import { emitAllocationTag, emitTranslate, storeFrom } from './emit-memory.js';
 import type { Gen } from './gen.js';
-import { TLB_TAGGED } from './layout.js';
+import { ST_TAG_WRITES, STATE_OFFSET, TLB_TAGGED } from './layout.js';
 import { Op } from './wasm.js';
 
 /**
@@ -12,7 +12,8 @@ import { Op } from './wasm.js';
  * rare). Register arithmetic (ADDG/SUBG's address, GMI, SUBP/SUBPS) is inline; the tag choices of
  * IRG and ADDG/SUBG call the interpreter's own functions (mte.ts irgTag, addgTag: their state,
  * GCR_EL1 and RGSR_EL1, lives in the system registers); tag stores find their page through the
- * write TLB inline and then call the interpreter's storeTagEntry; LDG reads the tag inline through
+ * write TLB inline and write the tags inline too, or call the interpreter's storeTagEntry while
+ * dirty logging or the viewer's tag epochs need its bookkeeping; LDG reads the tag inline through
  * the read TLB. Anything else (misalignment, a TLB miss, a page of another region) leaves compiled
  * code before the instruction and the interpreter runs it, so faults stay exact.
  */
@@ -86,10 +87,68 @@ function alignedOrExit(g: Gen, idx: number, j: number): void {
   f.end();
 }
 
-/** Calls storeTagEntry(cpu, e, lo, granules, tag, zero) for the entry emitTranslate found; the tag is on the stack. */
-function callStoreTags(g: Gen, granules: number, zero: boolean): void {
+/**
+ * The STG family's work for the entry emitTranslate found (tag on the stack): storeTagEntry
+ * (isa/mte-insns.ts) written in wasm when the region needs no bookkeeping but the counter
+ * (ST_TAG_PLAIN), else a call to storeTagEntry itself.
+ */
+function storeTags(g: Gen, granules: number, zero: boolean): void {
   const f = g.f;
   f.set(g.a32);
+  f.get(g.tagPlain);
+  f.open(Op.if, 'plain');
+  for (let k = 0; zero && k < granules * 2; k++) {
+    f.get(g.off);
+    f.i64(0n);
+    f.mem(Op.i64Store, k * 8);
+  }
+  f.get(g.e);
+  f.mem(Op.i32Load, g.jitArea + TLB_TAGGED);
+  f.open(Op.if, 'tagged');
+  for (let k = 0; k < granules; k++) {
+    // Granule index (off >> 4) + k: its nibble in byte tagBase + index / 2, the odd one high.
+    f.get(g.off);
+    f.i32(4);
+    f.op(Op.i32ShrU);
+    if (k !== 0) {
+      f.i32(k);
+      f.op(Op.i32Add);
+    }
+    f.tee(g.b32);
+    f.i32(1);
+    f.op(Op.i32And);
+    f.i32(2);
+    f.op(Op.i32Shl);
+    f.set(g.r32);
+    f.get(g.tagBase);
+    f.get(g.b32);
+    f.i32(1);
+    f.op(Op.i32ShrU);
+    f.op(Op.i32Add);
+    f.tee(g.b32);
+    f.get(g.b32);
+    f.mem(Op.i32Load8U);
+    f.i32(15);
+    f.get(g.r32);
+    f.op(Op.i32Shl);
+    f.i32(-1);
+    f.op(Op.i32Xor);
+    f.op(Op.i32And);
+    f.get(g.a32);
+    f.get(g.r32);
+    f.op(Op.i32Shl);
+    f.op(Op.i32Or);
+    f.mem(Op.i32Store8);
+  }
+  const counter = g.jitArea + STATE_OFFSET + ST_TAG_WRITES * 4;
+  f.i32(0);
+  f.i32(0);
+  f.mem(Op.i32Load, counter);
+  f.i32(1);
+  f.op(Op.i32Add);
+  f.mem(Op.i32Store, counter);
+  f.end();
+  f.else();
   f.get(g.e);
   f.i32(2);
   f.op(Op.i32ShrU);
@@ -98,6 +157,7 @@ function callStoreTags(g: Gen, granules: number, zero: boolean): void {
   f.get(g.a32);
   f.call(H_STG);
   f.op(Op.drop);
+  f.end();
 }
 
 /** Compiles the MTE instruction `insn` (the `j`-th of its block); false for anything else. */
@@ -149,7 +209,7 @@ export function emitMte(g: Gen, insn: Insn, idx: number, j: number): boolean {
     emitTranslate(g, granules * 16, true, false, idx, j);
     g.read(slot(insn.d));
     tagOfTop(g);
-    callStoreTags(g, granules, insn.s === KIND_STZG || insn.s === KIND_STZ2G);
+    storeTags(g, granules, insn.s === KIND_STZG || insn.s === KIND_STZ2G);
     if (insn.t !== 2) {
       f.get(g.wb);
       g.write(slot(insn.n));
@@ -165,7 +225,7 @@ export function emitMte(g: Gen, insn: Insn, idx: number, j: number): boolean {
     f.op(Op.i32ShrU);
     f.i32(15);
     f.op(Op.i32And);
-    callStoreTags(g, 1, false);
+    storeTags(g, 1, false);
     if (insn.t !== 2) {
       f.get(g.wb);
       g.write(slot(insn.n));

@@ -38,6 +38,7 @@ export class Gen {
   readonly mteActive: number;
   readonly spAlign: number;
   readonly tagBase: number;
+  readonly tagPlain: number;
   /** Scratch. */
   readonly a64: number;
   readonly b64: number;
@@ -72,6 +73,7 @@ export class Gen {
     this.mteActive = f.local(I32);
     this.spAlign = f.local(I32);
     this.tagBase = f.local(I32);
+    this.tagPlain = f.local(I32);
     this.a64 = f.local(I64);
     this.b64 = f.local(I64);
     this.r64 = f.local(I64);

@@ -28,6 +28,13 @@ export const ST_MTE_ACTIVE = 78;
 export const ST_SP_ALIGN = 79;
 /** Byte offset of the packed tags in the memory (RamRegion.size), 0 without tags. */
 export const ST_TAG_BASE = 80;
+/**
+ * 1 when a tag store needs no bookkeeping but the viewer's counter (RamRegion: no dirty logging,
+ * no tag epochs): compiled tag stores then write the tags inline and count in ST_TAG_WRITES,
+ * which the engine adds to the region's activity at exit; otherwise they call storeTagEntry.
+ */
+export const ST_TAG_PLAIN = 81;
+export const ST_TAG_WRITES = 82;
 export const STATE_WORDS = 96;
 /** Byte offsets of the TLB columns from the JIT area start (DataTlb.moveInto's order). */
 export const TLB_KEY_LO = TLB_OFFSET;
