@@ -30,6 +30,7 @@ import { ACTIVITY_CLASS_NAMES, PAGE_NEVER, PAGE_TAG_MASK, PAGE_UNTAGGED, summary
 import { listening, start, until, type Proc } from '../migration/cli-support.js';
 import type { Page } from 'playwright-core';
 import { chromiumAvailable, launchChromium, type Browser } from '../web/support/chromium.js';
+import { noteMissingTool } from '../support/reference-tools.js';
 import { ViewerClient } from '../web/support/viewer-client.js';
 import { SHOTS, state, uartText } from '../web/support/viewer-page.js';
 import { MEMORY_MIB, MTE_INITRAMFS, kselftestResults, mteAppend, prepareMteInitramfs } from './mte-run.js';
@@ -44,6 +45,8 @@ const GUEST = ACTIVITY_CLASS_NAMES.indexOf('guest');
 
 const kernel = prepareMteInitramfs();
 if (typeof kernel === 'string') console.log(`test/linux/mte-tagmap.test.ts skipped: ${kernel}`);
+noteMissingTool('linux', typeof kernel !== 'string');
+const withChromium = noteMissingTool('chromium', chromiumAvailable);
 
 /** A page summary that holds a non-zero tag (uniform, or as the most common tag of a mixed page). */
 const holdsTag = (value: number): boolean => (value & (PAGE_NEVER | PAGE_UNTAGGED)) === 0 && (value & PAGE_TAG_MASK) !== 0;
@@ -94,7 +97,7 @@ describe.skipIf(typeof kernel === 'string')("a Linux guest's tag map and memory 
       const monitorPort = await listening(proc, /monitor listening on tcp:127\.0\.0\.1:(\d+)/);
       viewer = await ViewerClient.open(`ws://127.0.0.1:${webPort}/ws`);
       await viewer.until('page-tags', (m) => m.full);
-      if (chromiumAvailable) {
+      if (withChromium) {
         browser = await launchChromium();
         page = await browser.context.newPage();
         page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
@@ -185,7 +188,7 @@ describe.skipIf(typeof kernel === 'string')("a Linux guest's tag map and memory 
     expect(sum(samples, 'reads', DEBUG)).toBe(4);
   });
 
-  it.runIf(chromiumAvailable)('the viewer page in chromium watched the same run: the same activity totals, the disk line on its UART', async () => {
+  it.runIf(withChromium)('the viewer page in chromium watched the same run: the same activity totals, the disk line on its UART', async () => {
     const p = page!;
     const totals = (await p.evaluate(() => (globalThis as unknown as { tagvisor: { viewer: { activity: { totals: number[][] } } } }).tagvisor.viewer.activity.totals)) as number[][];
     const samples = viewer.all('activity');
