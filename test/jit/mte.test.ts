@@ -108,6 +108,9 @@ ${PROLOGUE}
   eor x26, x26, x18
   add x26, x26, x19
   eor x26, x26, x20
+  mov x19, #0xffff
+  irg x20, x2, x19
+  add x26, x26, x20
   ldr x14, 5f
   ldrsw x15, 6f
   ldr w16, 6f
@@ -213,6 +216,24 @@ describe.runIf(assemblerAvailable())('JIT and interpreter agree on MTE instructi
     runLockstep(pair, { slice: 100_000, ram: [0x4040_0000, 0x1_0000] });
     expectSameTagsAndGenerator(pair);
     expect(pair.jit.ram.activity.tagPages[0]).toBeGreaterThan(1000);
+    expect(pair.jit.cpu.jit!.stats.jitInstructions).toBeGreaterThan(pair.jit.cpu.icount * 0.9);
+  });
+
+  it.each([
+    ['GCR_EL1.RRND set and a zero seed', (m: TestMachine) => {
+      m.cpu.setSys(Sys.GCR_EL1, 0x1_0101, 0);
+      m.cpu.setSys(Sys.RGSR_EL1, 0x7, 0);
+    }],
+    ['every tag but 5 excluded by GCR_EL1', (m: TestMachine) => m.cpu.setSys(Sys.GCR_EL1, 0xffdf, 0)],
+    ['tag access disabled (SCTLR_EL1.ATA = 0)', (m: TestMachine) => {
+      m.cpu.setSys(Sys.SCTLR_EL1, m.cpu.sysLo(Sys.SCTLR_EL1), m.cpu.sysHi(Sys.SCTLR_EL1) & ~(3 << 10));
+      m.cpu.updateControl();
+      m.cpu.flushTlb();
+    }],
+  ] as const)('chooses the same tags as the interpreter with %s', (_name, setup) => {
+    const pair = machinePair(TAGGED_OBJECTS, (m) => setup(m));
+    runLockstep(pair, { slice: 100_000, ram: [0x4040_0000, 0x1_0000] });
+    expectSameTagsAndGenerator(pair);
     expect(pair.jit.cpu.jit!.stats.jitInstructions).toBeGreaterThan(pair.jit.cpu.icount * 0.9);
   });
 

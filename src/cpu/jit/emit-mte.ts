@@ -4,14 +4,14 @@ import { gmi, irg, KIND_ST2G, KIND_STZ2G, KIND_STZG, ldg, stgp, storeTag, subp, 
 import { finishAddSub } from './emit-alu.js';
 import { emitAllocationTag, emitTranslate, storeFrom } from './emit-memory.js';
 import type { Gen } from './gen.js';
-import { ST_TAG_WRITES, STATE_OFFSET, TLB_TAGGED } from './layout.js';
+import { ST_GCR, ST_RGSR, ST_TAG_ACCESS, ST_TAG_WRITES, STATE_OFFSET, TLB_TAGGED } from './layout.js';
 import { Op } from './wasm.js';
 
 /**
  * The MTE instructions in WebAssembly (FEAT_MTE2 without LDGM/STGM/STZGM, which are EL1-only and
- * rare). Register arithmetic (ADDG/SUBG's address, GMI, SUBP/SUBPS) is inline; the tag choices of
- * IRG and ADDG/SUBG call the interpreter's own functions (mte.ts irgTag, addgTag: their state,
- * GCR_EL1 and RGSR_EL1, lives in the system registers); tag stores find their page through the
+ * rare). Register arithmetic (ADDG/SUBG's address, GMI, SUBP/SUBPS) is inline; ADDG/SUBG's tag
+ * choice calls the interpreter's own function (mte.ts addgTag: GCR_EL1 lives in the system
+ * registers), IRG's is inline (emitIrgTag, with RGSR_EL1 in the state area); tag stores find their page through the
  * write TLB inline and write the tags inline too, or call the interpreter's storeTagEntry while
  * dirty logging or the viewer's tag epochs need its bookkeeping; LDG reads the tag inline through
  * the read TLB. Anything else (misalignment, a TLB miss, a page of another region) leaves compiled
@@ -19,10 +19,9 @@ import { Op } from './wasm.js';
  */
 
 /** Imported helper functions ("h"."<name>", function indices in this order), see Jit.bind. */
-export const HELPERS = ['irg', 'addg', 'stg'] as const;
-const H_IRG = 0;
-const H_ADDG = 1;
-const H_STG = 2;
+export const HELPERS = ['addg', 'stg'] as const;
+const H_ADDG = 0;
+const H_STG = 1;
 
 const slot = (field: number): number => field >> 1;
 const TAG_BITS = 0x0f00000000000000n;
@@ -160,17 +159,136 @@ function storeTags(g: Gen, granules: number, zero: boolean): void {
   f.end();
 }
 
+function stateLoad(g: Gen, word: number): void {
+  g.f.i32(0);
+  g.f.mem(Op.i32Load, g.jitArea + STATE_OFFSET + word * 4);
+}
+
+/**
+ * IRG's tag into g.r32: mte.ts randomTag and chooseNonExcludedTag written in wasm (four LFSR
+ * steps over RGSR_EL1.SEED give an offset from RGSR_EL1.TAG; the tag that many non-excluded
+ * steps on), RGSR_EL1 updated in the state area (the engine writes it back at exit); 0 without
+ * tag access. A second description of the interpreter's, held to it by test/jit/mte.test.ts: a
+ * call out of wasm per IRG cost bench-mte 7%.
+ */
+function emitIrgTag(g: Gen, insn: Insn): void {
+  const f = g.f;
+  const [seed, offset, tag, exclude, rgsr, top] = [g.a32, g.b32, g.r32, g.lo, g.hi, g.e];
+  f.i32(0);
+  f.set(tag);
+  stateLoad(g, ST_TAG_ACCESS);
+  f.open(Op.if, 'ata');
+  stateLoad(g, ST_RGSR);
+  f.tee(rgsr);
+  f.i32(8);
+  f.op(Op.i32ShrU);
+  f.i32(0xffff);
+  f.op(Op.i32And);
+  f.tee(seed);
+  // A zero seed with GCR_EL1.RRND set starts from 1 (as randomTag does).
+  f.op(Op.i32Eqz);
+  stateLoad(g, ST_GCR);
+  f.i32(16);
+  f.op(Op.i32ShrU);
+  f.op(Op.i32And);
+  f.get(seed);
+  f.op(Op.i32Or);
+  f.set(seed);
+  f.i32(0);
+  f.set(offset);
+  for (let i = 0; i < 4; i++) {
+    f.get(seed);
+    f.i32(5);
+    f.op(Op.i32ShrU);
+    f.get(seed);
+    f.i32(3);
+    f.op(Op.i32ShrU);
+    f.op(Op.i32Xor);
+    f.get(seed);
+    f.i32(2);
+    f.op(Op.i32ShrU);
+    f.op(Op.i32Xor);
+    f.get(seed);
+    f.op(Op.i32Xor);
+    f.i32(1);
+    f.op(Op.i32And);
+    f.tee(top);
+    f.i32(i);
+    f.op(Op.i32Shl);
+    f.get(offset);
+    f.op(Op.i32Or);
+    f.set(offset);
+    f.get(top);
+    f.i32(15);
+    f.op(Op.i32Shl);
+    f.get(seed);
+    f.i32(1);
+    f.op(Op.i32ShrU);
+    f.op(Op.i32Or);
+    f.set(seed);
+  }
+  g.read32(slot(insn.m));
+  stateLoad(g, ST_GCR);
+  f.op(Op.i32Or);
+  f.i32(0xffff);
+  f.op(Op.i32And);
+  f.tee(exclude);
+  f.i32(0xffff);
+  f.op(Op.i32Ne);
+  f.open(Op.if, 'some');
+  // Offset 0 means the first non-excluded tag at or after the start: one step from start - 1.
+  f.get(rgsr);
+  f.i32(15);
+  f.op(Op.i32And);
+  f.get(offset);
+  f.op(Op.i32Eqz);
+  f.op(Op.i32Sub);
+  f.set(tag);
+  f.get(offset);
+  f.get(offset);
+  f.op(Op.i32Eqz);
+  f.op(Op.i32Or);
+  f.set(offset);
+  f.open(Op.loop, 'step');
+  f.get(tag);
+  f.i32(1);
+  f.op(Op.i32Add);
+  f.i32(15);
+  f.op(Op.i32And);
+  f.set(tag);
+  f.get(exclude);
+  f.get(tag);
+  f.op(Op.i32ShrU);
+  f.i32(1);
+  f.op(Op.i32And);
+  f.open(Op.if, 'excluded');
+  f.br('step');
+  f.end();
+  f.get(offset);
+  f.i32(1);
+  f.op(Op.i32Sub);
+  f.tee(offset);
+  f.brIf('step');
+  f.end();
+  f.end();
+  f.i32(0);
+  f.get(tag);
+  f.get(seed);
+  f.i32(8);
+  f.op(Op.i32Shl);
+  f.op(Op.i32Or);
+  f.mem(Op.i32Store, g.jitArea + STATE_OFFSET + ST_RGSR * 4);
+  f.end();
+}
+
 /** Compiles the MTE instruction `insn` (the `j`-th of its block); false for anything else. */
 export function emitMte(g: Gen, insn: Insn, idx: number, j: number): boolean {
   const f = g.f;
   const exec = insn.exec;
   if (exec === irg) {
+    emitIrgTag(g, insn);
     untagged(g, insn.n);
-    g.read32(slot(insn.m));
-    f.i32(0);
-    f.i32(0);
-    f.i32(0);
-    f.call(H_IRG);
+    f.get(g.r32);
     insertTag(g);
     g.write(slot(insn.d));
   } else if (exec === addSubTag) {

@@ -3,10 +3,11 @@ import { ACTIVITY_GUEST } from '../../memory/activity.js';
 import type { Cpu } from '../cpu.js';
 import type { CodePage } from '../fetch.js';
 import { storeTagEntry } from '../isa/mte-insns.js';
-import { addgTag, irgTag } from '../mte.js';
+import { addgTag } from '../mte.js';
+import { Sys } from '../sysreg-state.js';
 import { compileRegion } from './compile.js';
 import {
-  ST_CF, ST_MTE_ACTIVE, ST_NF, ST_PC_HI, ST_PC_LO, ST_RD_BASE, ST_SP_ALIGN, ST_TAG_BASE, ST_TAG_PLAIN, ST_TAG_WRITES, ST_TBI_AND0, ST_TBI_OR1, ST_VF, ST_WR_BASE, ST_ZF,
+  ST_CF, ST_MTE_ACTIVE, ST_NF, ST_PC_HI, ST_PC_LO, ST_RD_BASE, ST_SP_ALIGN, ST_GCR, ST_RGSR, ST_TAG_ACCESS, ST_TAG_BASE, ST_TAG_PLAIN, ST_TAG_WRITES, ST_TBI_AND0, ST_TBI_OR1, ST_VF, ST_WR_BASE, ST_ZF,
   STATE_OFFSET, STATE_WORDS, TLB_OFFSET,
 } from './layout.js';
 import { JitPage, type RegionFn } from './page.js';
@@ -75,7 +76,6 @@ export class Jit {
     this.imports = {
       m: { mem: memory },
       h: {
-        irg: (exclude: number) => irgTag(cpu, exclude),
         addg: (start: number, offset: number) => addgTag(cpu, start, offset),
         stg: (e: number, lo: number, shape: number, tag: number) => {
           storeTagEntry(cpu, e, lo, shape & 0xff, tag, shape > 0xff);
@@ -122,9 +122,13 @@ export class Jit {
     st[ST_TAG_BASE] = region.tags !== null ? region.size : 0;
     st[ST_TAG_PLAIN] = region.tagEpochs === null && !region.dirtyLogging ? 1 : 0;
     st[ST_TAG_WRITES] = 0;
+    st[ST_TAG_ACCESS] = cpu.tagAccessEnabled(cpu.el) ? 1 : 0;
+    st[ST_GCR] = cpu.sysLo(Sys.GCR_EL1);
+    const rgsr = (st[ST_RGSR] = cpu.sysLo(Sys.RGSR_EL1));
     const ran = fn(pageLo, pageHi, jp.block[idx]!, budget > 0x7fffffff ? 0x7fffffff : budget);
     // Tag stores compiled inline count here what RamRegion.noteTagWrite counts (one page each).
     if (st[ST_TAG_WRITES] !== 0) region.activity.tagPages[ACTIVITY_GUEST]! += st[ST_TAG_WRITES]!;
+    if (st[ST_RGSR] !== rgsr) cpu.setSys(Sys.RGSR_EL1, st[ST_RGSR]!, 0); // IRG stepped the generator
     cpu.x.set(st.subarray(0, cpu.x.length));
     cpu.nf = st[ST_NF]!;
     cpu.zf = st[ST_ZF]!;

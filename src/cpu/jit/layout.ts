@@ -35,6 +35,10 @@ export const ST_TAG_BASE = 80;
  */
 export const ST_TAG_PLAIN = 81;
 export const ST_TAG_WRITES = 82;
+/** IRG's inputs (emit-mte.ts): GCR_EL1, RGSR_EL1 (written back at exit), tag access enabled at this EL. */
+export const ST_GCR = 83;
+export const ST_RGSR = 84;
+export const ST_TAG_ACCESS = 85;
 export const STATE_WORDS = 96;
 /** Byte offsets of the TLB columns from the JIT area start (DataTlb.moveInto's order). */
 export const TLB_KEY_LO = TLB_OFFSET;
