@@ -1,5 +1,4 @@
-import type { RamRegion } from '../../memory/index.js';
-import { ACTIVITY_GUEST } from '../../memory/activity.js';
+import { ACTIVITY_GUEST, type RamRegion } from '../../memory/index.js';
 import type { Cpu } from '../cpu.js';
 import type { CodePage } from '../fetch.js';
 import { storeTagEntry } from '../isa/mte-insns.js';
