@@ -70,8 +70,9 @@ function buildProgram(): Command {
     .addOption(new Option('--max-downtime <ms>', 'stop-and-copy once the rest fits this downtime (default 50)').argParser(parseCount))
     .addOption(new Option('--max-rounds <n>', 'stop and copy after n rounds even above --max-downtime (default: no limit; auto-converge throttles the guest)').argParser(parseCount))
     .addOption(new Option('--stall-timeout <ms>', 'give up when no byte moves for this long (default 10000)').argParser(parseCount))
+    .option('--postcopy', 'post-copy: the destination runs the guest at once and fetches each page with its tags on first touch')
     .option('--auth-token-file <file>', "the monitor's token (when it runs with --auth-token-file)")
-    .action(async (options: { monitor: ListenAddress; to: string; maxDowntime?: number; maxRounds?: number; stallTimeout?: number; authTokenFile?: string }) => {
+    .action(async (options: { monitor: ListenAddress; to: string; maxDowntime?: number; maxRounds?: number; stallTimeout?: number; postcopy?: boolean; authTokenFile?: string }) => {
       process.exitCode = await migrateCommand(options);
     });
 

@@ -54,6 +54,12 @@ const POSTMIGRATE_ADVICE =
   'the destination may have taken over, so the source VM stays paused (postmigrate): ' +
   'if the destination runs the guest, quit the source (monitor `quit`); if it does not, resume the source (monitor `cont`)';
 
+/** docs/migration-protocol.md §9: the page connection was lost once the destination could run the guest. */
+const POSTCOPY_ADVICE =
+  'the source VM stays paused with its full state as it was when the guest moved: if the destination stopped ' +
+  '("post-copy failed", exit status 74), resume the source (monitor `cont`) or save it (`tagvisor snapshot save`); ' +
+  'if the destination runs the guest, quit the source (monitor `quit`)';
+
 const mib = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 
 export interface MigrateOptions {
@@ -62,6 +68,8 @@ export interface MigrateOptions {
   readonly maxDowntime?: number;
   readonly maxRounds?: number;
   readonly stallTimeout?: number;
+  /** Post-copy (docs/migration-protocol.md §9). */
+  readonly postcopy?: boolean;
   /** The monitor's token (docs/monitor-api.md, "Who may connect"). */
   readonly authTokenFile?: string;
 }
@@ -104,9 +112,22 @@ export async function migrateCommand(options: MigrateOptions): Promise<number> {
       ...(options.maxDowntime !== undefined ? { 'max-downtime-ms': options.maxDowntime } : {}),
       ...(options.maxRounds !== undefined ? { 'max-rounds': options.maxRounds } : {}),
       ...(options.stallTimeout !== undefined ? { 'stall-timeout-ms': options.stallTimeout } : {}),
+      ...(options.postcopy ? { postcopy: true } : {}),
     });
     const result = await done;
     if (started) bar.stop();
+    if (result.status === 'failed' && result.postcopy && result.outcome === 'postmigrate') return failed(new Error(`post-copy migration failed: ${String(result.error)}; ${POSTCOPY_ADVICE}`));
+    if (result.postcopy && result.status === 'completed') {
+      process.stdout.write(
+        `post-copy migration completed in ${Number(result['total-ms']) / 1000} s
+` +
+          `switch-over: ${result['downtime-ms']} ms (source paused to the guest running on the destination)
+` +
+          `pages: ${result['pages-sent']} sent, ${mib(Number(result['bytes-sent']))}
+`,
+      );
+      return EXIT_STATUS.OK;
+    }
     if (result.status === 'failed') return failed(new Error(`migration failed: ${String(result.error)}; ${result.outcome === 'postmigrate' ? POSTMIGRATE_ADVICE : 'the source VM keeps running'}`));
     process.stdout.write(
       `migration completed in ${Number(result['total-ms']) / 1000} s over ${result.round} rounds\n` +

@@ -10,6 +10,8 @@ import { DriveError, FileDisk } from '../node/file-disk.js';
 import { attachStdin } from '../node/console-input.js';
 import { listenForMigration } from '../node/migration/incoming.js';
 import { PageWorkers } from '../node/migration/page-workers.js';
+import { POSTCOPY_FAILED_STATUS, PostcopyDestination } from '../node/migration/postcopy.js';
+import { PageFetchError } from '../memory/index.js';
 import { CapabilityError, DEFAULT_INCOMING_TIMEOUT_MS, loadSealedSnapshot, loadSnapshot, maxSnapshotBytes, parseKey, receiveMigration, StreamFormatError } from '../vmm/migration/index.js';
 import { readFileBounded } from '../node/bounded-read.js';
 import { StateError } from '../common/persist.js';
@@ -141,8 +143,16 @@ async function runMachine(boot: Boot, options: RunCommandOptions, drives: FileDi
       throw error;
     }
   }
-  const booted = await bootMachine(machine, boot, options);
+  const incoming: Incoming = { postcopy: null };
+  const booted = await bootMachine(machine, boot, options, incoming);
   if (booted !== null) return booted;
+  // Post-copy: losing the page connection while pages are missing ends this run (the guest cannot go on).
+  const postcopy = incoming.postcopy;
+  if (postcopy) {
+    postcopy.onLost = (why) => process.exit(postcopyLost(why, postcopy));
+    postcopy.onComplete = () =>
+      void process.stderr.write(`tagvisor: post-copy complete: every page arrived (the guest waited for ${postcopy.demanded} of them, ${Math.round(postcopy.waitedMs)} ms in all)\n`);
+  }
   const detachStdin = machine.devices.console ? attachStdin(machine) : () => {};
   machine.events.on('output', (bytes) => process.stdout.write(bytes));
   machine.events.on('console', (bytes) => process.stderr.write(bytes));
@@ -161,9 +171,14 @@ async function runMachine(boot: Boot, options: RunCommandOptions, drives: FileDi
   try {
     const onGuestEnd = (why: string): void => void process.stderr.write(`tagvisor: the guest ended (${why}); --no-shutdown keeps the VM until the monitor's quit\n`);
     outcome = await runToCompletion(machine, { ...(options.maxInsns === undefined ? {} : { maxInsns: options.maxInsns }), ...(options.noShutdown ? { noShutdown: true, onGuestEnd } : {}) });
+  } catch (error) {
+    if (postcopy && error instanceof PageFetchError) return postcopyLost(error.message.replace(/^post-copy failed: /, ''), postcopy);
+    throw error;
   } finally {
     detachStdin();
     await frontEnds.close();
+    // The guest ended here: the source may stop waiting (it has nothing left to give).
+    await postcopy?.finish();
   }
   if (outcome.status === EXIT_STATUS.INSN_LIMIT) process.stderr.write(`tagvisor: stopped: ${outcome.why}\n`);
   if (options.stats) {
@@ -187,7 +202,21 @@ function jitStats(machine: VirtMachine): string {
 }
 
 /** Brings the machine to its first state; returns an exit status when that failed. */
-async function bootMachine(machine: VirtMachine, boot: Boot, options: KernelCliOptions): Promise<number | null> {
+/** What an incoming migration leaves for the run: its post-copy page connection, while pages are missing. */
+interface Incoming {
+  postcopy: PostcopyDestination | null;
+}
+
+/** docs/migration-protocol.md §9: the destination cannot run a guest whose pages are gone. */
+function postcopyLost(why: string, postcopy: PostcopyDestination): number {
+  process.stderr.write(
+    `tagvisor: post-copy migration failed: ${why}; the guest cannot continue here (${postcopy.missingPages} pages had not arrived); ` +
+      'the source keeps the VM paused as it was when it moved: resume it there (monitor `cont`)\n',
+  );
+  return POSTCOPY_FAILED_STATUS;
+}
+
+async function bootMachine(machine: VirtMachine, boot: Boot, options: KernelCliOptions, incoming: Incoming): Promise<number | null> {
   switch (boot.kind) {
     case 'none':
       return fail('nothing to boot');
@@ -232,11 +261,18 @@ async function bootMachine(machine: VirtMachine, boot: Boot, options: KernelCliO
       try {
         process.stderr.write(`tagvisor: waiting for an incoming migration on ${boot.address.host}:${port}\n`);
         const key = machine.protection?.options.key;
-        await receiveMigration(machine, await accepted, { ...(key ? { key } : {}), decoders: (regions) => PageWorkers.decoders(regions) });
+        const pages = machine.protection ? null : PostcopyDestination.prepare(boot.address.host, boot.timeoutMs);
+        const postcopy = async (m: VirtMachine): Promise<PostcopyDestination> => (incoming.postcopy = await pages!.start(m));
+        try {
+          await receiveMigration(machine, await accepted, { ...(key ? { key } : {}), decoders: (regions) => PageWorkers.decoders(regions), ...(pages ? { postcopy } : {}) });
+        } finally {
+          if (!incoming.postcopy) pages?.close();
+        }
       } catch (error) {
+        incoming.postcopy = null;
         return fail(`incoming migration failed: ${(error as Error).message}; the guest was not started`);
       }
-      process.stderr.write('tagvisor: incoming migration complete, guest running\n');
+      process.stderr.write(incoming.postcopy ? 'tagvisor: incoming post-copy migration: guest running, pages arriving\n' : 'tagvisor: incoming migration complete, guest running\n');
       return null;
     }
   }

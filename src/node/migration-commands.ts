@@ -96,6 +96,7 @@ export function registerMigrationCommands(monitor: Monitor, files: { readonly sn
       'max-downtime-ms': { type: 'integer', min: 1, max: 60_000, optional: true, description: 'stop-and-copy threshold (default 50)' },
       'max-rounds': { type: 'integer', min: 1, max: 1000, optional: true, description: 'stop and copy after this many rounds even above max-downtime-ms (default: no limit, auto-converge)' },
       'stall-timeout-ms': { type: 'integer', min: 1, max: 3_600_000, optional: true, description: `give up when no byte moves for this long (default ${DEFAULT_STALL_TIMEOUT_MS})` },
+      postcopy: { type: 'boolean', optional: true, description: 'post-copy: the destination runs the guest at once and fetches pages (with their tags) on first touch' },
     },
     returns: '{}',
     run: async ({ machine, events }, args) => {
@@ -109,9 +110,11 @@ export function registerMigrationCommands(monitor: Monitor, files: { readonly sn
       if (address.kind !== 'tcp') throw new MonitorError('InvalidParameter', 'uri must be tcp:<host>:<port>');
       const key = machine.protection?.options.key;
       if (machine.protection && !key) throw new MonitorError('InvalidState', 'a protected VM migrates only encrypted: start tagvisor with --key-file');
+      if (args.postcopy === true && machine.protection) throw new MonitorError('InvalidParameter', 'a protected VM cannot post-copy (its pages leave only sealed)');
+      const idleTimeoutMs = args['stall-timeout-ms'] !== undefined ? Number(args['stall-timeout-ms']) : DEFAULT_STALL_TIMEOUT_MS;
       let channel;
       try {
-        channel = await connectChannel(address.host, address.port, undefined, { idleTimeoutMs: args['stall-timeout-ms'] !== undefined ? Number(args['stall-timeout-ms']) : DEFAULT_STALL_TIMEOUT_MS });
+        channel = await connectChannel(address.host, address.port, undefined, { idleTimeoutMs });
       } catch (error) {
         throw new MonitorError('GenericError', `cannot connect to ${String(args.uri)}: ${(error as Error).message}`);
       }
@@ -120,6 +123,8 @@ export function registerMigrationCommands(monitor: Monitor, files: { readonly sn
         ...(key ? { key } : {}),
         ...(args['max-downtime-ms'] !== undefined ? { maxDowntimeMs: Number(args['max-downtime-ms']) } : {}),
         ...(args['max-rounds'] !== undefined ? { maxRounds: Number(args['max-rounds']) } : {}),
+        // Post-copy's page connection goes to the destination's host, on the port it names.
+        ...(args.postcopy === true ? { postcopy: (port: number) => connectChannel(address.host, port, undefined, { idleTimeoutMs }) } : {}),
       });
       current = source;
       source.onProgress = (progress) => events.emit('MIGRATION', progressData(progress));
@@ -136,7 +141,7 @@ export function registerMigrationCommands(monitor: Monitor, files: { readonly sn
     description: 'The current or last migration: status, round, pages and bytes sent, bandwidth, downtime.',
     states: 'any',
     args: {},
-    returns: '{"status": "none"|"setup"|"active"|"device"|"completed"|"failed", "outcome"?: "resumed"|"postmigrate", ...}',
+    returns: '{"status": "none"|"setup"|"active"|"device"|"postcopy-active"|"completed"|"failed", "outcome"?: "resumed"|"postmigrate", "postcopy": bool, ...}',
     run: () => {
       const progress = current?.progress ?? last;
       return progress ? progressData(progress) : { status: 'none' };
@@ -169,6 +174,7 @@ function progressData(p: MigrationProgress): Record<string, unknown> {
     'expected-downtime-ms': Math.round(p.expectedDowntimeMs * 10) / 10,
     'max-downtime-ms': p.maxDowntimeMs,
     'cpu-throttle-percentage': p.throttlePercent,
+    postcopy: p.postcopy,
     ...(p.status === 'completed' ? { 'downtime-exceeded': p.downtimeMs > p.maxDowntimeMs, forced: p.forced } : {}),
     ...(p.error ? { error: p.error } : {}),
     ...(p.outcome ? { outcome: p.outcome } : {}),

@@ -16,13 +16,13 @@ export interface SharedRegion {
 /** Chunks each worker keeps queued, so none waits for the main thread between chunks. */
 const JOBS_PER_WORKER = 2;
 
-/** The compiled worker next to this module, or (when this runs from TypeScript sources, in tests) the one in dist/. */
-function workerScript(): URL {
-  const sibling = new URL('./page-worker.js', import.meta.url);
+/** A compiled worker next to this module, or (when this runs from TypeScript sources, in tests) the one in dist/. */
+export function workerScript(file = 'page-worker.js'): URL {
+  const sibling = new URL(`./${file}`, import.meta.url);
   if (existsSync(fileURLToPath(sibling))) return sibling;
-  const built = new URL(sibling.href.replace(/\/src\/node\/migration\/page-worker\.js$/, '/dist/src/node/migration/page-worker.js'));
+  const built = new URL(sibling.href.replace(/\/src\/node\/migration\/([^/]+)$/, '/dist/src/node/migration/$1'));
   if (existsSync(fileURLToPath(built))) return built;
-  throw new Error('the migration encoder worker is not built (npm run build)');
+  throw new Error(`the migration worker ${file} is not built (npm run build)`);
 }
 
 /**

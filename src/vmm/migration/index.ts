@@ -16,3 +16,4 @@ export * from './dirty-set.js';
 export * from './chunk-codec.js';
 export * from './encoder-pool.js';
 export * from './ram-apply.js';
+export * from './postcopy.js';

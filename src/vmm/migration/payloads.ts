@@ -20,6 +20,8 @@ export interface Capabilities {
   readonly protected?: boolean;
   /** Random per stream: part of what every sealed chunk is bound to. */
   readonly session?: string;
+  /** Post-copy: the version of the phase the source will use (postcopy.ts); absent: pre-copy. */
+  readonly postcopy?: number;
   readonly tagEncoding: string;
   readonly ram: readonly { readonly base: number; readonly size: number }[];
   readonly components: readonly string[];
@@ -78,6 +80,7 @@ function checkCapabilities(value: unknown): Capabilities {
   if (!Array.isArray(v.components) || v.components.length > 256 || !v.components.every((c) => typeof c === 'string')) fail('components');
   if (v.protected !== undefined && typeof v.protected !== 'boolean') fail('protected');
   if (v.session !== undefined && (typeof v.session !== 'string' || v.session.length > 64)) fail('session');
+  if (v.postcopy !== undefined && !Number.isSafeInteger(v.postcopy)) fail('postcopy');
   return value as Capabilities;
 }
 

@@ -12,11 +12,19 @@ export const Section = {
   SEALED: 0x06,
   /** Format 2: the end of a pre-copy round (acknowledged with SYNCED) or the source's pause. */
   SYNC: 0x07,
+  /** Post-copy: the device states are complete, the pages follow on the page connection (postcopy.ts). */
+  POSTCOPY: 0x08,
+  /** Post-copy page connection: pages, each with its tags. */
+  PAGES: 0x09,
   ACCEPT: 0x10,
   REFUSE: 0x11,
   COMMITTED: 0x12,
   /** Format 2: everything before the SYNC it echoes is applied. */
   SYNCED: 0x13,
+  /** Post-copy: the destination's page connection listens on this port; the guest starts once it is connected. */
+  LISTEN: 0x14,
+  /** Post-copy page connection: pages the destination's guest waits for. */
+  REQUEST: 0x15,
 } as const;
 
 export type SectionType = (typeof Section)[keyof typeof Section];

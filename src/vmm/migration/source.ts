@@ -11,6 +11,7 @@ import { DirtyBitmapSet } from './dirty-set.js';
 import { decodeCommitted, decodeSync, encodeSync } from './payloads.js';
 import { encodeSection } from './sections.js';
 import type { EncodedChunk } from './chunk-codec.js';
+import { decodeListen, encodePostcopy, POSTCOPY_VERSION, pushPages } from './postcopy.js';
 import { InThreadEncoders, planChunks, regionMemories, type EncoderPool, type EncoderPoolFactory, type PageToSend } from './encoder-pool.js';
 
 export interface MigrationOptions {
@@ -30,6 +31,12 @@ export interface MigrationOptions {
    * memory; default: on this thread. A protected VM's pages always go through its sealed access.
    */
   readonly encoders?: EncoderPoolFactory;
+  /**
+   * Post-copy (docs/migration-protocol.md §9): pause, send the device states, and let the
+   * destination run at once while the pages follow on a second connection, opened by this
+   * function to the port the destination names (Node: TCP to the destination's host).
+   */
+  readonly postcopy?: (port: number) => Promise<MigrationChannel>;
 }
 
 /**
@@ -40,7 +47,8 @@ export interface MigrationOptions {
  */
 export type FailureOutcome = 'resumed' | 'postmigrate';
 
-export type MigrationStatus = 'setup' | 'active' | 'device' | 'completed' | 'failed';
+/** 'postcopy-active': the guest runs on the destination and its pages are still being sent. */
+export type MigrationStatus = 'setup' | 'active' | 'device' | 'postcopy-active' | 'completed' | 'failed';
 
 /** What `query-migrate` and the progress bar show. */
 export interface MigrationProgress {
@@ -58,8 +66,10 @@ export interface MigrationProgress {
   /** Measured bandwidth, bytes per second (0 until the first round finished). */
   bandwidth: number;
   totalMs: number;
-  /** Pause to COMMITTED, measured here. */
+  /** Pause to COMMITTED, measured here (post-copy: pause to the destination's page connection, when its guest starts). */
   downtimeMs: number;
+  /** Post-copy was asked for. */
+  postcopy: boolean;
   /** Pause (its SYNC's arrival) to the guest resumed, measured by the destination (0 if it did not say). */
   targetDowntimeMs: number;
   /** What the convergence policy expected when it chose to stop and copy. */
@@ -90,7 +100,7 @@ const MIGRATION_SLICE = 50_000;
 export class MigrationSource {
   readonly progress: MigrationProgress = {
     status: 'setup', round: 0, totalPages: 0, pagesSent: 0, tagPagesSent: 0, bytesSent: 0, dataBytes: 0, tagBytes: 0,
-    remainingPages: 0, bandwidth: 0, totalMs: 0, downtimeMs: 0, targetDowntimeMs: 0, expectedDowntimeMs: 0, maxDowntimeMs: 0, throttlePercent: 0, forced: false,
+    remainingPages: 0, bandwidth: 0, totalMs: 0, downtimeMs: 0, postcopy: false, targetDowntimeMs: 0, expectedDowntimeMs: 0, maxDowntimeMs: 0, throttlePercent: 0, forced: false,
   };
   onProgress: (progress: MigrationProgress) => void = () => {};
   private readonly maxDowntimeMs: number;
@@ -101,6 +111,7 @@ export class MigrationSource {
   private readonly replyTimeoutMs: number;
   private sealer: StreamSealer | null = null;
   private readonly encoders: EncoderPoolFactory;
+  private readonly postcopy: ((port: number) => Promise<MigrationChannel>) | null;
   /** Unprotected VMs: chunks encoded straight from guest memory, maybe on other threads. */
   private pool: EncoderPool | null = null;
   /** Where the migration is, for error messages: "hello", "pre-copy round N", "device state", "commit". */
@@ -119,6 +130,8 @@ export class MigrationSource {
     this.maxDowntimeMs = options.maxDowntimeMs ?? DEFAULT_MAX_DOWNTIME_MS;
     this.maxRounds = options.maxRounds ?? Infinity;
     this.progress.maxDowntimeMs = this.maxDowntimeMs;
+    this.postcopy = options.postcopy ?? null;
+    this.progress.postcopy = this.postcopy !== null;
   }
 
   /** Runs the migration to the end. Resolves with the final progress (status completed or failed). */
@@ -138,7 +151,8 @@ export class MigrationSource {
       this.phase = 'hello';
       if (machine.state !== 'running' && machine.state !== 'paused') throw new Error(`cannot migrate a machine that is ${machine.state}`);
       if (machine.protection && !this.key) throw new Error('a protected VM migrates only encrypted: no migration key was given');
-      const writer = new StreamWriter(machine);
+      if (this.postcopy && machine.protection) throw new Error('a protected VM cannot post-copy (its pages leave only in sealed sections)');
+      const writer = new StreamWriter(machine, this.postcopy ? POSTCOPY_VERSION : undefined);
       const helloSent = performance.now();
       await this.channel.send(writer.helloSection());
       const reply = await this.reply('HELLO');
@@ -153,6 +167,23 @@ export class MigrationSource {
 
       const memory = migrationAccess(machine);
       this.progress.totalPages = memory.layout().reduce((pages, r) => pages + r.size / 4096, 0);
+      if (this.postcopy) {
+        pausedAt = performance.now();
+        await this.switchToPostcopy(writer, this.postcopy, () => (commitRequested = true), (why) => (refused = why));
+        this.progress.downtimeMs = performance.now() - pausedAt;
+        this.onProgress(this.progress);
+        const switchBytes = this.progress.bytesSent;
+        await pushPages(machine.vm.memory.space.ramRegions, this.pages!, (sent, bytes) => {
+          this.progress.pagesSent = sent;
+          this.progress.bytesSent = switchBytes + bytes;
+          this.progress.remainingPages = this.progress.totalPages - sent;
+          this.report();
+        });
+        this.progress.status = 'completed';
+        machine.setDirtyLogging(false);
+        machine.migrated();
+        return this.progress;
+      }
       const encoder = new PageEncoder(memory, (section) => this.queue.push(section));
       if (!machine.protection) this.pool = this.encoders(regionMemories(machine.vm.memory.space.ramRegions));
       // What goes out paused whatever the rest is: the device states (sized now) and END; saving
@@ -234,6 +265,7 @@ export class MigrationSource {
       }
     } finally {
       this.pool?.close();
+      this.pages?.close();
       machine.sliceLimit = sliceLimit;
       machine.throttle = 0;
       this.channel.close();
@@ -241,6 +273,46 @@ export class MigrationSource {
       this.onProgress(this.progress);
     }
     return this.progress;
+  }
+
+  /** Post-copy: the page connection, once open. */
+  private pages: MigrationChannel | null = null;
+
+  /**
+   * Post-copy's switch-over: pause, send every device state and POSTCOPY, connect to the port
+   * the destination answers with. Once connected the destination may run the guest: `handedOver`
+   * marks the point after which a failure leaves this guest paused (postmigrate), never resumed.
+   */
+  private async switchToPostcopy(writer: StreamWriter, connect: (port: number) => Promise<MigrationChannel>, handedOver: () => void, refused: (why: boolean) => void): Promise<void> {
+    const machine = this.machine;
+    if (machine.state === 'running') machine.pause();
+    this.progress.status = 'device';
+    this.phase = 'device state';
+    const states = writer.stateSections();
+    this.queue.push(...states, encodeSection(Section.POSTCOPY, encodePostcopy({ version: POSTCOPY_VERSION, states: states.length, pages: this.progress.totalPages })));
+    for (const section of this.queue.splice(0)) {
+      await this.channel.send(section);
+      this.progress.bytesSent += section.length;
+    }
+    const answer = await this.reply('POSTCOPY');
+    if (answer.type === Section.REFUSE) {
+      refused(true);
+      throw new Error(`destination refused: ${new TextDecoder().decode(answer.payload)}`);
+    }
+    if (answer.type !== Section.LISTEN) throw new Error(`unexpected reply 0x${answer.type.toString(16)} to POSTCOPY`);
+    this.phase = 'post-copy';
+    this.pages = await connect(decodeListen(answer.payload));
+    handedOver();
+    this.progress.status = 'postcopy-active';
+  }
+
+  /** Progress within a long phase, at most a few times a second. */
+  private report(): void {
+    const now = performance.now();
+    if (now - this.lastReport >= PROGRESS_INTERVAL_MS) {
+      this.lastReport = now;
+      this.onProgress(this.progress);
+    }
   }
 
   /** Whether a REFUSE is already waiting in the channel (read without waiting for more). */
@@ -363,11 +435,6 @@ export class MigrationSource {
     this.progress.tagPagesSent = stats.tagPages;
     this.progress.dataBytes = stats.dataBytes;
     this.progress.tagBytes = stats.tagBytes;
-    // Progress within a long round, at most a few times a second.
-    const now = performance.now();
-    if (now - this.lastReport >= PROGRESS_INTERVAL_MS) {
-      this.lastReport = now;
-      this.onProgress(this.progress);
-    }
+    this.report();
   }
 }

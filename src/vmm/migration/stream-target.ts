@@ -6,6 +6,7 @@ import { Section, verifySection, type RawSection } from './sections.js';
 import { StreamFormatError } from './value-codec.js';
 import { sessionId } from './sealing.js';
 import type { MigrationAccess } from '../../memory/index.js';
+import { decodePostcopy, type PostcopyStart } from './postcopy.js';
 
 /** The capabilities a machine offers or requires (docs/migration-protocol.md §2). */
 export function machineCapabilities(machine: VirtMachine): Capabilities {
@@ -48,6 +49,8 @@ export class StreamTarget {
   private receivedRam = 0;
   private receivedTags = 0;
   summary: EndSummary | null = null;
+  /** Post-copy: the POSTCOPY section that ended the stream instead of END (its pages follow elsewhere). */
+  postcopy: PostcopyStart | null = null;
   /** The last SYNC section accepted (live migration answers it). */
   lastSync: SyncMark | null = null;
   caps: Capabilities | null = null;
@@ -122,9 +125,19 @@ export class StreamTarget {
               `received ${this.receivedRam}, ${this.receivedTags}, ${this.states.size}`,
           );
         }
-        const missing = this.machine.components().filter((c) => !this.states.has(c.stateName));
-        if (missing.length > 0) throw new StateError(missing[0]!.stateName, 'no state in the stream');
+        this.checkAllStates();
         this.summary = summary;
+        this.phase = 'done';
+        return;
+      }
+      case Section.POSTCOPY: {
+        // Post-copy's END: the states are complete, the pages come on the page connection.
+        this.expect('states', 'POSTCOPY');
+        if (this.mode !== 'direct' || !this.caps?.postcopy) throw new StreamFormatError('POSTCOPY section in a stream that did not announce post-copy');
+        const start = decodePostcopy(section.payload);
+        if (start.states !== this.states.size) throw new StreamFormatError(`POSTCOPY says ${start.states} states; received ${this.states.size}`);
+        this.checkAllStates();
+        this.postcopy = start;
         this.phase = 'done';
         return;
       }
@@ -150,6 +163,11 @@ export class StreamTarget {
     for (const pages of this.stagedTags) this.pages.applyTags(pages);
     // Restore in the machine's order (machine, vCPU, devices) so devices see a consistent vCPU.
     for (const component of this.machine.components()) component.load(this.states.get(component.stateName)!.state);
+  }
+
+  private checkAllStates(): void {
+    const missing = this.machine.components().filter((c) => !this.states.has(c.stateName));
+    if (missing.length > 0) throw new StateError(missing[0]!.stateName, 'no state in the stream');
   }
 
   private expect(phase: Phase, what: string): void {

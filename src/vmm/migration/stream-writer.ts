@@ -14,8 +14,12 @@ export class StreamWriter {
   readonly hello: Uint8Array;
   private states = 0;
 
-  constructor(private readonly machine: VirtMachine) {
-    this.hello = encodeHello(machineCapabilities(machine));
+  /** `postcopy`: the version of the post-copy phase this stream will use (postcopy.ts). */
+  constructor(
+    private readonly machine: VirtMachine,
+    postcopy?: number,
+  ) {
+    this.hello = encodeHello({ ...machineCapabilities(machine), ...(postcopy ? { postcopy } : {}) });
   }
 
   helloSection(): Uint8Array {

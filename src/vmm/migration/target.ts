@@ -6,6 +6,7 @@ import { StreamOpener } from './sealing.js';
 import { StreamFormatError } from './value-codec.js';
 import { inPhase } from './errors.js';
 import { encodeCommitted, encodeSync } from './payloads.js';
+import { encodeListen, POSTCOPY_VERSION } from './postcopy.js';
 import { regionMemories, type DecoderPool, type DecoderPoolFactory } from './encoder-pool.js';
 import { ACTIVITY_MIGRATION } from '../../memory/index.js';
 
@@ -22,8 +23,10 @@ export async function receiveMigration(machine: VirtMachine, channel: MigrationC
   let phase = 'hello';
   const regions = machine.vm.memory.space.ramRegions;
   // Decoder threads for a plain stream (a sealed one is opened here, section by section).
-  const decoders = machine.protection ? null : (options.decoders?.(regionMemories(regions)) ?? null);
-  const applying = new Applying(decoders, (perRegion) => {
+  // Started once HELLO says pages will come on this connection (post-copy needs none, and
+  // starting threads would slow its switch-over down).
+  let decoders: DecoderPool | null = null;
+  const applying = new Applying(() => decoders, (perRegion) => {
     target.countRam(perRegion.reduce((a, b) => a + b, 0));
     // A fresh target: no dirty log, no decoded code to drop; only the viewer's counters.
     perRegion.forEach((pages, i) => (regions[i]!.activity.dataPages[ACTIVITY_MIGRATION]! += pages));
@@ -58,8 +61,28 @@ export async function receiveMigration(machine: VirtMachine, channel: MigrationC
           if (!options.key) throw new CapabilityError('the source is a protected VM and this destination has no migration key');
           opener = await StreamOpener.create(options.key, target.hello!);
         }
+        if (target.caps?.postcopy !== undefined) {
+          if (!options.postcopy) throw new CapabilityError('the source asks for post-copy and this destination cannot (it needs shared guest memory and worker threads)');
+          if (target.caps.postcopy !== POSTCOPY_VERSION) throw new CapabilityError(`post-copy version ${target.caps.postcopy} is not supported (this destination knows ${POSTCOPY_VERSION})`);
+        } else if (!machine.protection) decoders = options.decoders?.(regionMemories(regions)) ?? null;
         await channel.send(encodeSection(Section.ACCEPT, new Uint8Array(0)));
       }
+    }
+    if (target.postcopy) {
+      phase = 'post-copy';
+      // Every page is missing until the page connection brings it (demanded ones first); the
+      // guest starts once that connection is in, and never before.
+      const pages = await options.postcopy!(machine);
+      try {
+        await channel.send(encodeSection(Section.LISTEN, encodeListen(pages.port)));
+        await pages.connected;
+      } catch (error) {
+        pages.abort();
+        throw error;
+      }
+      target.commit();
+      machine.restored('running');
+      return;
     }
     phase = 'commit';
     // The source sends nothing after END until it hears from us: anything more is not a stream.
@@ -87,6 +110,22 @@ export interface ReceiveOptions {
   readonly key?: Uint8Array;
   /** Decoder threads for RAM sections (Node: worker threads over shared guest memory); default: this thread. */
   readonly decoders?: DecoderPoolFactory;
+  /**
+   * Post-copy (docs/migration-protocol.md §9), where the host can: mark every page missing with a
+   * fetcher that blocks on the page connection, and listen for that connection. Without it a
+   * source asking for post-copy is refused at HELLO.
+   */
+  readonly postcopy?: (machine: VirtMachine) => Promise<PostcopyPages>;
+}
+
+/** The destination's page connection, listening (postcopy.ts; Node: src/node/migration/postcopy.ts). */
+export interface PostcopyPages {
+  /** Where it listens (sent to the source in LISTEN). */
+  readonly port: number;
+  /** Resolves once the source connected; rejects if it does not come. */
+  readonly connected: Promise<void>;
+  /** The guest will not start: stop listening, forget the missing pages. */
+  abort(): void;
 }
 
 /** RAM sections in flight on decoder threads: a few at a time, all finished at every barrier. */
@@ -95,9 +134,13 @@ class Applying {
   private failure: unknown = null;
 
   constructor(
-    private readonly pool: DecoderPool | null,
+    private readonly pools: () => DecoderPool | null,
     private readonly applied: (perRegion: number[]) => void,
   ) {}
+
+  private get pool(): DecoderPool | null {
+    return this.pools();
+  }
 
   get active(): boolean {
     return this.pool !== null;
