@@ -6,7 +6,9 @@
  * - total time of an idle 1 GiB guest (RAM full of incompressible data, vCPU paused) against the
  *   time raw TCP needs for 1 GiB;
  * - tag bytes on the wire per GiB of guest RAM for a freshly booted guest and for a guest that
- *   tagged all its RAM with random tags.
+ *   tagged all its RAM with random tags;
+ * - post-copy of a 1 GiB dirtying guest to a `tagvisor run --incoming` process: the time from
+ *   the migration's start to the guest running there, and until every page has arrived.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -125,6 +127,37 @@ async function migrateToChild(machine: VirtMachine, idle: boolean): Promise<Live
   return { round0BytesPerSecond: round0, progress };
 }
 
+/**
+ * Post-copy of a 1 GiB guest running bench-dirty to a destination process (the CLI, which has
+ * the page thread): from the start (connecting included) to the guest running there (the
+ * source's page connection is in), and to the last page.
+ */
+async function postcopyToCli(): Promise<{ switchMs: number; progress: MigrationProgress }> {
+  const machine = dirtyGuest(2 ** 30);
+  machine.runSlice(2_000_000); // the guest is in its dirtying loop
+  const destination = spawn(process.execPath, [join(ROOT, 'dist/src/cli/main.js'), 'run', '--incoming', 'tcp:127.0.0.1:0', '-m', '1G']);
+  destination.stdout.resume();
+  const port = await new Promise<number>((resolve, reject) => {
+    let text = '';
+    destination.stderr.on('data', (chunk: Buffer) => {
+      text += chunk.toString();
+      const found = /incoming migration on 127\.0\.0\.1:(\d+)/.exec(text);
+      if (found) resolve(Number(found[1]));
+    });
+    destination.once('exit', (code) => reject(new Error(`the destination exited (${code}): ${text}`)));
+  });
+  const started = performance.now();
+  let switchMs = 0;
+  const source = new MigrationSource(machine, await connectChannel('127.0.0.1', port), { postcopy: (pagePort) => connectChannel('127.0.0.1', pagePort) });
+  source.onProgress = (p) => {
+    if (p.status === 'postcopy-active' && switchMs === 0) switchMs = performance.now() - started;
+  };
+  const progress = await source.run();
+  if (progress.status !== 'completed') console.log(`# post-copy failed: ${progress.error}`);
+  destination.kill();
+  return { switchMs, progress };
+}
+
 /** Tag bytes a full stream of `machine` would carry, per GiB of its RAM. */
 function tagBytesPerGib(machine: VirtMachine): number {
   const memory = machine.vm.memory.migration;
@@ -153,6 +186,12 @@ export const migrationBench: BenchModule = {
     const idle = await migrateToChild(dirtyGuest(2 ** 30), true);
     report('migration_idle_1gib_total_ms', idle.progress.totalMs);
     report('migration_idle_1gib_vs_raw_tcp_time_ratio', idle.progress.totalMs / 1000 / (2 ** 30 / raw));
+
+    const postcopy = await postcopyToCli();
+    report('postcopy_1gib_completed', postcopy.progress.status === 'completed' ? 1 : 0);
+    report('postcopy_1gib_to_guest_running_ms', postcopy.switchMs);
+    report('postcopy_1gib_switch_over_ms', postcopy.progress.downtimeMs);
+    report('postcopy_1gib_total_ms', postcopy.progress.totalMs);
 
     const booted = new VirtMachine({ memoryBytes: RAM });
     booted.loadElf(readFileSync(join(ROOT, 'guests/build/demo.elf')));
