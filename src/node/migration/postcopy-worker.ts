@@ -34,54 +34,65 @@ function fail(why: string): void {
   parentPort!.postMessage({ failed: why });
 }
 
-function listen(): void {
-  const server = createServer();
-  const accept = setTimeout(() => {
-    server.close();
-    fail(`the source did not open the page connection within ${data.timeoutMs / 1000} s`);
-  }, data.timeoutMs);
-  server.once('connection', (s) => {
-    clearTimeout(accept);
-    server.close();
-    socket = s;
-    s.setNoDelay(true);
-    s.setTimeout(data.timeoutMs, () => fail(`no page arrived for ${data.timeoutMs / 1000} s (the link or the source stalled)`));
-    const reader = new SectionReader();
-    s.on('data', (chunk: Buffer) => {
-      if (ended) return; // after COMMITTED: the source stops once it reads it
-      reader.push(chunk);
-      try {
-        for (let section = reader.next(); section !== null && !ended; section = reader.next()) {
-          if (section.type === Section.PAGES) {
-            arrived += applyPages(regions, section.payload);
-            wakeVcpu();
-          } else if (section.type === Section.END) {
-            if (arrived !== total) throw new Error(`the source ended with ${total - arrived} pages not sent`);
-            ended = true;
-            Atomics.store(control, STATUS, STATUS_DONE);
-            wakeVcpu();
-            s.end(encodeSection(Section.COMMITTED, new Uint8Array(0)));
-            parentPort!.postMessage({ done: arrived });
-          } else throw new Error(`unexpected section 0x${section.type.toString(16)} on the page connection`);
-        }
-      } catch (error) {
-        const why = error instanceof Error ? error.message : String(error);
-        if (!s.destroyed) s.write(encodeSection(Section.REFUSE, new TextEncoder().encode(why)));
-        fail(why);
+// The page port listens from the start (the switch-over must not wait for it), but takes one
+// connection only, and only once post-copy has started: anything earlier is dropped.
+const server = createServer();
+let port = 0;
+let listenError: string | null = null;
+let accept: ReturnType<typeof setTimeout> | null = null;
+server.on('connection', (s) => {
+  if (accept === null || socket !== null) {
+    s.destroy();
+    return;
+  }
+  clearTimeout(accept);
+  server.close();
+  connected(s);
+});
+server.once('error', (error) => {
+  listenError = error.message;
+  if (regions.length > 0) fail(`cannot listen for the page connection: ${error.message}`);
+});
+server.listen(0, data.host, () => {
+  const address = server.address();
+  port = typeof address === 'object' && address ? address.port : 0;
+  if (regions.length > 0) parentPort!.postMessage({ port });
+});
+
+function connected(s: Socket): void {
+  socket = s;
+  s.setNoDelay(true);
+  s.setTimeout(data.timeoutMs, () => fail(`no page arrived for ${data.timeoutMs / 1000} s (the link or the source stalled)`));
+  const reader = new SectionReader();
+  s.on('data', (chunk: Buffer) => {
+    if (ended) return; // after COMMITTED: the source stops once it reads it
+    reader.push(chunk);
+    try {
+      for (let section = reader.next(); section !== null && !ended; section = reader.next()) {
+        if (section.type === Section.PAGES) {
+          arrived += applyPages(regions, section.payload);
+          wakeVcpu();
+        } else if (section.type === Section.END) {
+          if (arrived !== total) throw new Error(`the source ended with ${total - arrived} pages not sent`);
+          ended = true;
+          Atomics.store(control, STATUS, STATUS_DONE);
+          wakeVcpu();
+          s.end(encodeSection(Section.COMMITTED, new Uint8Array(0)));
+          parentPort!.postMessage({ done: arrived });
+        } else throw new Error(`unexpected section 0x${section.type.toString(16)} on the page connection`);
       }
-    });
-    s.on('error', (error) => fail(`page connection: ${error.message}`));
-    s.on('close', () => {
-      if (ended) parentPort!.postMessage({ finished: true });
-      fail('the page connection was closed by the source');
-    });
-    parentPort!.postMessage({ connected: true });
+    } catch (error) {
+      const why = error instanceof Error ? error.message : String(error);
+      if (!s.destroyed) s.write(encodeSection(Section.REFUSE, new TextEncoder().encode(why)));
+      fail(why);
+    }
   });
-  server.once('error', (error) => fail(`cannot listen for the page connection: ${error.message}`));
-  server.listen(0, data.host, () => {
-    const address = server.address();
-    parentPort!.postMessage({ port: typeof address === 'object' && address ? address.port : 0 });
+  s.on('error', (error) => fail(`page connection: ${error.message}`));
+  s.on('close', () => {
+    if (ended) parentPort!.postMessage({ finished: true });
+    fail('the page connection was closed by the source');
   });
+  parentPort!.postMessage({ connected: true });
 }
 
 /** Spawned while the destination waits (a thread takes a few hundred ms to start); this starts post-copy. */
@@ -94,7 +105,12 @@ function start(message: PostcopyStartMessage): void {
     state: new Uint8Array(r.state),
   }));
   total = regions.reduce((n, r) => n + r.state.length, 0);
-  listen();
+  if (listenError !== null) return fail(`cannot listen for the page connection: ${listenError}`);
+  accept = setTimeout(() => {
+    server.close();
+    fail(`the source did not open the page connection within ${data.timeoutMs / 1000} s`);
+  }, data.timeoutMs);
+  if (port !== 0) parentPort!.postMessage({ port });
 }
 
 parentPort!.on('message', (message: { start?: PostcopyStartMessage; request?: number; finish?: boolean }) => {
