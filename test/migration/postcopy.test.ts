@@ -2,7 +2,7 @@
  * Post-copy live migration (docs/migration-protocol.md §9; dist/ needed: `npm run build`): the
  * destination runs the guest as soon as the device states arrive and fetches each page with its
  * tags on first touch. A guest migrated that way prints what it prints without migrating; once
- * every page has arrived, data and tags equal the source's; a page connection cut mid-way ends
+ * every page has arrived, data and tags equal the source's; a page connection lost mid-way ends
  * the destination (exit 74) and leaves the source paused with everything, so it can go on.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -81,7 +81,15 @@ describe('post-copy live migration', () => {
       const destination = spawn('run', '--incoming', 'tcp:127.0.0.1:0', '-m', '32M', '--start-paused', '--monitor', 'tcp:127.0.0.1:0', '--snapshot-dir', dir);
       const port = await listening(destination, /incoming migration on 127\.0\.0\.1:(\d+)/);
       const { m } = sourceMachine();
-      const progress = await new MigrationSource(m, await connectChannel('127.0.0.1', port), { postcopy: (p) => connectChannel('127.0.0.1', p) }).run();
+      const source = new MigrationSource(m, await connectChannel('127.0.0.1', port), { postcopy: (p) => connectChannel('127.0.0.1', p) });
+      const held: string[] = [];
+      source.onProgress = (p) => {
+        if (p.status !== 'postcopy-active' || held.length > 0) return;
+        m.resume(); // a `cont` on the source while the guest runs at the destination
+        held.push(m.state);
+      };
+      const progress = await source.run();
+      expect(held).toEqual(['paused']);
       expect(progress).toMatchObject({ status: 'completed', postcopy: true, pagesSent: RAM / 4096 });
       const monitorPort = await listening(destination, /monitor listening on tcp:127\.0\.0\.1:(\d+)/);
       await until(() => /post-copy complete: every page arrived/.test(destination.stderr()), 'post-copy to complete');
@@ -108,16 +116,18 @@ describe('post-copy live migration', () => {
     }
   });
 
-  it('a page connection cut mid-way ends the destination (exit 74); the source stays paused and continues', async () => {
-    const destination = spawn('run', '--incoming', 'tcp:127.0.0.1:0', '-m', '32M');
+  it('a page connection lost mid-way ends the destination (exit 74); the source stays paused and continues', async () => {
+    const destination = spawn('run', '--incoming', 'tcp:127.0.0.1:0', '-m', '32M', '--incoming-timeout', '2000');
     const port = await listening(destination, /incoming migration on 127\.0\.0\.1:(\d+)/);
     const { m, out } = sourceMachine();
     let proxy: TcpProxy | null = null;
     const source = new MigrationSource(m, await connectChannel('127.0.0.1', port), {
       postcopy: async (p) => {
-        // The page connection goes through a proxy that cuts it at the first byte back: the guest's first page request.
-        proxy = await TcpProxy.start(p, { cutRepliesAfter: 0 });
-        return connectChannel('127.0.0.1', proxy.port);
+        // The page connection goes through a proxy that stops carrying pages after 200 bytes
+        // (less than the first raw page, the guest's code): the destination's guest waits for a
+        // page that never comes, and its 2 s link timeout ends it.
+        proxy = await TcpProxy.start(p, { stallAfter: 200 });
+        return connectChannel('127.0.0.1', proxy.port, undefined, { idleTimeoutMs: 10_000 });
       },
     });
     try {

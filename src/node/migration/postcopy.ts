@@ -84,7 +84,10 @@ export class PostcopyDestination implements PostcopyPages {
         if (message.failed !== undefined) {
           reject(new Error(message.failed));
           connected.reject(new Error(message.failed));
-          if (self && !self.done) self.onLost(message.failed);
+          if (self && !self.done) {
+            self.done = true;
+            self.onLost(message.failed);
+          }
         }
       });
       worker.on('error', (error) => {
@@ -110,10 +113,13 @@ export class PostcopyDestination implements PostcopyPages {
 
   /**
    * The guest ended here (or the process ends): tell the source it may stop (COMMITTED), so it
-   * does not wait paused for a destination that is gone on purpose.
+   * does not wait paused for a destination that is gone on purpose. Not after a failure.
    */
   async finish(): Promise<void> {
-    if (this.done) return;
+    if (this.done) {
+      await this.worker.terminate(); // done or failed: its thread must not keep the process up
+      return;
+    }
     this.done = true;
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, 1000);
@@ -133,6 +139,12 @@ export class PostcopyDestination implements PostcopyPages {
     this.onComplete();
   }
 
+  /** Post-copy failed here: `finish` must not tell the source it may stop (it keeps the only whole copy). */
+  private failed(why: string): PageFetchError {
+    this.done = true;
+    return new PageFetchError(`post-copy failed: ${why}`);
+  }
+
   /** The fetcher: runs inside a guest access, so it blocks this thread until the page is in. */
   private fetch(region: RamRegion, page: number): void {
     const state = region.missing!.state;
@@ -142,9 +154,9 @@ export class PostcopyDestination implements PostcopyPages {
     for (;;) {
       const seen = Atomics.load(this.control, ARRIVALS);
       if (Atomics.load(state, page) !== PAGE_MISSING) break;
-      if (Atomics.load(this.control, STATUS) === STATUS_FAILED) throw new PageFetchError(`post-copy failed: ${readFailure(this.control)}`);
+      if (Atomics.load(this.control, STATUS) === STATUS_FAILED) throw this.failed(readFailure(this.control));
       const left = started + this.timeoutMs - performance.now();
-      if (left <= 0) throw new PageFetchError(`post-copy failed: page ${hex(region.base + page * 4096)} did not arrive within ${this.timeoutMs / 1000} s`);
+      if (left <= 0) throw this.failed(`page ${hex(region.base + page * 4096)} did not arrive within ${this.timeoutMs / 1000} s`);
       Atomics.wait(this.control, ARRIVALS, seen, left);
     }
     this.waitedMs += performance.now() - started;

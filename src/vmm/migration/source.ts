@@ -144,6 +144,8 @@ export class MigrationSource {
     let commitRequested = false;
     /** The destination said REFUSE: whatever the phase, it did not commit. */
     let refused = false;
+    /** Post-copy: drops the listener that keeps this guest paused while it runs at the destination. */
+    let holdPaused: (() => void) | null = null;
     machine.setDirtyLogging(true);
     const sliceLimit = machine.sliceLimit;
     machine.sliceLimit = Math.min(sliceLimit, MIGRATION_SLICE);
@@ -170,6 +172,12 @@ export class MigrationSource {
       if (this.postcopy) {
         pausedAt = performance.now();
         await this.switchToPostcopy(writer, this.postcopy, () => (commitRequested = true), (why) => (refused = why));
+        // The guest runs there now: a `cont` here would make two of it. Until the migration
+        // ends (completed, or failed into postmigrate where `cont` is the user's way back) it stays paused.
+        holdPaused = machine.events.on('resume', () => {
+          machine.pause();
+          machine.events.emit('warning', 'the guest runs on the post-copy destination: the source stays paused until the migration ends');
+        });
         this.progress.downtimeMs = performance.now() - pausedAt;
         this.onProgress(this.progress);
         const switchBytes = this.progress.bytesSent;
@@ -264,6 +272,7 @@ export class MigrationSource {
         if (wasRunning && machine.state === 'paused') machine.resume();
       }
     } finally {
+      holdPaused?.();
       this.pool?.close();
       this.pages?.close();
       machine.sliceLimit = sliceLimit;
