@@ -84,8 +84,12 @@ export interface TagFaultInfo {
  * Faults are values (`fault` != 0), never thrown.
  */
 export class Cpu {
-  /** General registers as (lo, hi) int32 pairs; see regs.ts for slot numbers. */
-  readonly x = new Int32Array(SLOT_COUNT * 2);
+  /**
+   * General registers as (lo, hi) int32 pairs; see regs.ts for slot numbers. The JIT moves them
+   * into its state area (Jit.bind: a view of guest RAM's wasm memory, which never grows), so
+   * entering compiled code copies no registers; keep no reference to the array across a run.
+   */
+  x: Int32Array<ArrayBufferLike> = new Int32Array(SLOT_COUNT * 2);
   pcLo = 0;
   pcHi = 0;
   nf = 0;

@@ -41,6 +41,7 @@ function loadState(g: Gen): void {
   const f = g.f;
   const base = g.jitArea;
   for (let slot = 0; slot < g.x.length; slot++) {
+    if (g.usedX[slot] !== true) continue;
     f.i32(0);
     f.mem(Op.i64Load, base + stateByte(ST_X + slot * 2));
     f.set(g.x[slot]!);
@@ -60,6 +61,7 @@ function storeState(g: Gen): void {
   const f = g.f;
   const base = g.jitArea;
   for (let slot = 0; slot < g.x.length; slot++) {
+    if (g.writtenX[slot] !== true) continue;
     f.i32(0);
     f.get(g.x[slot]!);
     f.mem(Op.i64Store, base + stateByte(ST_X + slot * 2));
@@ -176,7 +178,6 @@ export function compileRegion(entry: number, insnAt: (idx: number) => Insn, jitA
   f.op(Op.i64ExtendI32U);
   f.op(Op.i64Or);
   f.set(g.pageVa);
-  loadState(g);
   f.get(P_BLOCK);
   f.set(g.block);
   f.open(Op.block, DONE);
@@ -218,6 +219,8 @@ export function compileRegion(entry: number, insnAt: (idx: number) => Insn, jitA
   f.end(); // done
   storeState(g);
   f.get(g.count);
+  // Registers are loaded only if the region touches them: known once the body is written.
+  f.prepend(() => loadState(g));
   const entries = new Map<number, number>();
   for (const [start, i] of blockOf) entries.set(start, i);
   return { bytes: buildModule(f, 4, sharedMemory, HELPERS), entries, instructions };

@@ -6,13 +6,17 @@ import { addgTag } from '../mte.js';
 import { Sys } from '../sysreg-state.js';
 import { compileRegion } from './compile.js';
 import {
-  ST_CF, ST_MTE_ACTIVE, ST_NF, ST_PC_HI, ST_PC_LO, ST_RD_BASE, ST_SP_ALIGN, ST_GCR, ST_RGSR, ST_TAG_ACCESS, ST_TAG_BASE, ST_TAG_PLAIN, ST_TAG_WRITES, ST_TBI_AND0, ST_TBI_OR1, ST_VF, ST_WR_BASE, ST_ZF,
+  ST_CF, ST_MTE_ACTIVE, ST_NF, ST_PC_HI, ST_PC_LO, ST_RD_BASE, ST_SP_ALIGN, ST_GCR, ST_RGSR, ST_TAG_ACCESS, ST_TAG_BASE, ST_TAG_PLAIN, ST_TAG_WRITES, ST_TBI_AND0, ST_TBI_OR1, ST_VF, ST_WR_BASE, ST_X, ST_ZF,
   STATE_OFFSET, STATE_WORDS, TLB_OFFSET,
 } from './layout.js';
 import { JitPage, type RegionFn } from './page.js';
 
-/** Block entries the interpreter sees before the region starting there is compiled. */
-export const HOT_THRESHOLD = 64;
+/**
+ * Block entries the interpreter sees before the region starting there is compiled. Linux's boot
+ * (docs/jit.md) measured 64: 28 s, 200: 22 s, 300: 21 s, 500: 18-19 s, 1000: 23 s — compiling
+ * (~1 ms a region) costs more than interpreting the short kernel regions seen a few hundred times.
+ */
+export const HOT_THRESHOLD = 500;
 /** The code cache's bound: past it every compiled region is dropped (and recompiled when hot). */
 export const CACHE_LIMIT_BYTES = 16 * 1024 * 1024;
 
@@ -22,6 +26,7 @@ export interface JitStats {
   compiledInstructions: number;
   /** Wasm bytes compiled since the last flush: the code cache's size. */
   cacheBytes: number;
+  /** Flushes because the cache was full. */
   flushes: number;
   /** Instructions executed by compiled code. */
   jitInstructions: number;
@@ -54,7 +59,6 @@ export class Jit {
     for (const page of this.pages) page.jit = null;
     this.pages.clear();
     this.stats.cacheBytes = 0;
-    this.stats.flushes++;
   }
 
   private bind(): boolean {
@@ -71,6 +75,11 @@ export class Jit {
     this.cpu.dtlb.moveInto(best, best.jitAreaOffset + TLB_OFFSET);
     this.state = new Int32Array(memory.buffer, best.jitAreaOffset + STATE_OFFSET, STATE_WORDS);
     const cpu = this.cpu;
+    // The register file lives in the state area from now on (compiled code reads and writes it
+    // there, the interpreter through this view): entries copy no registers.
+    const x = this.state.subarray(ST_X, ST_X + cpu.x.length);
+    x.set(cpu.x);
+    cpu.x = x;
     // The MTE helpers (emit-mte.ts HELPERS): the interpreter's own functions, on state outside wasm.
     this.imports = {
       m: { mem: memory },
@@ -106,7 +115,6 @@ export class Jit {
     if (fn === null) return 0;
     const cpu = this.cpu;
     const st = this.state!;
-    st.set(cpu.x);
     st[ST_NF] = cpu.nf;
     st[ST_ZF] = cpu.zf;
     st[ST_CF] = cpu.cf;
@@ -128,7 +136,6 @@ export class Jit {
     // Tag stores compiled inline count here what RamRegion.noteTagWrite counts (one page each).
     if (st[ST_TAG_WRITES] !== 0) region.activity.tagPages[ACTIVITY_GUEST]! += st[ST_TAG_WRITES]!;
     if (st[ST_RGSR] !== rgsr) cpu.setSys(Sys.RGSR_EL1, st[ST_RGSR]!, 0); // IRG stepped the generator
-    cpu.x.set(st.subarray(0, cpu.x.length));
     cpu.nf = st[ST_NF]!;
     cpu.zf = st[ST_ZF]!;
     cpu.cf = st[ST_CF]!;
@@ -154,6 +161,7 @@ export class Jit {
     }
     if (this.stats.cacheBytes + compiled.bytes.length > CACHE_LIMIT_BYTES) {
       this.flush();
+      this.stats.flushes++; // only these count: reset and binding flush an empty cache
       page.jit = jp; // keep this page's bookkeeping: the region is installed below
     }
     let fn: RegionFn;

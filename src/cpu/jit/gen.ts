@@ -52,6 +52,9 @@ export class Gen {
   readonly hi: number;
   readonly e: number;
   readonly off: number;
+  /** Register slots the region reads or writes (loaded at entry) and writes (stored at exit). */
+  readonly usedX: boolean[] = [];
+  readonly writtenX: boolean[] = [];
   /** Set while emitting a block: its instruction count, for exits in the middle. */
   blockLength = 0;
 
@@ -91,8 +94,12 @@ export class Gen {
   /** Pushes X[slot] (i64); XZR reads as 0. */
   read(slot: number): void {
     // XZR reads zero; so does the sink (only MOVK/BFM to XZR read it, and their result is dropped).
-    if (slot === XZR_SLOT || slot === SINK_SLOT) this.f.i64(0n);
-    else this.f.get(this.x[slot]!);
+    if (slot === XZR_SLOT || slot === SINK_SLOT) {
+      this.f.i64(0n);
+    } else {
+      this.usedX[slot] = true;
+      this.f.get(this.x[slot]!);
+    }
   }
 
   /** Pushes W[slot] (i32). */
@@ -100,6 +107,7 @@ export class Gen {
     if (slot === XZR_SLOT || slot === SINK_SLOT) {
       this.f.i32(0);
     } else {
+      this.usedX[slot] = true;
       this.f.get(this.x[slot]!);
       this.f.op(Op.i32WrapI64);
     }
@@ -107,8 +115,13 @@ export class Gen {
 
   /** Pops an i64 into X[slot]; writes to XZR or the sink are dropped. */
   write(slot: number): void {
-    if (slot === XZR_SLOT || slot === SINK_SLOT) this.f.op(Op.drop);
-    else this.f.set(this.x[slot]!);
+    if (slot === XZR_SLOT || slot === SINK_SLOT) {
+      this.f.op(Op.drop);
+    } else {
+      // A written register is loaded too: an exit before the write must store its old value.
+      this.usedX[slot] = this.writtenX[slot] = true;
+      this.f.set(this.x[slot]!);
+    }
   }
 
   /** Pops an i32 into W[slot], zero-extended. */

@@ -6,8 +6,8 @@ export type RegionFn = (pageLo: number, pageHi: number, block: number, budget: n
  * regions entered at each instruction. Dropping it (CodePage.jit = null) drops the page's code.
  */
 export class JitPage {
-  /** Block entries seen by the interpreter, per instruction (saturates at 255). */
-  readonly heat = new Uint8Array(1024);
+  /** Block entries seen by the interpreter, per instruction (counts up to the hot threshold). */
+  readonly heat = new Uint16Array(1024);
   /** Region function entered at each instruction; null: not compilable, undefined: not yet. */
   readonly fn: (RegionFn | null | undefined)[] = new Array<RegionFn | null | undefined>(1024);
   /** Block number of each entry in its region function. */

@@ -61,7 +61,14 @@ export class Bytes {
   }
 
   append(other: Bytes): void {
-    for (let i = 0; i < other.length; i++) this.byte(other.buf[i]!);
+    const need = this.length + other.length;
+    if (need > this.buf.length) {
+      const bigger = new Uint8Array(Math.max(need, this.buf.length * 2));
+      bigger.set(this.buf.subarray(0, this.length));
+      this.buf = bigger;
+    }
+    this.buf.set(other.buf.subarray(0, other.length), this.length);
+    this.length = need;
   }
 
   bytes(): Uint8Array<ArrayBuffer> {
@@ -74,7 +81,7 @@ export class Bytes {
  * relative depth, so the code generator never counts nesting by hand.
  */
 export class FuncWriter {
-  readonly code = new Bytes();
+  code = new Bytes();
   private readonly labels: string[] = [];
   private readonly localTypes: number[] = [];
 
@@ -164,6 +171,14 @@ export class FuncWriter {
     this.code.u32(names.length);
     for (const name of names) this.code.u32(this.depth(name));
     this.code.u32(this.depth(fallback));
+  }
+
+  /** Writes `emit`'s code in front of everything written so far (a prologue that depends on the body). */
+  prepend(emit: () => void): void {
+    const body = this.code;
+    this.code = new Bytes();
+    emit();
+    this.code.append(body);
   }
 
   /** The function body: locals (one entry per local, simple and small enough) then code. */
