@@ -1,9 +1,11 @@
 /**
  * `tagvisor migrate --postcopy` when the destination dies mid-way (dist/ needed): migrate exits 1
- * with the post-copy advice, the source is paused in postmigrate with the guest's whole state, and
- * the monitor's `cont` runs the guest to the end there, printing what it prints without migrating
- * (docs/migration-protocol.md §9).
+ * with the post-copy advice, the source is paused in postmigrate with the guest's whole state (a
+ * snapshot of it restores the guest where it moved), and the monitor's `cont` runs the guest to
+ * the end there, printing what it prints without migrating (docs/migration-protocol.md §9).
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MonitorClient } from '../../src/node/monitor/client.js';
@@ -27,7 +29,8 @@ describe('tagvisor migrate --postcopy when the destination dies', () => {
     const destination = start('run', '--incoming', 'tcp:127.0.0.1:0', '-m', '512M', '--start-paused', '--monitor', 'tcp:127.0.0.1:0');
     running.push(destination);
     const port = await listening(destination, /incoming migration on 127\.0\.0\.1:(\d+)/);
-    const source = start('run', '--monitor', 'tcp:127.0.0.1:0', '-m', '512M', '--start-paused', HEAP);
+    const dir = mkdtempSync(join(tmpdir(), 'tagvisor-postcopy-lost-'));
+    const source = start('run', '--monitor', 'tcp:127.0.0.1:0', '-m', '512M', '--start-paused', '--snapshot-dir', dir, HEAP);
     running.push(source);
     const monitor = await listening(source, /monitor listening on tcp:127\.0\.0\.1:(\d+)/);
     const migrate = start('migrate', '--monitor', `tcp:127.0.0.1:${monitor}`, '--to', `tcp:127.0.0.1:${port}`, '--postcopy');
@@ -40,11 +43,19 @@ describe('tagvisor migrate --postcopy when the destination dies', () => {
     try {
       expect(await client.execute('query-status')).toMatchObject({ status: 'paused', 'stop-reason': 'postmigrate' });
       expect(await client.execute('query-migrate')).toMatchObject({ status: 'failed', outcome: 'postmigrate', postcopy: true });
+      // The paused source can be kept: a snapshot of it restores the guest where it moved.
+      expect(await client.execute('snapshot-save', { file: join(dir, 'kept.snap') })).toMatchObject({ bytes: expect.any(Number) });
       await client.execute('cont');
     } finally {
       client.close();
     }
     expect(await source.exit).toBe(await plain.exit);
     expect(source.stdout()).toBe(plain.stdout());
+    const restored = start('run', '-m', '512M', '--restore', join(dir, 'kept.snap'));
+    running.push(restored);
+    expect(await restored.exit).toBe(await plain.exit);
+    expect(restored.stdout().length).toBeGreaterThan(0);
+    expect(plain.stdout().endsWith(restored.stdout())).toBe(true); // the rest of the run, from where it moved
+    rmSync(dir, { recursive: true, force: true });
   });
 });
