@@ -15,6 +15,8 @@ export interface CompiledRegion {
   readonly bytes: Uint8Array<ArrayBuffer>;
   readonly entries: Map<number, number>;
   readonly instructions: number;
+  /** A branch of the region goes back to an earlier instruction: it may loop inside wasm. */
+  readonly loops: boolean;
 }
 
 /** Instructions the JIT compiles: the data processing and memory forms it knows, and branches. */
@@ -223,5 +225,6 @@ export function compileRegion(entry: number, insnAt: (idx: number) => Insn, jitA
   f.prepend(() => loadState(g));
   const entries = new Map<number, number>();
   for (const [start, i] of blockOf) entries.set(start, i);
-  return { bytes: buildModule(f, 4, sharedMemory, HELPERS), entries, instructions };
+  const loops = blocks.some((b) => (b.flow.kind === FLOW_JUMP || b.flow.kind === FLOW_COND) && b.length > 0 && b.flow.delta <= 0 && blockOf.has(b.start + b.length - 1 + b.flow.delta));
+  return { bytes: buildModule(f, 4, sharedMemory, HELPERS), entries, instructions, loops };
 }

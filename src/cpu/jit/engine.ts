@@ -17,6 +17,8 @@ import { JitPage, type RegionFn } from './page.js';
  * (~1 ms a region) costs more than interpreting the short kernel regions seen a few hundred times.
  */
 export const HOT_THRESHOLD = 500;
+/** Regions shorter than this, with no loop, are left to the interpreter (docs/jit.md). */
+export const MIN_REGION_INSTRUCTIONS = 16;
 /** The code cache's bound: past it every compiled region is dropped (and recompiled when hot). */
 export const CACHE_LIMIT_BYTES = 16 * 1024 * 1024;
 
@@ -46,7 +48,7 @@ export class Jit {
   private state: Int32Array | null = null;
   private imports: WebAssembly.Imports = {};
   private shared = false;
-  /** Block entries before compiling; tests set 0 so even code that runs once is compiled. */
+  /** Block entries before compiling; tests set 0 so even code that runs once, and short regions, are compiled. */
   hotThreshold = HOT_THRESHOLD;
   /** The RAM layout changed (Cpu.watchRegion): choose the region again before compiling. */
   stale = true;
@@ -155,7 +157,8 @@ export class Jit {
     const region = this.region!;
     const insnAt = (i: number) => page.insns[i] ?? this.cpu.decodeSlot(page, i);
     const compiled = compileRegion(idx, insnAt, region.jitAreaOffset, this.shared);
-    if (compiled === null) {
+    // A few instructions without a loop run faster interpreted than through an entry into wasm.
+    if (compiled === null || (this.hotThreshold > 0 && !compiled.loops && compiled.instructions < MIN_REGION_INSTRUCTIONS)) {
       jp.fn[idx] = null;
       return null;
     }
