@@ -7,17 +7,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MonitorClient } from '../../src/node/monitor/client.js';
-import { listening, ROOT, start, until, type Proc } from './cli-support.js';
+import { killedAfterEach, listening, ROOT, start, until } from './cli-support.js';
 
-const running: Proc[] = [];
-afterEach(async () => {
-  for (const p of running.splice(0)) {
-    p.child.kill();
-    await p.exit;
-  }
-});
+const running = killedAfterEach();
 
 const HEAP = join(ROOT, 'guests/build/heap.elf');
 

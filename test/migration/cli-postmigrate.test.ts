@@ -3,19 +3,13 @@
  * paused in postmigrate with the recovery advice, the destination running (docs/migration-protocol.md §6).
  */
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MonitorClient } from '../../src/node/monitor/client.js';
-import { listening, ROOT, start, type Proc } from './cli-support.js';
+import { killedAfterEach, listening, ROOT, start } from './cli-support.js';
 import { TcpProxy } from './tcp-proxy.js';
 import { Section } from '../../src/vmm/migration/index.js';
 
-const running: Proc[] = [];
-afterEach(async () => {
-  for (const p of running.splice(0)) {
-    p.child.kill();
-    await p.exit;
-  }
-});
+const running = killedAfterEach();
 
 describe('tagvisor migrate when the answer to END is lost', () => {
   it('exits 1 with the postmigrate advice; query-status says postmigrate; the destination runs', async () => {

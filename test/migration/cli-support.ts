@@ -1,6 +1,7 @@
 /** Running the built CLI (dist/: `npm run build` first) from the migration tests. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { afterEach } from 'vitest';
 
 export const ROOT = join(import.meta.dirname, '../..');
 export const CLI = join(ROOT, 'dist/src/cli/main.js');
@@ -34,4 +35,16 @@ export async function until(condition: () => boolean, what: string, ms = 20_000)
 export async function listening(proc: Proc, pattern: RegExp): Promise<number> {
   await until(() => pattern.test(proc.stderr()), `${pattern} in: ${proc.stderr()}`);
   return Number(pattern.exec(proc.stderr())![1]);
+}
+
+/** A list the test pushes its processes onto: each is killed and awaited after every test. */
+export function killedAfterEach(): Proc[] {
+  const running: Proc[] = [];
+  afterEach(async () => {
+    for (const p of running.splice(0)) {
+      p.child.kill();
+      await p.exit;
+    }
+  });
+  return running;
 }

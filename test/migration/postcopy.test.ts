@@ -8,22 +8,16 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MonitorClient } from '../../src/node/monitor/client.js';
 import { connectChannel } from '../../src/node/migration-tcp.js';
 import { runToCompletion } from '../../src/node/run-guest.js';
 import { VirtMachine } from '../../src/vmm/index.js';
 import { loadSnapshot, MigrationSource } from '../../src/vmm/migration/index.js';
-import { listening, ROOT, start, until, type Proc } from './cli-support.js';
+import { killedAfterEach, listening, ROOT, start, until, type Proc } from './cli-support.js';
 import { TcpProxy } from './tcp-proxy.js';
 
-const running: Proc[] = [];
-afterEach(async () => {
-  for (const p of running.splice(0)) {
-    p.child.kill();
-    await p.exit;
-  }
-});
+const running = killedAfterEach();
 
 const HEAP = join(ROOT, 'guests/build/heap.elf');
 const RAM = 32 * 2 ** 20;
