@@ -227,3 +227,45 @@ describe('a destination that hangs', () => {
     expect(source.m.state).toBe('running');
   });
 });
+
+describe('a `cont` on the source while the paused guest is copied', () => {
+  it('is undone with a warning: the guest does not run there again, and the destination finishes it as without the cont', async () => {
+    const truth = await reference('heap');
+    const source = machine();
+    const target = machine();
+    const out: Uint8Array[] = [];
+    source.m.events.on('output', (bytes) => out.push(bytes.slice()));
+    target.m.events.on('output', (bytes) => out.push(bytes.slice()));
+    source.m.loadElf(image('heap'));
+    source.m.runSlice(Math.floor(truth.instructions / 3));
+    const warnings: string[] = [];
+    source.m.events.on('warning', (text) => warnings.push(text));
+    // The stop-and-copy's pause; then, while its sections go out, a user continues the guest
+    // (monitor `cont`).
+    let pausedAt = -1;
+    source.m.events.on('stop', ({ reason }) => {
+      if (reason === 'pause' && pausedAt < 0) pausedAt = source.m.instructions;
+    });
+    const [a, b] = createChannelPair();
+    const send = a.send.bind(a);
+    let continued = false;
+    a.send = (bytes) => {
+      if (pausedAt >= 0 && !continued) {
+        continued = true;
+        source.m.resume();
+        source.m.runSlice(1000); // the run loop's next turn
+      }
+      return send(bytes);
+    };
+    const running = drive(source.m, 500);
+    const [progress] = await Promise.all([new MigrationSource(source.m, a, RELAXED).run(), receiveMigration(target.m, b), running]);
+    expect(progress.status).toBe('completed');
+    expect(continued).toBe(true);
+    expect(pausedAt).toBeGreaterThan(0);
+    expect(source.m.instructions).toBe(pausedAt);
+    expect(warnings).toContain('the migration is copying the paused guest: the source stays paused until it ends');
+    const status = (await runToCompletion(target.m, { sliceSize: SLICE })).status;
+    expect(text(out)).toBe(truth.out);
+    expect(status).toBe(truth.status);
+  });
+});
