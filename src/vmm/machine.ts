@@ -119,6 +119,7 @@ export class VirtMachine {
    * never restored, so a process can count its own (`--stats`).
    */
   instructionsHere = 0;
+  private readonly holds = new Set<{ readonly why: string }>();
   /**
    * Largest slice a driver should run before giving the event loop a turn. Lowered while a
    * migration streams, so the socket is serviced often (the guest and the stream share a thread).
@@ -301,9 +302,28 @@ export class VirtMachine {
     this.stop({ kind: 'terminated', by });
   }
 
+  /**
+   * Keeps a paused machine paused until the returned release is called: `resume` and `step`
+   * then only warn with `why` (a migration copying the paused guest: running on would make two).
+   */
+  holdPaused(why: string): () => void {
+    const hold = { why };
+    this.holds.add(hold);
+    return () => void this.holds.delete(hold);
+  }
+
+  /** True (after warning) when a hold keeps the machine paused. */
+  private held(): boolean {
+    for (const hold of this.holds) {
+      this.events.emit('warning', hold.why);
+      return true;
+    }
+    return false;
+  }
+
   /** Lets a paused machine run again (runSlice executes guest code once more). */
   resume(): void {
-    if (this.state !== 'paused') return;
+    if (this.state !== 'paused' || this.held()) return;
     this.state = 'running';
     this.events.emit('resume', {});
   }
@@ -311,6 +331,10 @@ export class VirtMachine {
   /** Executes one instruction of a paused machine; it stays paused. */
   step(): void {
     if (this.state !== 'paused') return;
+    if (this.held()) {
+      this.events.emit('stop', { reason: 'step' }); // a debugger waits for the step's stop: nothing ran
+      return;
+    }
     this.state = 'running';
     this.throttledUntil = 0; // a debugger's step is not held back by auto-converge
     this.runSlice(1);

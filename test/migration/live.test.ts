@@ -229,7 +229,7 @@ describe('a destination that hangs', () => {
 });
 
 describe('a `cont` on the source while the paused guest is copied', () => {
-  it('is undone with a warning: the guest does not run there again, and the destination finishes it as without the cont', async () => {
+  it('is undone with a warning (a debugger step too): the guest does not run there again, and the destination finishes it as without the cont', async () => {
     const truth = await reference('heap');
     const source = machine();
     const target = machine();
@@ -254,6 +254,7 @@ describe('a `cont` on the source while the paused guest is copied', () => {
         continued = true;
         source.m.resume();
         source.m.runSlice(1000); // the run loop's next turn
+        source.m.step(); // a debugger's single step
       }
       return send(bytes);
     };

@@ -144,15 +144,12 @@ export class MigrationSource {
     let commitRequested = false;
     /** The destination said REFUSE: whatever the phase, it did not commit. */
     let refused = false;
-    /** Drops the listener that keeps this guest paused from the stop-and-copy (or post-copy's switch) on. */
+    /**
+     * Releases the hold that keeps this guest paused from the stop-and-copy (or post-copy's
+     * switch) on: a `cont` or a debugger's step while its last pages and states go out, or while
+     * it runs at a post-copy destination, would make two of it.
+     */
     let holdPaused: (() => void) | null = null;
-    // A `cont` (monitor, gdb, viewer) while the paused guest's last pages and states go out, or
-    // while it runs at a post-copy destination, would make two of it: undone, with a warning.
-    const holdPausedUntilTheEnd = (why: string): (() => void) =>
-      machine.events.on('resume', () => {
-        machine.pause();
-        machine.events.emit('warning', why);
-      });
     machine.setDirtyLogging(true);
     const sliceLimit = machine.sliceLimit;
     machine.sliceLimit = Math.min(sliceLimit, MIGRATION_SLICE);
@@ -181,7 +178,7 @@ export class MigrationSource {
         await this.switchToPostcopy(writer, this.postcopy, () => (commitRequested = true), (why) => (refused = why));
         // The guest runs there now. Until the migration ends (completed, or failed into
         // postmigrate where `cont` is the user's way back) it stays paused.
-        holdPaused = holdPausedUntilTheEnd('the guest runs on the post-copy destination: the source stays paused until the migration ends');
+        holdPaused = machine.holdPaused('the guest runs on the post-copy destination: the source stays paused until the migration ends');
         this.progress.downtimeMs = performance.now() - pausedAt;
         this.onProgress(this.progress);
         const switchBytes = this.progress.bytesSent;
@@ -228,7 +225,7 @@ export class MigrationSource {
           this.progress.expectedDowntimeMs = decision.expectedDowntimeMs;
           this.progress.forced = decision.forced;
           if (machine.state === 'running') machine.pause();
-          holdPaused = holdPausedUntilTheEnd('the migration is copying the paused guest: the source stays paused until it ends');
+          holdPaused = machine.holdPaused('the migration is copying the paused guest: the source stays paused until it ends');
           this.progress.status = 'device';
           this.phase = 'device state';
           // The destination's downtime clock starts here (format 2).
