@@ -111,14 +111,23 @@ describe.skipIf(typeof kernel === 'string')("a Linux guest's tag map and memory 
         await monitor.execute('cont');
         // Mid-test: the first update, after the test started, that shows a page with a non-zero tag.
         const started = (): number => whenPrinted(viewer, `kselftest: start ${TEST}`);
-        await until(() => viewer.messages.slice(started()).some((m) => m.type === 'page-tags' && [...m.values].some(holdsTag)), 'a tagged page in the map during the test', TIMEOUT_MS);
-        const stopAt = viewer.messages.length;
-        await monitor.execute('stop');
-        await until(() => viewer.messages.slice(stopAt).some((m) => m.type === 'status' && m.state === 'paused'), 'the status paused', 60_000);
-        beforeStop = viewer.messages.length;
-        // The stop's flush has the map as it is now; then the monitor reads what the map shows.
-        const map = mapAt(viewer);
-        const page = [...map.entries()].find(([, v]) => holdsTag(v))![0];
+        // The test allocates and frees its tagged buffers in a loop: the map seen at a stop may
+        // hold no tagged page (all freed a moment before), so stop again at a later update.
+        let map = new Map<number, number>();
+        let page: number | undefined;
+        for (let attempt = 0; page === undefined; attempt++) {
+          if (attempt === 20) throw new Error('20 stops during the test found no page holding a tag');
+          if (attempt > 0) await monitor.execute('cont');
+          const from = Math.max(started(), viewer.messages.length);
+          await until(() => viewer.messages.slice(from).some((m) => m.type === 'page-tags' && [...m.values].some(holdsTag)), 'a tagged page in the map during the test', TIMEOUT_MS);
+          const stopAt = viewer.messages.length;
+          await monitor.execute('stop');
+          await until(() => viewer.messages.slice(stopAt).some((m) => m.type === 'status' && m.state === 'paused'), 'the status paused', 60_000);
+          beforeStop = viewer.messages.length;
+          // The stop's flush has the map as it is now; then the monitor reads what the map shows.
+          map = mapAt(viewer);
+          page = [...map.entries()].find(([, v]) => holdsTag(v))?.[0];
+        }
         const debugBefore = sum(viewer.all('activity'), 'reads', DEBUG);
         const read = (await monitor.execute('read-tags', { addr: RAM_BASE + page * 4096, size: 4096, space: 'physical' })) as { tags: string };
         await monitor.execute('read-memory', { addr: RAM_BASE + page * 4096, size: 3 * 4096, space: 'physical' });
