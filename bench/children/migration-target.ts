@@ -17,9 +17,11 @@ await prefaulted;
 console.log(`port ${await ready}`);
 const channel = await accepted;
 const started = performance.now();
+const cpuBefore = process.cpuUsage();
 try {
   await receiveMigration(machine, channel, { decoders: (regions) => PageWorkers.decoders(regions) });
-  console.log(`received seconds ${(performance.now() - started) / 1000}`);
+  const cpu = process.cpuUsage(cpuBefore);
+  console.log(`received seconds ${(performance.now() - started) / 1000} cpu ${(cpu.user + cpu.system) / 1e6}`);
 } catch (error) {
   console.log(`failed ${error instanceof Error ? error.message : String(error)}`);
   process.exitCode = 1;

@@ -1,5 +1,6 @@
 import { connect, createServer, type Socket } from 'node:net';
 import { Section, SectionReader, type MigrationChannel, type RawSection } from '../vmm/migration/index.js';
+import { spareFrames } from './migration/spare-frames.js';
 
 export interface SocketChannelOptions {
   /**
@@ -22,7 +23,7 @@ export class SocketChannel implements MigrationChannel {
     private readonly socket: Socket,
     options: SocketChannelOptions = {},
   ) {
-    this.reader = new SectionReader(options.deferRamChecksum ? new Set([Section.RAM]) : undefined);
+    this.reader = options.deferRamChecksum ? new SectionReader(new Set([Section.RAM, Section.RAM_ALIGNED]), (n) => spareFrames.take(n)) : new SectionReader();
     const idle = options.idleTimeoutMs ?? 0;
     if (idle > 0) {
       // Node's socket timeout restarts on every read and every completed write.
@@ -41,9 +42,11 @@ export class SocketChannel implements MigrationChannel {
   }
 
   /** Resolves when the socket wants more (back-pressure); rejects if the connection fails first. */
-  send(bytes: Uint8Array): Promise<void> {
+  send(bytes: Uint8Array, written?: () => void): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
-    if (this.socket.write(bytes)) return Promise.resolve();
+    // Node calls back once the bytes are handed to the kernel (with an error: never reuse them).
+    const done = written ? (error?: Error | null) => (error ? undefined : written()) : undefined;
+    if (this.socket.write(bytes, done)) return Promise.resolve();
     return new Promise((resolve, reject) => {
       this.drainWaiters.push({ resolve, reject });
       if (this.drainWaiters.length === 1) {

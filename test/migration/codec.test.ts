@@ -76,10 +76,18 @@ describe('payload decoders refuse what they cannot trust', () => {
   });
 
   it('refuses misaligned page addresses and 5-bit tags', () => {
+    // Format 1-2 (RAM): u64 address, u8 encoding.
     const misaligned = new Uint8Array(13);
     new DataView(misaligned.buffer).setUint32(0, 1, true);
     misaligned[4] = 0x10;
-    expect(() => decodeRam(misaligned)).toThrow(/not page-aligned/);
+    expect(() => decodeRam(misaligned, Section.RAM)).toThrow(/not page-aligned/);
+    // Format 3 (RAM_ALIGNED): the encoding is the address's low 12 bits, so only 0 and 1 are valid there.
+    const aligned = new Uint8Array(16);
+    new DataView(aligned.buffer).setUint32(0, 1, true);
+    new DataView(aligned.buffer).setUint32(8, 0x4000_0002, true);
+    expect(() => decodeRam(aligned)).toThrow(/unknown page encoding 2/);
+    new DataView(aligned.buffer).setUint32(4, 1, true);
+    expect(() => decodeRam(aligned)).toThrow(/reserved field is not zero/);
     const badTag = new Uint8Array(15);
     new DataView(badTag.buffer).setUint32(0, 1, true);
     badTag[12] = 1;

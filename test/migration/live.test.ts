@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runToCompletion } from '../../src/node/run-guest.js';
 import { VirtMachine } from '../../src/vmm/index.js';
-import { createChannelPair, MigrationSource, receiveMigration, type ChannelFaults, type MigrationOptions } from '../../src/vmm/migration/index.js';
+import { createChannelPair, MigrationSource, Section, receiveMigration, type ChannelFaults, type MigrationOptions } from '../../src/vmm/migration/index.js';
 
 const GUESTS = join(import.meta.dirname, '../../guests');
 const image = (name: string) => readFileSync(join(GUESTS, 'build', `${name}.elf`));
@@ -186,7 +186,7 @@ describe('tag-only changes', () => {
     const send = a.send.bind(a);
     a.send = async (bytes) => {
       await send(bytes);
-      if (!retagged && bytes[0] === 0x02) {
+      if (!retagged && bytes[0] === Section.RAM_ALIGNED) {
         retagged = true;
         source.m.vm.memory.debug.writeTags(gpa + 0x40, 16, Uint8Array.of(0xb));
       }

@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { VirtMachine } from '../../src/vmm/index.js';
-import { loadSnapshot, saveSnapshot } from '../../src/vmm/migration/index.js';
+import { decodeRam, loadSnapshot, saveSnapshot, Section } from '../../src/vmm/migration/index.js';
+import { joinSections, sectionsOf } from './forge.js';
 
 const GUESTS = join(import.meta.dirname, '../../guests');
 const image = (name: string) => readFileSync(join(GUESTS, 'build', `${name}.elf`));
@@ -54,6 +55,21 @@ function snapshotAt(guest: string, at: number): Transcript {
   return { out: Buffer.concat(out).toString('latin1'), status };
 }
 
+function pausedMachine(): { machine: VirtMachine; snapshot: Uint8Array } {
+  const machine = newMachine();
+  machine.loadElf(image('demo'));
+  machine.runSlice(20_000);
+  machine.pause();
+  return { machine, snapshot: Buffer.concat(saveSnapshot(machine)) };
+}
+
+function fingerprint(machine: VirtMachine): string {
+  const state = machine.components().map((c) => c.save());
+  const page = new Uint8Array(4096);
+  machine.vm.memory.migration.readPage(0x4008_0000, page);
+  return JSON.stringify(state, (_k, v: unknown) => (v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v)) + Buffer.from(page).toString('hex');
+}
+
 describe('snapshots carry memory, tags, vCPU and devices: a guest cannot tell', () => {
   it.each(['demo', 'heap', 'mte-async', 'mte-el0', 'mte-tagmem', 'isa-mem'])('%s, snapshotted at 12 points', (guest) => {
     const truth = reference(guest);
@@ -76,21 +92,6 @@ describe('snapshots carry memory, tags, vCPU and devices: a guest cannot tell', 
 });
 
 describe('a bad snapshot changes nothing', () => {
-  function pausedMachine(): { machine: VirtMachine; snapshot: Uint8Array } {
-    const machine = newMachine();
-    machine.loadElf(image('demo'));
-    machine.runSlice(20_000);
-    machine.pause();
-    return { machine, snapshot: Buffer.concat(saveSnapshot(machine)) };
-  }
-
-  function fingerprint(machine: VirtMachine): string {
-    const state = machine.components().map((c) => c.save());
-    const page = new Uint8Array(4096);
-    machine.vm.memory.migration.readPage(0x4008_0000, page);
-    return JSON.stringify(state, (_k, v: unknown) => (v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v)) + Buffer.from(page).toString('hex');
-  }
-
   it.each([
     ['truncated in the middle', (s: Uint8Array) => s.subarray(0, s.length >> 1), /truncated/],
     ['truncated before END', (s: Uint8Array) => s.subarray(0, s.length - 10), /truncated/],
@@ -126,5 +127,51 @@ describe('a bad snapshot changes nothing', () => {
     const small = new VirtMachine({ memoryBytes: 128 * 2 ** 20 });
     expect(small.memoryBytes).not.toBe(newMachine().memoryBytes);
     expect(() => loadSnapshot(small, snapshot)).toThrow(/RAM layout differs/);
+  });
+});
+
+describe('format versions (docs/migration-protocol.md §3.1)', () => {
+  /** Rewrites a format-3 snapshot as format 2 wrote it: HELLO's version 2, RAM sections unaligned (u64 address, u8 encoding). */
+  function asFormat2(snapshot: Uint8Array, ramType: number = Section.RAM): Uint8Array {
+    return joinSections(
+      sectionsOf(snapshot).map((s) => {
+        if (s.type === Section.HELLO) {
+          const hello = Uint8Array.from(s.payload);
+          new DataView(hello.buffer).setUint16(8, 2, true); // after the 8-byte magic
+          return { type: s.type, payload: hello };
+        }
+        if (s.type !== Section.RAM_ALIGNED) return s;
+        const pages = decodeRam(s.payload);
+        const out = new Uint8Array(4 + pages.length * 9 + pages.filter((p) => p.data).length * 4096);
+        const view = new DataView(out.buffer);
+        view.setUint32(0, pages.length, true);
+        let at = 4;
+        for (const page of pages) {
+          view.setUint32(at, page.gpa % 2 ** 32, true);
+          view.setUint32(at + 4, Math.floor(page.gpa / 2 ** 32), true);
+          out[at + 8] = page.data ? 1 : 0;
+          at += 9;
+          if (page.data) out.set(page.data, at), (at += 4096);
+        }
+        return { type: ramType as typeof Section.RAM, payload: out };
+      }),
+    );
+  }
+
+  it('a format-2 snapshot (unaligned RAM sections) still loads, byte for byte the same machine', () => {
+    const { snapshot, machine } = pausedMachine();
+    const old = asFormat2(snapshot);
+    expect(sectionsOf(old).some((s) => s.type === Section.RAM)).toBe(true);
+    const loaded = newMachine();
+    loadSnapshot(loaded, old);
+    expect(fingerprint(loaded)).toBe(fingerprint(machine));
+  });
+
+  it('refuses a RAM section of the other format in a stream (format 3 HELLO with format 2 RAM, and the reverse)', () => {
+    const { snapshot } = pausedMachine();
+    const mixed = joinSections(sectionsOf(asFormat2(snapshot)).map((s) => (s.type === Section.HELLO ? sectionsOf(snapshot)[0]! : s)));
+    expect(() => loadSnapshot(newMachine(), mixed)).toThrow(/RAM section type 0x2 in a stream of another format version/);
+    const reverse = joinSections(sectionsOf(snapshot).map((s) => (s.type === Section.HELLO ? sectionsOf(asFormat2(snapshot))[0]! : s)));
+    expect(() => loadSnapshot(newMachine(), reverse)).toThrow(/RAM section type 0xa in a stream of another format version/);
   });
 });

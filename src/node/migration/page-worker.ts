@@ -5,6 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { encodeChunk, type ChunkJob, type RegionMemory } from '../../vmm/migration/chunk-codec.js';
+import { MAX_RAM_FRAME_BYTES } from '../../vmm/migration/payloads.js';
 import { applyRamFrame } from '../../vmm/migration/ram-apply.js';
 import type { SharedRegion } from './page-workers.js';
 
@@ -14,15 +15,30 @@ const regions: RegionMemory[] = (workerData as SharedRegion[]).map((r) => ({
   tags: r.tagsLength > 0 ? new Uint8Array(r.buffer, r.tagsOffset, r.tagsLength) : null,
 }));
 
-type Request = { id: number; job: ChunkJob; frame?: undefined } | { id: number; frame: Uint8Array; job?: undefined };
+type Request = { id: number; job: ChunkJob; frame?: undefined; spare?: undefined } | { id: number; frame: Uint8Array; job?: undefined; spare?: undefined } | { spare: ArrayBuffer };
 
-parentPort!.on('message', ({ id, job, frame }: Request) => {
+/** RAM frame buffers the main thread sent back once written out (page-workers.ts `recycle`). */
+const spares: Uint8Array[] = [];
+const MAX_SPARES = 4;
+
+parentPort!.on('message', (request: Request) => {
+  if (request.spare) {
+    if (spares.length < MAX_SPARES) spares.push(new Uint8Array(request.spare));
+    return;
+  }
+  const { id, job, frame } = request;
   try {
     if (frame) {
-      parentPort!.postMessage({ id, applied: applyRamFrame(regions, frame) });
+      const applied = applyRamFrame(regions, frame);
+      // The frame's buffer goes back for the socket reader to reuse (spare-frames.ts).
+      const spare = frame.buffer instanceof ArrayBuffer ? frame.buffer : undefined;
+      parentPort!.postMessage({ id, applied, spare }, spare ? [spare] : []);
       return;
     }
-    const chunk = encodeChunk(regions[job.region]!, job);
+    // Always a whole frame buffer, so that it can come back for the next chunk (untouched pages cost nothing).
+    const spare = spares.pop() ?? new Uint8Array(MAX_RAM_FRAME_BYTES);
+    const chunk = encodeChunk(regions[job.region]!, job, spare);
+    if (chunk.ram?.buffer !== spare.buffer) spares.push(spare);
     const transfer = [chunk.ram, chunk.tags].filter((s): s is Uint8Array => s !== null).map((s) => s.buffer as ArrayBuffer);
     parentPort!.postMessage({ id, chunk }, transfer);
   } catch (error) {

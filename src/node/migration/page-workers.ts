@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { spareFrames } from './spare-frames.js';
 import { Worker } from 'node:worker_threads';
-import { InThreadEncoders, StreamFormatError, type ChunkJob, type DecoderPool, type EncodedChunk, type EncoderPool, type RegionMemory } from '../../vmm/migration/index.js';
+import { InThreadEncoders, MAX_RAM_FRAME_BYTES, StreamFormatError, type ChunkJob, type DecoderPool, type EncodedChunk, type EncoderPool, type RegionMemory } from '../../vmm/migration/index.js';
 
 /** A region as a worker receives it: the shared buffer and where data and tags lie in it. */
 export interface SharedRegion {
@@ -45,8 +46,9 @@ export class PageWorkers implements EncoderPool, DecoderPool {
     this.depth = threads * JOBS_PER_WORKER;
     this.workers.forEach((worker, index) => {
       worker.unref();
-      worker.on('message', (message: { id: number; chunk?: EncodedChunk; applied?: number[]; error?: string }) => {
+      worker.on('message', (message: { id: number; chunk?: EncodedChunk; applied?: number[]; error?: string; spare?: ArrayBuffer }) => {
         this.load[index]!--;
+        if (message.spare) spareFrames.give(message.spare);
         const waiter = this.pending.get(message.id);
         this.pending.delete(message.id);
         const result = message.chunk ?? message.applied;
@@ -80,10 +82,20 @@ export class PageWorkers implements EncoderPool, DecoderPool {
     return this.post({ job }, [job.pages.buffer as ArrayBuffer, job.modes.buffer as ArrayBuffer]);
   }
 
+  recycle(section: Uint8Array): void {
+    const buffer = section.buffer as ArrayBuffer;
+    if (buffer.byteLength !== MAX_RAM_FRAME_BYTES) return;
+    const index = this.recycled++ % this.workers.length;
+    this.workers[index]!.postMessage({ spare: buffer }, [buffer]);
+  }
+
+  /** RAM section buffers sent back to the encoder threads for reuse. */
+  recycled = 0;
+
   applyRam(frame: Uint8Array): Promise<number[]> {
-    // The frame is the reader's own copy (SectionReader with deferred checksums): hand it over.
-    const whole = frame.byteOffset === 0 && frame.byteLength === frame.buffer.byteLength;
-    return this.post({ frame }, whole ? [frame.buffer as ArrayBuffer] : []);
+    // The reader's own copy (SectionReader with deferred checksums, spare-frames.ts) is handed over, and comes back.
+    const own = spareFrames.owns(frame.buffer) || (frame.byteOffset === 0 && frame.byteLength === frame.buffer.byteLength);
+    return this.post({ frame }, own ? [frame.buffer as ArrayBuffer] : []);
   }
 
   private post<T>(request: object, transfer: ArrayBuffer[]): Promise<T> {

@@ -7,8 +7,12 @@ import type { RawSection } from './sections.js';
  * the connection fails or closes; after that the channel is unusable.
  */
 export interface MigrationChannel {
-  /** Sends encoded section bytes; resolves once the transport took them. */
-  send(bytes: Uint8Array): Promise<void>;
+  /**
+   * Sends encoded section bytes; resolves once the transport took them. `written`, if the
+   * transport supports it, is called once the bytes have left (the caller may then reuse their
+   * buffer); a transport that keeps a reference (an in-memory pair) never calls it.
+   */
+  send(bytes: Uint8Array, written?: () => void): Promise<void>;
   /** The peer's next complete, checksum-verified section. */
   receive(): Promise<RawSection>;
   /** Ends the connection; pending sends and receives reject. */

@@ -54,11 +54,12 @@ function uniformTag(tags: Uint8Array, start: number): number {
   return first & 0xf;
 }
 
-export function encodeChunk(memory: RegionMemory, job: ChunkJob): EncodedChunk {
+/** `reuse`: a spare RAM frame buffer (MAX_RAM_FRAME_BYTES) to build the RAM section in. */
+export function encodeChunk(memory: RegionMemory, job: ChunkJob, reuse?: Uint8Array): EncodedChunk {
   if (job.pages.length > MAX_RAM_PAGES_PER_SECTION) throw new RangeError(`a chunk holds at most ${MAX_RAM_PAGES_PER_SECTION} pages`);
   let dataPages = 0;
   for (let i = 0; i < job.modes.length; i++) if ((job.modes[i]! & SEND_DATA) !== 0) dataPages++;
-  const ram = dataPages > 0 ? new RamBatch(dataPages) : null;
+  const ram = dataPages > 0 ? new RamBatch(dataPages, reuse) : null;
   const tags = new TagBatch();
   let zeroPages = 0;
   for (let i = 0; i < job.pages.length; i++) {

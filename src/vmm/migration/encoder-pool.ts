@@ -12,6 +12,8 @@ export interface EncoderPool {
   /** Jobs worth keeping in flight (a few per thread). */
   readonly depth: number;
   encode(job: ChunkJob): Promise<EncodedChunk>;
+  /** A RAM section `encode` made has been written out: its buffer may build another. */
+  recycle?(section: Uint8Array): void;
   close(): void;
 }
 

@@ -82,7 +82,7 @@ export class StreamSealer {
 }
 
 /** The sections a source sends after HELLO: all of them travel sealed. */
-const SEALABLE = new Set<number>([Section.RAM, Section.TAGS, Section.STATE, Section.END, Section.SYNC]);
+const SEALABLE = new Set<number>([Section.RAM, Section.RAM_ALIGNED, Section.TAGS, Section.STATE, Section.END, Section.SYNC]);
 
 /** The target side: authenticates, checks the order, and returns the inner section. */
 export class StreamOpener {

@@ -16,6 +16,8 @@ export const Section = {
   POSTCOPY: 0x08,
   /** Post-copy page connection: pages, each with its tags. */
   PAGES: 0x09,
+  /** Format 3: RAM with every page's data 8-byte aligned in the frame (§3.1), so copies run at memory speed. */
+  RAM_ALIGNED: 0x0a,
   ACCEPT: 0x10,
   REFUSE: 0x11,
   COMMITTED: 0x12,
@@ -28,6 +30,11 @@ export const Section = {
 } as const;
 
 export type SectionType = (typeof Section)[keyof typeof Section];
+
+/** Either form of a RAM section (format 1-2's RAM, format 3's RAM_ALIGNED). */
+export function isRamSection(type: number): boolean {
+  return type === Section.RAM || type === Section.RAM_ALIGNED;
+}
 
 const KNOWN = new Set<number>(Object.values(Section));
 export const SECTION_HEADER_BYTES = 8;
@@ -88,8 +95,15 @@ export class SectionReader {
   /** Bytes consumed by complete sections so far (for error messages). */
   consumed = 0;
 
-  /** `deferChecksum`: section types returned with `unverified` set (their own copy) instead of verified here. */
-  constructor(private readonly deferChecksum: ReadonlySet<number> = new Set()) {}
+  /**
+   * `deferChecksum`: section types returned with `unverified` set (their own copy) instead of
+   * verified here; `allocate` gives the buffer such a copy is gathered in (a spare one: fresh
+   * memory costs a page fault per 4 KiB), at least `n` bytes, and not shared with anything else.
+   */
+  constructor(
+    private readonly deferChecksum: ReadonlySet<number> = new Set(),
+    private readonly allocate: (n: number) => Uint8Array = (n) => new Uint8Array(n),
+  ) {}
 
   push(chunk: Uint8Array): void {
     if (chunk.length === 0) return;
@@ -120,9 +134,8 @@ export class SectionReader {
     const total = SECTION_HEADER_BYTES + length + SECTION_TRAILER_BYTES;
     if (this.buffered < total) return null;
     if (this.deferChecksum.has(type)) {
-      // A buffer of its own (gathered from several chunks, or copied): it may be handed to another thread.
-      const taken = this.take(total);
-      const frame = taken.byteOffset === 0 && taken.byteLength === taken.buffer.byteLength ? taken : taken.slice();
+      // A buffer of its own (gathered from the chunks): it may be handed to another thread.
+      const frame = this.gather(total, true, this.allocate(total).subarray(0, total));
       this.consumed += total;
       return { type: type as SectionType, payload: frame.subarray(SECTION_HEADER_BYTES, SECTION_HEADER_BYTES + length), unverified: frame };
     }
@@ -156,8 +169,7 @@ export class SectionReader {
     return this.gather(n, true);
   }
 
-  private gather(n: number, consume: boolean): Uint8Array {
-    const out = new Uint8Array(n);
+  private gather(n: number, consume: boolean, out: Uint8Array = new Uint8Array(n)): Uint8Array {
     let filled = 0;
     let index = 0;
     while (filled < n) {

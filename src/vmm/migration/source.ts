@@ -4,7 +4,7 @@ import { PageEncoder } from './page-stream.js';
 import { Section, type RawSection } from './sections.js';
 import { migrationAccess } from './stream-target.js';
 import { StreamSealer } from './sealing.js';
-import { inPhase, type MigrationError } from './errors.js';
+import { inPhase, MigrationError } from './errors.js';
 import { StreamWriter } from './stream-writer.js';
 import { ConvergencePolicy, DEFAULT_MAX_DOWNTIME_MS, WORK_PER_DATA_PAGE, WORK_PER_TAG_PAGE, type RoundMeasure } from './convergence.js';
 import { DirtyBitmapSet } from './dirty-set.js';
@@ -263,7 +263,12 @@ export class MigrationSource {
       this.failure = failure;
       machine.setDirtyLogging(false);
       // A REFUSE that arrived before the connection broke still proves the destination did not commit.
-      if (commitRequested && !refused) refused = await this.refusalReceived();
+      const refusal = commitRequested && !refused ? await this.refusalReceived() : null;
+      if (refusal !== null) {
+        refused = true;
+        this.failure = new MigrationError(this.phase, new Error(`destination refused: ${refusal}`));
+        this.progress.error = this.failure.message;
+      }
       if (commitRequested && !refused) {
         // Split brain is worse than downtime: stay paused, say so, let the user decide.
         this.progress.outcome = 'postmigrate';
@@ -286,6 +291,9 @@ export class MigrationSource {
     }
     return this.progress;
   }
+
+  /** Sections an encoder pool built in buffers it wants back once written (EncoderPool.recycle). */
+  private readonly recyclable = new WeakMap<Uint8Array, EncoderPool>();
 
   /** Post-copy: the page connection, once open. */
   private pages: MigrationChannel | null = null;
@@ -327,11 +335,11 @@ export class MigrationSource {
     }
   }
 
-  /** Whether a REFUSE is already waiting in the channel (read without waiting for more). */
-  private async refusalReceived(): Promise<boolean> {
+  /** The reason of a REFUSE already waiting in the channel (read without waiting for more), or null. */
+  private async refusalReceived(): Promise<string | null> {
     const now = new Promise<null>((resolve) => setTimeout(() => resolve(null), 0));
     const section = await Promise.race([this.channel.receive().catch(() => null), now]);
-    return section?.type === Section.REFUSE;
+    return section?.type === Section.REFUSE ? new TextDecoder().decode(section.payload) : null;
   }
 
   /** The destination's answer to `what`, or an error when it hangs (a frozen destination must not freeze the source). */
@@ -401,6 +409,7 @@ export class MigrationSource {
       if (chunk.ram) {
         stats.dataBytes += chunk.ram.length;
         this.queue.push(chunk.ram);
+        if (pool.recycle) this.recyclable.set(chunk.ram, pool);
       }
       if (chunk.tags) {
         stats.tagBytes += chunk.tags.length;
@@ -440,8 +449,10 @@ export class MigrationSource {
     const stats = encoder.stats;
     for (const section of this.queue.splice(0)) {
       const bytes = this.sealer ? await this.sealer.seal(section) : section;
-      await this.channel.send(bytes);
+      const pool = this.recyclable.get(section);
+      // Counted first: once written, a recycled section's buffer belongs to an encoder thread again.
       this.progress.bytesSent += bytes.length;
+      await this.channel.send(bytes, pool && bytes === section ? () => pool.recycle!(section) : undefined);
     }
     this.progress.pagesSent = stats.ramPages;
     this.progress.tagPagesSent = stats.tagPages;

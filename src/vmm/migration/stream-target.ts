@@ -1,8 +1,8 @@
 import { checkState, StateError, type Stateful } from '../../common/persist.js';
 import type { VirtMachine } from '../machine.js';
 import { PageApplier } from './page-stream.js';
-import { capabilityMismatch, decodeEnd, decodeHello, decodeRam, decodeState, decodeSync, decodeTags, type Capabilities, type EndSummary, type PageTags, type RamPage, type SyncMark } from './payloads.js';
-import { Section, verifySection, type RawSection } from './sections.js';
+import { capabilityMismatch, decodeEnd, decodeHello, decodeRam, ramSectionFor, decodeState, decodeSync, decodeTags, type Capabilities, type EndSummary, type PageTags, type RamPage, type SyncMark } from './payloads.js';
+import { Section, verifySection, type RawSection, type SectionType } from './sections.js';
 import { StreamFormatError } from './value-codec.js';
 import { sessionId } from './sealing.js';
 import type { MigrationAccess } from '../../memory/index.js';
@@ -54,6 +54,8 @@ export class StreamTarget {
   /** The last SYNC section accepted (live migration answers it). */
   lastSync: SyncMark | null = null;
   caps: Capabilities | null = null;
+  /** The RAM section type HELLO's format version carries. */
+  private ramSection: SectionType = Section.RAM_ALIGNED;
   /** The HELLO payload: sealed chunks are bound to it. */
   hello: Uint8Array | null = null;
 
@@ -73,7 +75,8 @@ export class StreamTarget {
     switch (section.type) {
       case Section.HELLO: {
         this.expect('hello', 'HELLO');
-        const { caps } = decodeHello(section.payload);
+        const { version, caps } = decodeHello(section.payload);
+        this.ramSection = ramSectionFor(version);
         this.hello = section.payload.slice();
         const mismatch = capabilityMismatch(caps, machineCapabilities(this.machine));
         if (mismatch) throw new CapabilityError(`capability mismatch: ${mismatch}`);
@@ -81,9 +84,10 @@ export class StreamTarget {
         this.phase = 'pages';
         return;
       }
-      case Section.RAM: {
-        this.expect('pages', 'RAM');
-        const pages = decodeRam(section.payload);
+      case Section.RAM:
+      case Section.RAM_ALIGNED: {
+        this.expectRam(section.type);
+        const pages = decodeRam(section.payload, section.type);
         this.pages.checkPages(pages);
         this.receivedRam += pages.length;
         if (this.mode === 'direct') this.pages.applyRam(pages);
@@ -147,8 +151,9 @@ export class StreamTarget {
   }
 
   /** A RAM section is about to be applied by a decoder thread (ram-apply.ts): it must come where RAM may. */
-  expectRam(): void {
+  expectRam(type: SectionType): void {
     this.expect('pages', 'RAM');
+    if (type !== this.ramSection) throw new StreamFormatError(`RAM section type 0x${type.toString(16)} in a stream of another format version`);
   }
 
   /** Counts pages a decoder thread applied (for END's totals). */

@@ -1,6 +1,6 @@
 import type { VirtMachine } from '../machine.js';
 import type { MigrationChannel } from './channel.js';
-import { encodeSection, Section } from './sections.js';
+import { encodeSection, isRamSection, Section } from './sections.js';
 import { CapabilityError, StreamTarget } from './stream-target.js';
 import { StreamOpener } from './sealing.js';
 import { StreamFormatError } from './value-codec.js';
@@ -40,8 +40,8 @@ export async function receiveMigration(machine: VirtMachine, channel: MigrationC
       const section = opener ? await opener.open(received) : received;
       if (section.type === Section.STATE) phase = 'device state';
       // Once the source paused, RAM is applied here: a hand-off would add its latency to the downtime.
-      if (section.type === Section.RAM && section.unverified && applying.active && pausedAt === 0) {
-        target.expectRam();
+      if (isRamSection(section.type) && section.unverified && applying.active && pausedAt === 0) {
+        target.expectRam(section.type);
         await applying.add(section.unverified);
         continue;
       }

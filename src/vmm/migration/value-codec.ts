@@ -29,9 +29,10 @@ export class ByteWriter {
   private view: DataView;
   length = 0;
 
-  constructor(initial = 256) {
-    this.buffer = new Uint8Array(initial);
-    this.view = new DataView(this.buffer.buffer);
+  /** `initial`: a size, or a buffer to build in (reused: its old bytes are overwritten as the writer goes). */
+  constructor(initial: number | Uint8Array = 256) {
+    this.buffer = typeof initial === 'number' ? new Uint8Array(initial) : initial;
+    this.view = new DataView(this.buffer.buffer, this.buffer.byteOffset, this.buffer.byteLength);
   }
 
   /** Makes room for `n` more bytes and returns the offset to write them at. */

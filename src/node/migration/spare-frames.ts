@@ -1,0 +1,37 @@
+import { MAX_RAM_FRAME_BYTES } from '../../vmm/migration/index.js';
+
+/**
+ * RAM section frame buffers a destination reuses: the socket reader gathers each deferred RAM
+ * section into one (SectionReader's `allocate`), a decoder thread applies it and hands the buffer
+ * back (page-workers.ts). Fresh 16 MiB buffers cost a page fault per 4 KiB and garbage-collector
+ * work; a few spares kept here avoid both. Process-wide, bounded.
+ */
+class SpareFrames {
+  private readonly spares: ArrayBuffer[] = [];
+  /** Buffers this pool handed out: only those may be transferred to another thread. */
+  private readonly issued = new WeakSet<ArrayBuffer>();
+  /** Frames gathered into a spare buffer rather than a fresh one. */
+  reused = 0;
+
+  constructor(private readonly limit: number) {}
+
+  /** A buffer of at least `n` bytes (a whole frame buffer when `n` fits one). */
+  take(n: number): Uint8Array {
+    const spare = n <= MAX_RAM_FRAME_BYTES ? this.spares.pop() : undefined;
+    if (spare) this.reused++;
+    const buffer = spare ?? new ArrayBuffer(Math.max(n, MAX_RAM_FRAME_BYTES));
+    this.issued.add(buffer);
+    return new Uint8Array(buffer);
+  }
+
+  /** Whether `buffer` came from `take`: owned by its section alone. */
+  owns(buffer: ArrayBufferLike): boolean {
+    return buffer instanceof ArrayBuffer && this.issued.has(buffer);
+  }
+
+  give(buffer: ArrayBuffer): void {
+    if (buffer.byteLength === MAX_RAM_FRAME_BYTES && this.spares.length < this.limit) this.spares.push(buffer);
+  }
+}
+
+export const spareFrames = new SpareFrames(8);
