@@ -198,7 +198,8 @@ function jitStats(machine: VirtMachine): string {
   if (jit === null) return 'cpu_engine: interp\n';
   const s = jit.stats;
   return `cpu_engine: jit\njit_regions: ${s.compiledRegions}\njit_compiled_instructions: ${s.compiledInstructions}\n` +
-    `jit_code_cache_bytes: ${s.cacheBytes}\njit_cache_flushes: ${s.flushes}\njit_instructions: ${s.jitInstructions}\n`;
+    `jit_code_cache_bytes: ${s.cacheBytes}\njit_cache_flushes: ${s.flushes}\njit_instructions: ${s.jitInstructions}\n` +
+    `jit_entries: ${s.entries}\njit_chained: ${s.chained}\n`;
 }
 
 /** Brings the machine to its first state; returns an exit status when that failed. */

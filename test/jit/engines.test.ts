@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { assemblerAvailable } from '../support/asm.js';
 import { RAM_BASE } from '../support/cpu-harness.js';
-import { installVectors, PAGES, setTags, TestMmu } from '../support/mmu.js';
-import { enginePair, runLockstep } from './lockstep.js';
+import { PAGES, setTags, TestMmu } from '../support/mmu.js';
+import { runLockstep, withMmu } from './lockstep.js';
 
 /**
  * The JIT against the interpreter on programs that exercise every form the JIT compiles, with
@@ -185,15 +185,6 @@ const COUNT_LOOP = `
   b.ne 1b
   hvc #0
 `;
-
-function withMmu(source: string, extra?: (m: Parameters<Parameters<typeof enginePair>[0]>[0], mmu: TestMmu) => void) {
-  return enginePair((m) => {
-    m.load(source);
-    installVectors(m);
-    const mmu = new TestMmu(m);
-    extra?.(m, mmu);
-  });
-}
 
 describe.runIf(assemblerAvailable())('JIT and interpreter agree', () => {
   it.each([1, 3, 17, 256, 100_000])('on integer and memory forms, in slices of %i', (slice) => {

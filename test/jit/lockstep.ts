@@ -1,6 +1,7 @@
 import { expect } from 'vitest';
 import { Sys } from '../../src/cpu/sysreg-state.js';
 import { TestMachine } from '../support/cpu-harness.js';
+import { installVectors, TestMmu } from '../support/mmu.js';
 
 /**
  * Engine equivalence: the same program on two machines, one interpreting and one with the JIT
@@ -16,6 +17,16 @@ export function enginePair(setup: (m: TestMachine) => void): { interp: TestMachi
   setup(interp);
   setup(jit);
   return { interp, jit };
+}
+
+/** A pair loading `source`, with the test vectors and TestMmu's MMU on; `extra` sets more up. */
+export function withMmu(source: string, extra?: (m: TestMachine, mmu: TestMmu) => void): { interp: TestMachine; jit: TestMachine } {
+  return enginePair((m) => {
+    m.load(source);
+    installVectors(m);
+    const mmu = new TestMmu(m);
+    extra?.(m, mmu);
+  });
 }
 
 export function stateOf(m: TestMachine): string {

@@ -1,12 +1,13 @@
 import { ACTIVITY_GUEST, type RamRegion } from '../../memory/index.js';
-import type { Cpu } from '../cpu.js';
+import { FIQ_LINE, IRQ_LINE, type Cpu } from '../cpu.js';
 import type { CodePage } from '../fetch.js';
 import { storeTagEntry } from '../isa/mte-insns.js';
 import { addgTag } from '../mte.js';
 import { Sys } from '../sysreg-state.js';
+import { buildDispatcher, chainIndex, SLOT_SHIFT, type DispatchFn } from './chain.js';
 import { compileRegion } from './compile.js';
 import {
-  ST_CF, ST_MTE_ACTIVE, ST_NF, ST_PC_HI, ST_PC_LO, ST_RD_BASE, ST_SP_ALIGN, ST_GCR, ST_RGSR, ST_TAG_ACCESS, ST_TAG_BASE, ST_TAG_PLAIN, ST_TAG_WRITES, ST_TBI_AND0, ST_TBI_OR1, ST_VF, ST_WR_BASE, ST_X, ST_ZF,
+  CHAIN_ENTRIES, CHAIN_OFFSET, ST_CHAIN_KEY, ST_CHAINED, ST_CF, ST_MTE_ACTIVE, ST_NF, ST_PC_HI, ST_PC_LO, ST_RD_BASE, ST_SP_ALIGN, ST_GCR, ST_RGSR, ST_TAG_ACCESS, ST_TAG_BASE, ST_TAG_PLAIN, ST_TAG_WRITES, ST_TBI_AND0, ST_TBI_OR1, ST_VF, ST_WR_BASE, ST_X, ST_ZF,
   STATE_OFFSET, STATE_WORDS, TLB_OFFSET,
 } from './layout.js';
 import { JitPage, type RegionFn } from './page.js';
@@ -34,6 +35,10 @@ export interface JitStats {
   jitInstructions: number;
   /** Regions the host refused to compile (they are interpreted). */
   compileFailures: number;
+  /** Entries into compiled code from the run loop (JS to wasm). */
+  entries: number;
+  /** Regions entered by the dispatcher straight from another one (chain.ts). */
+  chained: number;
 }
 
 /**
@@ -43,7 +48,7 @@ export interface JitStats {
  * live; accesses to other regions leave compiled code for the interpreter.
  */
 export class Jit {
-  readonly stats: JitStats = { compiledRegions: 0, compiledInstructions: 0, cacheBytes: 0, flushes: 0, jitInstructions: 0, compileFailures: 0 };
+  readonly stats: JitStats = { compiledRegions: 0, compiledInstructions: 0, cacheBytes: 0, flushes: 0, jitInstructions: 0, compileFailures: 0, entries: 0, chained: 0 };
   private region: RamRegion | null = null;
   private state: Int32Array | null = null;
   private imports: WebAssembly.Imports = {};
@@ -53,6 +58,15 @@ export class Jit {
   /** The RAM layout changed (Cpu.watchRegion): choose the region again before compiling. */
   stale = true;
   private readonly pages = new Set<CodePage>();
+  /** Every compiled region function, at its slot (0 unused); the dispatcher calls through it. */
+  private table: WebAssembly.Table | null = null;
+  private nextSlot = 1;
+  private dispatch: DispatchFn | null = null;
+  /** The jump cache (chain.ts), a view of the JIT area: 4 words an entry. */
+  private chain: Int32Array | null = null;
+  /** The jump cache's generation and the instruction TLB generation it follows. */
+  private chainGen = 1;
+  private itlbGen = -1;
 
   constructor(private readonly cpu: Cpu) {}
 
@@ -61,6 +75,18 @@ export class Jit {
     for (const page of this.pages) page.jit = null;
     this.pages.clear();
     this.stats.cacheBytes = 0;
+    // Slots are handed out again: let the dropped functions go.
+    for (let slot = 1; slot < this.nextSlot; slot++) this.table!.set(slot, null);
+    this.nextSlot = 1;
+    this.newChainGeneration();
+  }
+
+  /** Forgets every jump cache entry (they name dropped code or an old translation). */
+  private newChainGeneration(): void {
+    if (++this.chainGen >= 1 << 29) {
+      this.chainGen = 1;
+      for (let e = 0; this.chain !== null && e < CHAIN_ENTRIES; e++) this.chain[e * 4 + 2] = -1;
+    }
   }
 
   private bind(): boolean {
@@ -76,6 +102,9 @@ export class Jit {
     const memory = best.wasmMemory;
     this.cpu.dtlb.moveInto(best, best.jitAreaOffset + TLB_OFFSET);
     this.state = new Int32Array(memory.buffer, best.jitAreaOffset + STATE_OFFSET, STATE_WORDS);
+    // -1 never matches a key: the area may hold another engine's entries (or zeros, key 0 = off).
+    this.chain = new Int32Array(memory.buffer, best.jitAreaOffset + CHAIN_OFFSET, CHAIN_ENTRIES * 4);
+    for (let e = 0; e < CHAIN_ENTRIES; e++) this.chain[e * 4 + 2] = -1;
     const cpu = this.cpu;
     // The register file lives in the state area from now on (compiled code reads and writes it
     // there, the interpreter through this view): entries copy no registers.
@@ -94,6 +123,9 @@ export class Jit {
       },
     };
     this.shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
+    this.table = new WebAssembly.Table({ element: 'anyfunc', initial: 1024 });
+    const dispatcher = new WebAssembly.Instance(new WebAssembly.Module(buildDispatcher(best.jitAreaOffset, this.shared)), { m: { mem: memory }, t: { tab: this.table } });
+    this.dispatch = dispatcher.exports.d as DispatchFn;
     return true;
   }
 
@@ -117,6 +149,27 @@ export class Jit {
     if (fn === null) return 0;
     const cpu = this.cpu;
     const st = this.state!;
+    if (cpu.itlb.generation !== this.itlbGen) {
+      this.itlbGen = cpu.itlb.generation;
+      this.newChainGeneration();
+    }
+    // Chaining crosses pages without the run loop's interrupt check: off while one is takeable
+    // (compiled code changes neither the lines nor DAIF, so otherwise none becomes takeable).
+    const irq = cpu.irqLines;
+    const key = irq !== 0 && ((irq & FIQ_LINE && !(cpu.daif & 0x40)) || (irq & IRQ_LINE && !(cpu.daif & 0x80))) ? 0 : (this.chainGen << 1) | cpu.el;
+    st[ST_CHAIN_KEY] = key;
+    const slot = jp.slot[idx]!;
+    const block = jp.block[idx]!;
+    if (key !== 0) {
+      const va = (pageLo + idx * 4) | 0;
+      const e = chainIndex(va) * 4;
+      const chain = this.chain!;
+      chain[e] = va;
+      chain[e + 1] = pageHi;
+      chain[e + 2] = key;
+      chain[e + 3] = (slot << SLOT_SHIFT) | block;
+    }
+    st[ST_CHAINED] = 0;
     st[ST_NF] = cpu.nf;
     st[ST_ZF] = cpu.zf;
     st[ST_CF] = cpu.cf;
@@ -134,7 +187,9 @@ export class Jit {
     st[ST_TAG_ACCESS] = cpu.tagAccessEnabled(cpu.el) ? 1 : 0;
     st[ST_GCR] = cpu.sysLo(Sys.GCR_EL1);
     const rgsr = (st[ST_RGSR] = cpu.sysLo(Sys.RGSR_EL1));
-    const ran = fn(pageLo, pageHi, jp.block[idx]!, budget > 0x7fffffff ? 0x7fffffff : budget);
+    const ran = this.dispatch!(slot, pageLo, pageHi, block, budget > 0x7fffffff ? 0x7fffffff : budget);
+    this.stats.entries++;
+    this.stats.chained += st[ST_CHAINED]!;
     // Tag stores compiled inline count here what RamRegion.noteTagWrite counts (one page each).
     if (st[ST_TAG_WRITES] !== 0) region.activity.tagPages[ACTIVITY_GUEST]! += st[ST_TAG_WRITES]!;
     if (st[ST_RGSR] !== rgsr) cpu.setSys(Sys.RGSR_EL1, st[ST_RGSR]!, 0); // IRG stepped the generator
@@ -165,7 +220,8 @@ export class Jit {
     if (this.stats.cacheBytes + compiled.bytes.length > CACHE_LIMIT_BYTES) {
       this.flush();
       this.stats.flushes++; // only these count: reset and binding flush an empty cache
-      page.jit = jp; // keep this page's bookkeeping: the region is installed below
+      page.jit = jp; // keep this page's heat: the region is installed below
+      jp.fn.fill(undefined); // the page's other regions were dropped with their slots
     }
     let fn: RegionFn;
     try {
@@ -176,9 +232,14 @@ export class Jit {
       jp.fn[idx] = null;
       return null;
     }
+    const slot = this.nextSlot++;
+    const table = this.table!;
+    if (slot >= table.length) table.grow(table.length);
+    table.set(slot, fn);
     for (const [start, block] of compiled.entries) {
       if (start !== idx && jp.fn[start] !== undefined) continue;
       jp.fn[start] = fn;
+      jp.slot[start] = slot;
       jp.block[start] = block;
     }
     jp.bytes += compiled.bytes.length;

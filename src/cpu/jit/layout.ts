@@ -39,7 +39,14 @@ export const ST_TAG_WRITES = 82;
 export const ST_GCR = 83;
 export const ST_RGSR = 84;
 export const ST_TAG_ACCESS = 85;
+/** The jump cache's key for this entry (chain.ts): generation << 1 | EL; 0 while chaining is off. */
+export const ST_CHAIN_KEY = 86;
+/** Regions entered by the dispatcher without returning to JS (added to the stats at exit). */
+export const ST_CHAINED = 87;
 export const STATE_WORDS = 96;
+/** The jump cache (chain.ts): CHAIN_ENTRIES entries of 4 words (VA lo, VA hi, key, slot << 11 | block). */
+export const CHAIN_OFFSET = STATE_OFFSET + 512;
+export const CHAIN_ENTRIES = 2048;
 /** Byte offsets of the TLB columns from the JIT area start (DataTlb.moveInto's order). */
 export const TLB_KEY_LO = TLB_OFFSET;
 export const TLB_KEY_HI = TLB_OFFSET + JIT_TLB_BYTES / 4;

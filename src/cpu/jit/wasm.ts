@@ -9,14 +9,14 @@ export const I64 = 0x7e;
 
 /** Opcodes (WebAssembly core specification, "Binary Format: Instructions"). */
 export const Op = {
-  block: 0x02, loop: 0x03, if: 0x04, else: 0x05, end: 0x0b, br: 0x0c, brIf: 0x0d, brTable: 0x0e, return: 0x0f, call: 0x10,
+  block: 0x02, loop: 0x03, if: 0x04, else: 0x05, end: 0x0b, br: 0x0c, brIf: 0x0d, brTable: 0x0e, return: 0x0f, call: 0x10, callIndirect: 0x11,
   drop: 0x1a, select: 0x1b,
   localGet: 0x20, localSet: 0x21, localTee: 0x22,
   i32Load: 0x28, i64Load: 0x29, i32Load8U: 0x2d, i32Load16U: 0x2f,
   i64Load8S: 0x30, i64Load8U: 0x31, i64Load16S: 0x32, i64Load16U: 0x33, i64Load32S: 0x34, i64Load32U: 0x35,
   i32Store: 0x36, i64Store: 0x37, i32Store8: 0x3a, i64Store8: 0x3c, i64Store16: 0x3d, i64Store32: 0x3e,
   i32Const: 0x41, i64Const: 0x42,
-  i32Eqz: 0x45, i32Eq: 0x46, i32Ne: 0x47, i32LtS: 0x48, i32LtU: 0x49, i32GtS: 0x4a, i32GtU: 0x4b, i32LeU: 0x4d, i32GeU: 0x4f,
+  i32Eqz: 0x45, i32Eq: 0x46, i32Ne: 0x47, i32LtS: 0x48, i32LtU: 0x49, i32GtS: 0x4a, i32GtU: 0x4b, i32LeU: 0x4d, i32GeS: 0x4e, i32GeU: 0x4f,
   i64Eqz: 0x50, i64Eq: 0x51, i64Ne: 0x52, i64LtS: 0x53, i64LtU: 0x54, i64LeU: 0x58, i64GeU: 0x5a,
   i32Add: 0x6a, i32Sub: 0x6b, i32Mul: 0x6c, i32DivS: 0x6d, i32DivU: 0x6e, i32And: 0x71, i32Or: 0x72, i32Xor: 0x73,
   i32Shl: 0x74, i32ShrS: 0x75, i32ShrU: 0x76, i32Rotr: 0x78,
@@ -206,47 +206,59 @@ function name(out: Bytes, text: string): void {
   for (let i = 0; i < text.length; i++) out.byte(text.charCodeAt(i));
 }
 
+/** An import of a module: a function of type 0, the memory or a funcref table. */
+export type Import = { module: string; field: string; kind: 'func' } | { module: string; field: string; kind: 'memory'; shared: boolean } | { module: string; field: string; kind: 'table' };
+
 /**
- * A module importing memory "m"."mem" (shared when `shared`) and the functions "h"."<helper>"
- * (function indices 0.., in `helpers` order), and exporting one function "f"; all functions take
- * `params` i32 parameters and return one i32.
+ * A module of one function, `func`, exported as `exportName`: types take `typeParams[i]` i32
+ * parameters and return one i32; imported functions have type 0, `func` has type `funcType`.
  */
-export function buildModule(func: FuncWriter, params: number, shared: boolean, helpers: readonly string[] = []): Uint8Array<ArrayBuffer> {
+export function assembleModule(func: FuncWriter, typeParams: readonly number[], funcType: number, imports: readonly Import[], exportName: string): Uint8Array<ArrayBuffer> {
   const out = new Bytes();
   for (const b of [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]) out.byte(b);
   const types = new Bytes();
-  types.u32(1);
-  types.byte(0x60);
-  types.u32(params);
-  for (let i = 0; i < params; i++) types.byte(I32);
-  types.u32(1);
-  types.byte(I32);
-  section(out, 1, types);
-  const imports = new Bytes();
-  imports.u32(1 + helpers.length);
-  for (const helper of helpers) {
-    name(imports, 'h');
-    name(imports, helper);
-    imports.byte(0x00);
-    imports.u32(0);
+  types.u32(typeParams.length);
+  for (const params of typeParams) {
+    types.byte(0x60);
+    types.u32(params);
+    for (let i = 0; i < params; i++) types.byte(I32);
+    types.u32(1);
+    types.byte(I32);
   }
-  name(imports, 'm');
-  name(imports, 'mem');
-  imports.byte(0x02);
-  // Limits: minimum 0 and maximum 65536 pages accept any memory (shared ones need a maximum).
-  imports.byte(shared ? 0x03 : 0x01);
-  imports.u32(0);
-  imports.u32(65536);
-  section(out, 2, imports);
+  section(out, 1, types);
+  const section2 = new Bytes();
+  section2.u32(imports.length);
+  let importedFuncs = 0;
+  for (const imp of imports) {
+    name(section2, imp.module);
+    name(section2, imp.field);
+    if (imp.kind === 'func') {
+      section2.byte(0x00);
+      section2.u32(0);
+      importedFuncs++;
+    } else if (imp.kind === 'memory') {
+      section2.byte(0x02);
+      // Limits: minimum 0 and maximum 65536 pages accept any memory (shared ones need a maximum).
+      section2.byte(imp.shared ? 0x03 : 0x01);
+      section2.u32(0);
+      section2.u32(65536);
+    } else {
+      section2.byte(0x01);
+      section2.byte(0x70); // funcref
+      section2.byte(0x00); // limits: minimum 0, no maximum
+      section2.u32(0);
+    }
+  }
+  section(out, 2, section2);
   const funcs = new Bytes();
   funcs.u32(1);
-  funcs.u32(0);
+  funcs.u32(funcType);
   section(out, 3, funcs);
   const exports = new Bytes();
   exports.u32(1);
-  name(exports, 'f');
+  name(exports, exportName);
   exports.byte(0x00);
-  exports.u32(helpers.length);
+  exports.u32(importedFuncs);
   section(out, 7, exports);
   const code = new Bytes();
   code.u32(1);
@@ -255,4 +267,15 @@ export function buildModule(func: FuncWriter, params: number, shared: boolean, h
   code.append(body);
   section(out, 10, code);
   return out.bytes();
+}
+
+/**
+ * A module importing memory "m"."mem" (shared when `shared`) and the functions "h"."<helper>"
+ * (function indices 0.., in `helpers` order), and exporting one function "f"; all functions take
+ * `params` i32 parameters and return one i32.
+ */
+export function buildModule(func: FuncWriter, params: number, shared: boolean, helpers: readonly string[] = []): Uint8Array<ArrayBuffer> {
+  const imports: Import[] = helpers.map((helper) => ({ module: 'h', field: helper, kind: 'func' }));
+  imports.push({ module: 'm', field: 'mem', kind: 'memory', shared });
+  return assembleModule(func, [params], 0, imports, 'f');
 }

@@ -84,8 +84,14 @@ export class FetchTlb {
   readonly keyLo = new Int32Array(2 * TLB_SIZE);
   readonly keyHi = new Int32Array(2 * TLB_SIZE).fill(TLB_INVALID);
   readonly code: CodePage[] = new Array<CodePage>(2 * TLB_SIZE);
+  /**
+   * Bumped by every flush and whenever a page's decoded or compiled code is dropped: the JIT's
+   * jump cache (jit/chain.ts), which maps VAs to compiled code, holds for one generation.
+   */
+  generation = 0;
 
   flush(): void {
     this.keyHi.fill(TLB_INVALID);
+    this.generation++;
   }
 }

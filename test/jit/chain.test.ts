@@ -1,0 +1,104 @@
+import { describe, expect, it } from 'vitest';
+import { assemblerAvailable } from '../support/asm.js';
+import { RAM_BASE, type TestMachine } from '../support/cpu-harness.js';
+import { PAGES, TestMmu } from '../support/mmu.js';
+import { runLockstep, withMmu } from './lockstep.js';
+
+/**
+ * Chaining (docs/jit.md, "Chaining"): compiled regions call the next region from wasm through
+ * the jump cache instead of returning to the run loop. In lockstep with the interpreter, so the
+ * instruction count at every slice's end, hence every budget exit inside a chain, must agree;
+ * and the jump cache must follow code that moves (a remapped page) or changes (a guest store).
+ */
+
+/** A loop calling a function on the next page (BL there, RET back): every exit is chainable. */
+const CALLS = `
+  mov x1, #3000
+  mov x0, #0
+1: bl 2f
+  add x0, x0, #3
+  subs x1, x1, #1
+  b.ne 1b
+  hvc #0
+  .balign 4096
+2: add x0, x0, #1
+  eor x2, x0, x1
+  ret
+`;
+
+/** A loop calling through X5 the function at PAGES + 0x3000 (a page `TestMmu.setPage` can move). */
+const CALL_PAGE = `
+  movz x5, #0x4020, lsl #16
+  add x5, x5, #0x3000
+  mov x1, #3000
+  mov x0, #0
+1: blr x5
+  subs x1, x1, #1
+  b.ne 1b
+  hvc #0
+`;
+
+const ADD_1 = 0x91000400; // add x0, x0, #1
+const ADD_100 = 0x91019000; // add x0, x0, #100
+const RET = 0xd65f03c0;
+
+function putCode(m: TestMachine, va: number, words: number[]): void {
+  words.forEach((word, i) => m.ram.view.setUint32(va - RAM_BASE + i * 4, word, true));
+  m.ram.noteDataWrite(va - RAM_BASE, words.length * 4);
+}
+
+describe.runIf(assemblerAvailable())('JIT chaining', () => {
+  it.each([1, 2, 5, 64, 100_000])('calls and returns across pages in wasm, exact in slices of %i', (slice) => {
+    const p = withMmu(CALLS);
+    runLockstep(p, { slice });
+    const cpu = p.jit.cpu;
+    expect(cpu.exitReason).toBe(1);
+    expect(p.jit.x(0)).toBe(3000n * 4n);
+    if (slice === 100_000) {
+      // Nearly every region was entered from another one, not from the run loop.
+      expect(cpu.jit!.stats.chained).toBeGreaterThan(5000);
+      expect(cpu.jit!.stats.entries).toBeLessThan(100);
+    }
+  });
+
+  it('follows a remapped code page (the jump cache is dropped with the instruction TLB)', () => {
+    const p = withMmu(CALL_PAGE, (m) => {
+      putCode(m, PAGES + 0x3000, [ADD_1, RET]);
+      putCode(m, PAGES + 0x5000, [ADD_100, RET]);
+    });
+    const mmus = new Map<object, TestMmu>();
+    runLockstep(p, {
+      slice: 1002, // the remap must not fall on a call: the run loop would refill the entry first
+      between: (m, slice) => {
+        if (slice !== 1) return;
+        let mmu = mmus.get(m);
+        if (!mmu) mmus.set(m, (mmu = new TestMmu(m)));
+        mmu.setPage(PAGES + 0x3000, { pa: PAGES + 0x5000 }); // flushes the TLBs, as TLBI does
+      },
+    });
+    expect(p.jit.x(0)).toBeGreaterThan(100_000n);
+    expect(p.jit.cpu.jit!.stats.chained).toBeGreaterThan(1000);
+  });
+
+  it('follows a guest store into a called function (the store drops the jump cache)', () => {
+    // At the 1000th call the loop rewrites the called function's add: from then on it adds 100.
+    const p = withMmu(`
+      movz x5, #0x4020, lsl #16
+      add x5, x5, #0x3000
+      ldr w3, 5f
+      mov x1, #3000
+      mov x0, #0
+    1: blr x5
+      cmp x1, #2000
+      b.ne 2f
+      str w3, [x5]
+    2: subs x1, x1, #1
+      b.ne 1b
+      hvc #0
+    5: .inst ${ADD_100}
+    `, (m) => putCode(m, PAGES + 0x3000, [ADD_1, RET]));
+    runLockstep(p, { slice: 100_000 });
+    expect(p.jit.x(0)).toBe(1001n + 1999n * 100n);
+    expect(p.jit.cpu.jit!.stats.chained).toBeGreaterThan(1000);
+  });
+});
