@@ -7,6 +7,11 @@ export const JUMP = 1;
 
 export type Exec = (cpu: Cpu, insn: Insn) => number;
 
+/** The executor of every instruction that does nothing (hints, barriers, PRFM): the JIT compiles it to nothing. */
+export function nop(): number {
+  return NEXT;
+}
+
 /**
  * A decoded instruction: the executor for its exact form plus pre-extracted operands. Every
  * instance has the same shape, so the interpreter's property loads stay monomorphic; a future JIT

@@ -1,6 +1,6 @@
 import type { Cpu } from '../cpu.js';
 import { dataAbort } from '../exception-entry.js';
-import { Insn, NEXT } from '../insn.js';
+import { Insn, NEXT, nop } from '../insn.js';
 import { R } from '../int64.js';
 import { rsp, rz, wz } from '../regs.js';
 import { ACC_NOCHECK, ACC_UNPRIV } from '../slow-access.js';
@@ -108,10 +108,6 @@ export function decodeLoadLiteral(word: number): Insn | null {
 
 function prfm(word: number): Insn {
   return new Insn(nop, word);
-}
-
-function nop(): number {
-  return NEXT;
 }
 
 function single(word: number, kind: number, rt: number, rn: number, mode: number, imm: number, flags: number): Insn {

@@ -1,7 +1,7 @@
 import { Exit, type Cpu } from '../cpu.js';
 import { takeSyncException, undefinedInstruction } from '../exception-entry.js';
 import { EC } from '../exceptions.js';
-import { Insn, JUMP, NEXT } from '../insn.js';
+import { Insn, JUMP, NEXT, nop } from '../insn.js';
 import { R } from '../int64.js';
 import { rz, wz } from '../regs.js';
 import { Sys } from '../sysreg-state.js';
@@ -147,10 +147,6 @@ function decodeHint(word: number, crm: number, op2: number): Insn {
   // NOP, YIELD, SEV, SEVL, DGH, ESB, PSB, TSB, CSDB, BTI, and (without FEAT_PAuth) the PAC hints:
   // every other hint executes as a NOP, as the architecture requires for unallocated hints.
   return new Insn(nop, word);
-}
-
-function nop(): number {
-  return NEXT;
 }
 
 /** WFI at EL0 traps unless SCTLR_EL1.nTWI; otherwise the VMM decides how long to idle. */

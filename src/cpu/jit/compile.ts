@@ -1,5 +1,5 @@
 import { undef } from '../decoder.js';
-import type { Insn } from '../insn.js';
+import { nop, type Insn } from '../insn.js';
 import { emitAlu } from './emit-alu.js';
 import { emitMemory } from './emit-memory.js';
 import { emitMte, HELPERS } from './emit-mte.js';
@@ -23,7 +23,7 @@ export interface CompiledRegion {
 export function compilable(insn: Insn): boolean {
   if (insn.exec === undef) return false;
   if (flowOf(insn.word).kind !== FLOW_NONE) return true;
-  if (insn.word === (0xd503201f | 0)) return true; // NOP
+  if (insn.exec === nop) return true; // hints (PACIASP/AUTIASP and BTI without FEAT_PAuth/BTI), barriers, PRFM
   // Emitting into a throwaway writer answers "does an emitter take it" with the emitters' own tests.
   return probe(insn);
 }
@@ -212,7 +212,7 @@ export function compileRegion(entry: number, insnAt: (idx: number) => Insn, jitA
     const bodyEnd = block.start + block.length - (block.flow.kind === FLOW_NONE ? 0 : 1);
     for (let idx = block.start; idx < bodyEnd; idx++) {
       const insn = insnAt(idx);
-      if (insn.word === (0xd503201f | 0)) continue;
+      if (insn.exec === nop) continue;
       if (!emitAlu(g, insn, idx) && !emitMemory(g, insn, idx, idx - block.start) && !emitMte(g, insn, idx, idx - block.start)) throw new Error(`jit: cannot emit ${insn.word >>> 0}`);
     }
     emitFlow(g, block, blockOf, insnAt);
