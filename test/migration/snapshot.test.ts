@@ -151,7 +151,10 @@ describe('format versions (docs/migration-protocol.md §3.1)', () => {
           view.setUint32(at + 4, Math.floor(page.gpa / 2 ** 32), true);
           out[at + 8] = page.data ? 1 : 0;
           at += 9;
-          if (page.data) out.set(page.data, at), (at += 4096);
+          if (page.data) {
+            out.set(page.data, at);
+            at += 4096;
+          }
         }
         return { type: ramType as typeof Section.RAM, payload: out };
       }),
