@@ -119,8 +119,14 @@ export class PageWorkers implements EncoderPool, DecoderPool {
   }
 }
 
+/**
+ * One page thread per core but one, up to 4: the main thread needs its core too (the source's
+ * vCPU keeps running the guest; the destination's reads the socket). On the 2-core development
+ * machine one thread beat two on both ends: an idle 1 GiB guest in 2.9-3.1 s against 4.0 s, with
+ * less CPU time (docs/benchmarks.md).
+ */
 function defaultThreads(): number {
-  return Math.max(1, Math.min(4, availableParallelism()));
+  return Math.max(1, Math.min(4, availableParallelism() - 1));
 }
 
 function sharedRegions(regions: readonly RegionMemory[]): SharedRegion[] | null {
