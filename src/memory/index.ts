@@ -6,6 +6,7 @@ export * from './tag-store.js';
 export * from './ram-region.js';
 export * from './missing-pages.js';
 export * from './activity.js';
+export * from './zero-page.js';
 export * from './mmio.js';
 export * from './address-space.js';
 export * from './tag-check.js';

@@ -1,5 +1,6 @@
 import { hex } from '../address.js';
 import { PACKED_TAG_BYTES_PER_PAGE, PAGE_SIZE } from '../constants.js';
+import { isZeroPageAt } from '../zero-page.js';
 import { DirtyBitmap } from '../dirty-bitmap.js';
 import { GuestMemoryError } from '../errors.js';
 import type { RamRegion } from '../ram-region.js';
@@ -52,9 +53,7 @@ export class MigrationAccess {
   /** True when every byte of the page is zero (such pages travel without data). */
   isZeroPage(gpa: number): boolean {
     const { region, page } = this.page('read', gpa, false);
-    const words = new Int32Array(region.bytes.buffer, region.bytes.byteOffset + page * PAGE_SIZE, PAGE_SIZE / 4);
-    for (let i = 0; i < words.length; i++) if (words[i] !== 0) return false;
-    return true;
+    return isZeroPageAt(region.bytes, page * PAGE_SIZE);
   }
 
   /** Replaces the data of the page at `gpa` with `src` (exactly 4 KiB); its tags are separate. */

@@ -1,4 +1,4 @@
-import { PACKED_TAG_BYTES_PER_PAGE, PAGE_SIZE } from '../../memory/index.js';
+import { isZeroPageAt, PACKED_TAG_BYTES_PER_PAGE, PAGE_SIZE } from '../../memory/index.js';
 import { MAX_RAM_PAGES_PER_SECTION, RamBatch, TagBatch } from './payloads.js';
 
 /**
@@ -37,13 +37,6 @@ export interface EncodedChunk {
   readonly ramPages: number;
   readonly zeroPages: number;
   readonly tagPages: number;
-}
-
-/** True when the 4 KiB page at byte `offset` of `data` is all zero. */
-export function isZeroPageAt(data: Uint8Array, offset: number): boolean {
-  const words = new Int32Array(data.buffer, data.byteOffset + offset, PAGE_SIZE / 4);
-  for (let i = 0; i < words.length; i++) if (words[i] !== 0) return false;
-  return true;
 }
 
 /** The tag every granule of the page shares, or -1. */

@@ -1,5 +1,5 @@
-import { PACKED_TAG_BYTES_PER_PAGE, PAGE_ARRIVED_TAGGED, PAGE_ARRIVED_UNTAGGED, PAGE_MISSING, PAGE_SIZE, type RamRegion } from '../../memory/index.js';
-import { isZeroPageAt, type RegionMemory } from './chunk-codec.js';
+import { isZeroPageAt, PACKED_TAG_BYTES_PER_PAGE, PAGE_ARRIVED_TAGGED, PAGE_ARRIVED_UNTAGGED, PAGE_MISSING, PAGE_SIZE, type RamRegion } from '../../memory/index.js';
+import type { RegionMemory } from './chunk-codec.js';
 import { encodeSection, Section } from './sections.js';
 import { ByteReader, ByteWriter, StreamFormatError } from './value-codec.js';
 import type { MigrationChannel } from './channel.js';

@@ -1,6 +1,6 @@
 import { xxhash32 } from '../../common/xxhash32.js';
-import { PAGE_SIZE } from '../../memory/index.js';
-import { isZeroPageAt, type RegionMemory } from './chunk-codec.js';
+import { isZeroPageAt, PAGE_SIZE } from '../../memory/index.js';
+import type { RegionMemory } from './chunk-codec.js';
 import { ramEntries } from './payloads.js';
 import { SECTION_HEADER_BYTES, SECTION_TRAILER_BYTES, type SectionType } from './sections.js';
 import { StreamFormatError } from './value-codec.js';
