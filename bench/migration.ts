@@ -100,6 +100,9 @@ interface LiveRun {
   /** Wire bytes per second of round 0. */
   round0BytesPerSecond: number;
   progress: MigrationProgress;
+  /** CPU seconds (all threads) the source's process and the destination's spent on the migration. */
+  sourceCpuSeconds: number;
+  targetCpuSeconds: number;
 }
 
 /** Migrates `machine` to a child destination of the same size, the guest running (or paused, `idle`) on this thread. */
@@ -108,6 +111,7 @@ async function migrateToChild(machine: VirtMachine, idle: boolean): Promise<Live
   const port = Number((await target.line('port')).split(' ')[1]);
   if (idle) machine.pause();
   else machine.runSlice(2_000_000); // the guest is in its dirtying loop
+  const cpuBefore = process.cpuUsage();
   const channel = await connectChannel('127.0.0.1', port);
   const running = runToCompletion(machine, { sliceSize: 200_000 });
   // The idle guest's figure is its total time: a bound of 500 ms keeps a busy machine's state save from failing it.
@@ -117,14 +121,16 @@ async function migrateToChild(machine: VirtMachine, idle: boolean): Promise<Live
     if (p.round === 1 && round0 === 0) round0 = p.bandwidth;
   };
   const progress = await source.run();
+  const cpu = process.cpuUsage(cpuBefore);
   // A failed migration leaves the guest running here (forever, for bench-dirty): end it.
   if (idle || progress.status !== 'completed') machine.terminate('monitor');
   await running;
+  let targetCpuSeconds = NaN;
   if (progress.status !== 'completed') {
     target.proc.kill();
     console.log(`# migration failed: ${progress.error}`);
-  } else await target.line('received');
-  return { round0BytesPerSecond: round0, progress };
+  } else targetCpuSeconds = Number((await target.line('received')).split(' ')[4]);
+  return { round0BytesPerSecond: round0, progress, sourceCpuSeconds: (cpu.user + cpu.system) / 1e6, targetCpuSeconds };
 }
 
 /**
@@ -189,6 +195,9 @@ export const migrationBench: BenchModule = {
     const idle = await migrateToChild(dirtyGuest(2 ** 30), true);
     report('migration_idle_1gib_total_ms', idle.progress.totalMs);
     report('migration_idle_1gib_vs_raw_tcp_time_ratio', idle.progress.totalMs / 1000 / (2 ** 30 / raw));
+    // Machine-independent cost: CPU seconds per GiB on each end (two cores shared by both ends here).
+    report('migration_idle_1gib_source_cpu_s', idle.sourceCpuSeconds);
+    report('migration_idle_1gib_destination_cpu_s', idle.targetCpuSeconds);
 
     const postcopy = await postcopyToCli();
     report('postcopy_1gib_completed', postcopy.progress.status === 'completed' ? 1 : 0);

@@ -1,6 +1,6 @@
 /**
  * Benchmark child: a migration destination (`tagvisor run --incoming` without the CLI around
- * it). Prints `port N` once listening and prefaulted, then `received seconds S` after COMMITTED was sent, and
+ * it). Prints `port N` once listening and prefaulted, then `received seconds S cpu C` (CPU seconds of all its threads) after COMMITTED was sent, and
  * stops the guest right away (the benchmark measures the migration, not the guest).
  */
 import { listenForMigration } from '../../src/node/migration/incoming.js';
