@@ -106,8 +106,11 @@ export class Cpu {
   dit = 0;
   ssbs = 0;
   il = 0;
-  /** Plain-valued system registers as (lo, hi) pairs, indexed by Sys. */
-  readonly sys = new Int32Array(SYS_COUNT * 2);
+  /**
+   * Plain-valued system registers as (lo, hi) pairs, indexed by Sys. With the JIT, a view of its
+   * state area (jit/engine.ts bind), as `x` is: compiled MRS reads them there.
+   */
+  sys: Int32Array<ArrayBufferLike> = new Int32Array(SYS_COUNT * 2);
   /**
    * SIMD&FP registers V0..V31: 16 bytes each, little-endian, in one 512-byte buffer (Vn at byte
    * 16n) seen through typed views of every lane size (docs/fp-simd.md, "State layout").

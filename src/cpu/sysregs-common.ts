@@ -24,6 +24,11 @@ export interface SysRegDef {
   el1?(cpu: Cpu, isRead: boolean): number;
   /** Exists only when the VM has MTE. */
   readonly mte?: boolean;
+  /**
+   * The Sys index whose (lo, hi) words hold the register, for registers read as stored (`plain`,
+   * and SP_EL0 at EL1 with SPSel = 1): the JIT compiles MRS of them as a load (jit/emit-sys.ts).
+   */
+  readonly storage?: number;
 }
 
 /** Adds one register at (op0, op1, CRn, CRm, op2). */
@@ -59,6 +64,7 @@ export function plain(index: number, name: string, options: PlainOptions = {}): 
   const after = options.after;
   return {
     name,
+    storage: index,
     read: (cpu) => set(cpu.sysLo(index), cpu.sysHi(index)),
     write: (cpu, lo, hi) => {
       cpu.setSys(index, lo & maskLo, hi & maskHi);

@@ -63,6 +63,7 @@ def(3, 3, 13, 0, 7, plain(Sys.SCXTNUM_EL0, 'SCXTNUM_EL0', { el0: (cpu) => ((cpu.
 // ---- stack pointers ----
 def(3, 0, 4, 1, 0, {
   name: 'SP_EL0',
+  storage: Sys.SP_EL0, // banked: the live SP is SP_EL1 at EL1 with SPSel = 1
   read: (cpu) => {
     const [lo, hi] = cpu.bankedSp(Sys.SP_EL0);
     set(lo, hi);

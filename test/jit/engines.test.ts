@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { assemblerAvailable } from '../support/asm.js';
 import { RAM_BASE } from '../support/cpu-harness.js';
+import { Sys } from '../../src/cpu/sysreg-state.js';
 import { PAGES, setTags, TestMmu } from '../support/mmu.js';
 import { runLockstep, withMmu } from './lockstep.js';
 
@@ -156,6 +157,26 @@ const CHAIN_LOOP = `
   umsubl x1, w0, w1, x1
   umull x2, w0, w1
   add x0, x0, x2
+  rbit x2, x0
+  rev16 w3, w1
+  rev32 x4, x0
+  eor x1, x1, x2
+  rev x2, x1
+  rev w3, w3
+  add x0, x0, x4
+  eor x1, x1, x3
+  rev16 x4, x0
+  rbit w2, w1
+  sub x0, x0, x2
+  add x1, x1, x4
+  clz x2, x0
+  clz w3, w1
+  cls x4, x1
+  cls w5, w0
+  add x0, x0, x2, lsl #7
+  eor x1, x1, x3, lsl #13
+  add x0, x0, x4, lsl #19
+  eor x1, x1, x5, lsl #29
   mov x2, #-5
   movk x2, #0x1234, lsl #16
   add x1, x1, x2
@@ -201,6 +222,43 @@ describe.runIf(assemblerAvailable())('JIT and interpreter agree', () => {
     runLockstep(pair, { slice });
     expect(pair.jit.cpu.exitReason).toBe(1);
     if (slice > 97) expect(pair.jit.cpu.jit!.stats.jitInstructions).toBeGreaterThan(pair.jit.cpu.icount * 0.9);
+  });
+
+  it.each([1, 5, 100_000])('reads stored system registers (MRS) compiled at EL1h, interpreted with SPSel = 0, in slices of %i', (slice) => {
+    const pair = withMmu(`
+      mov x9, #200
+      mov x0, #7
+      msr sp_el0, x0
+    1: mrs x1, tpidr_el1
+      mrs x2, sp_el0
+      add x1, x1, x2
+      mrs x3, contextidr_el1
+      add x0, x0, x1
+      eor x0, x0, x3
+      msr tpidr_el1, x0
+      mrs xzr, tpidr_el1
+      subs x9, x9, #1
+      b.ne 1b
+      msr spsel, #0
+      mov x4, #0x4100
+      movk x4, #0x4040, lsl #16
+      mov sp, x4
+      mov x9, #200
+    2: mrs x5, tpidr_el1
+      add x0, x0, x5
+      msr tpidr_el1, x0
+      subs x9, x9, #1
+      b.ne 2b
+      hvc #0
+    `, (m) => {
+      m.cpu.setSys(Sys.CONTEXTIDR_EL1, 0x1234, 0);
+      m.cpu.setSys(Sys.TPIDR_EL1, 0x5678, 0x9abc);
+    });
+    runLockstep(pair, { slice });
+    expect(pair.jit.cpu.exitReason).toBe(1);
+    expect(pair.jit.cpu.exitImm, `esr ${pair.jit.cpu.sysLo(Sys.ESR_EL1).toString(16)} elr ${pair.jit.cpu.sysLo(Sys.ELR_EL1).toString(16)}`).toBe(0);
+    expect(pair.jit.cpu.spsel).toBe(0);
+    if (slice === 100_000) expect(pair.jit.cpu.jit!.stats.jitInstructions).toBeGreaterThan(pair.jit.cpu.icount / 3);
   });
 
   it('takes a translation fault in the middle of a compiled loop precisely', () => {

@@ -47,6 +47,11 @@ export function decodeSystem(word: number, mte: boolean): Insn | null {
   return insn;
 }
 
+/** The register an MRS instruction reads (jit/emit-sys.ts compiles some); null for any other instruction. */
+export function mrsRegister(insn: Insn): SysRegDef | null {
+  return insn.exec === mrs ? sysRegDefs[insn.s]! : null;
+}
+
 /** Decoded MRS/MSR instructions refer to their register by index into this list. */
 const sysRegDefs: SysRegDef[] = [];
 const defIndex = new Map<SysRegDef, number>();

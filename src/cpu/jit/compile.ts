@@ -3,6 +3,7 @@ import { nop, type Insn } from '../insn.js';
 import { emitAlu } from './emit-alu.js';
 import { emitMemory } from './emit-memory.js';
 import { emitMte, HELPERS } from './emit-mte.js';
+import { emitSys } from './emit-sys.js';
 import { DISPATCH, DONE, Gen, P_BLOCK, P_BUDGET, P_PAGE_HI, P_PAGE_LO } from './gen.js';
 import {
   ST_CF, ST_MTE_ACTIVE, ST_NF, ST_PC_LO, ST_RD_BASE, ST_SP_ALIGN, ST_TAG_BASE, ST_TAG_PLAIN, ST_TBI_AND0, ST_TBI_OR1, ST_VF, ST_WR_BASE, ST_X, ST_ZF, STATE_OFFSET,
@@ -34,7 +35,7 @@ probeGen.f.open(Op.loop, DISPATCH);
 function probe(insn: Insn): boolean {
   probeGen.f.code.length = 0;
   probeGen.blockLength = 1;
-  return emitAlu(probeGen, insn, 0) || emitMemory(probeGen, insn, 0, 0) || emitMte(probeGen, insn, 0, 0);
+  return emitAlu(probeGen, insn, 0) || emitMemory(probeGen, insn, 0, 0) || emitMte(probeGen, insn, 0, 0) || emitSys(probeGen, insn, 0, 0);
 }
 
 const stateByte = (word: number): number => STATE_OFFSET + word * 4;
@@ -213,7 +214,7 @@ export function compileRegion(entry: number, insnAt: (idx: number) => Insn, jitA
     for (let idx = block.start; idx < bodyEnd; idx++) {
       const insn = insnAt(idx);
       if (insn.exec === nop) continue;
-      if (!emitAlu(g, insn, idx) && !emitMemory(g, insn, idx, idx - block.start) && !emitMte(g, insn, idx, idx - block.start)) throw new Error(`jit: cannot emit ${insn.word >>> 0}`);
+      if (!emitAlu(g, insn, idx) && !emitMemory(g, insn, idx, idx - block.start) && !emitMte(g, insn, idx, idx - block.start) && !emitSys(g, insn, idx, idx - block.start)) throw new Error(`jit: cannot emit ${insn.word >>> 0}`);
     }
     emitFlow(g, block, blockOf, insnAt);
   }

@@ -139,10 +139,75 @@ function extendedOperand(g: Gen, m: number, option: number, shift: number): void
 }
 
 /** Compiles the instruction if the JIT knows it; false leaves it to the interpreter. */
+/** Swaps the `shift`-bit fields selected by `mask` with their neighbours, in local r of the width. */
+function swapFields(g: Gen, w: number, shift: number, mask: bigint): void {
+  const f = g.f;
+  const r = locals(g, w)[2];
+  f.get(r);
+  constOp(g, w, BigInt(shift));
+  f.op(SHIFTS[w]![1]);
+  constOp(g, w, mask);
+  f.op(AND[w]);
+  f.get(r);
+  constOp(g, w, mask);
+  f.op(AND[w]);
+  constOp(g, w, BigInt(shift));
+  f.op(SHIFTS[w]![0]);
+  f.op(OR[w]);
+  f.set(r);
+}
+
+/** Data processing, 1 source (dp-reg-ops.ts): RBIT, REV16, REV32, REV, CLZ, CLS. */
+function emitDp1(g: Gen, insn: Insn, w: number, opcode: number): void {
+  const f = g.f;
+  const r = locals(g, w)[2];
+  readOp(g, w, slot(insn.n));
+  if (opcode >= 4) {
+    if (opcode === 5) {
+      // CLS: leading bits equal to the sign, less the sign itself.
+      f.tee(r);
+      f.get(r);
+      constOp(g, w, BigInt(63 - 32 * w));
+      f.op(SHIFTS[w]![2]);
+      f.op(XOR[w]);
+    }
+    f.op(w === 0 ? Op.i64Clz : Op.i32Clz);
+    if (opcode === 5) {
+      constOp(g, w, 1n);
+      f.op(SUB[w]);
+    }
+    writeOp(g, w, slot(insn.d));
+    return;
+  }
+  f.set(r);
+  if (opcode === 0) {
+    swapFields(g, w, 1, 0x5555555555555555n);
+    swapFields(g, w, 2, 0x3333333333333333n);
+    swapFields(g, w, 4, 0x0f0f0f0f0f0f0f0fn);
+  }
+  swapFields(g, w, 8, 0x00ff00ff00ff00ffn);
+  // REV16 stops at bytes within halfwords; REV32 (64-bit) swaps halfwords within words.
+  if (opcode !== 1 && !(opcode === 2 && w === 0)) {
+    if (w === 0) swapFields(g, w, 16, 0x0000ffff0000ffffn);
+    f.get(r);
+    constOp(g, w, w === 0 ? 32n : 16n);
+    f.op(w === 0 ? Op.i64Rotl : Op.i32Rotl);
+    f.set(r);
+  }
+  if (opcode === 2 && w === 0) swapFields(g, w, 16, 0x0000ffff0000ffffn);
+  f.get(r);
+  writeOp(g, w, slot(insn.d));
+}
+
 export function emitAlu(g: Gen, insn: Insn, idx: number): boolean {
   const word = insn.word;
   const f = g.f;
   const w = word >>> 31 ? 0 : 1;
+  // Data processing, 1 source (opcode 0..5; the decoder made the others undef).
+  if ((word & 0x7fff0000) === 0x5ac00000 && ((word >>> 10) & 0x3f) <= 5) {
+    emitDp1(g, insn, w, (word >>> 10) & 0x3f);
+    return true;
+  }
   // ADD/SUB(S) immediate.
   if ((word & 0x1f800000) === 0x11000000) {
     readOp(g, w, slot(insn.n));

@@ -8,7 +8,7 @@ import { buildDispatcher, chainIndex, SLOT_SHIFT, type DispatchFn } from './chai
 import { compileRegion } from './compile.js';
 import {
   CHAIN_ENTRIES, CHAIN_OFFSET, ST_CHAIN_KEY, ST_CHAINED, ST_CF, ST_MTE_ACTIVE, ST_NF, ST_PC_HI, ST_PC_LO, ST_RD_BASE, ST_SP_ALIGN, ST_GCR, ST_RGSR, ST_TAG_ACCESS, ST_TAG_BASE, ST_TAG_PLAIN, ST_TAG_WRITES, ST_TBI_AND0, ST_TBI_OR1, ST_VF, ST_WR_BASE, ST_X, ST_ZF,
-  STATE_OFFSET, STATE_WORDS, TLB_OFFSET,
+  ST_EL1H, STATE_OFFSET, STATE_WORDS, SYS_OFFSET, TLB_OFFSET,
 } from './layout.js';
 import { JitPage, type RegionFn } from './page.js';
 
@@ -111,6 +111,10 @@ export class Jit {
     const x = this.state.subarray(ST_X, ST_X + cpu.x.length);
     x.set(cpu.x);
     cpu.x = x;
+    // So do the system registers (compiled MRS reads them: emit-sys.ts).
+    const sys = new Int32Array(memory.buffer, best.jitAreaOffset + SYS_OFFSET, cpu.sys.length);
+    sys.set(cpu.sys);
+    cpu.sys = sys;
     // The MTE helpers (emit-mte.ts HELPERS): the interpreter's own functions, on state outside wasm.
     this.imports = {
       m: { mem: memory },
@@ -169,7 +173,9 @@ export class Jit {
       chain[e + 2] = key;
       chain[e + 3] = (slot << SLOT_SHIFT) | block;
     }
+    if (jp.chainOnly[idx] !== 0) return 0;
     st[ST_CHAINED] = 0;
+    st[ST_EL1H] = cpu.el === 1 && cpu.spsel === 1 ? 1 : 0;
     st[ST_NF] = cpu.nf;
     st[ST_ZF] = cpu.zf;
     st[ST_CF] = cpu.cf;
@@ -213,10 +219,13 @@ export class Jit {
     const insnAt = (i: number) => page.insns[i] ?? this.cpu.decodeSlot(page, i);
     const compiled = compileRegion(idx, insnAt, region.jitAreaOffset, this.shared);
     // A few instructions without a loop run faster interpreted than through an entry into wasm.
-    if (compiled === null || (this.hotThreshold > 0 && !compiled.loops && compiled.instructions < MIN_REGION_INSTRUCTIONS)) {
+    if (compiled === null) {
       jp.fn[idx] = null;
       return null;
     }
+    // A few instructions without a loop cost less interpreted than an entry from JS, but not
+    // than a call from another region: such regions are compiled for chaining only.
+    const chainOnly = this.hotThreshold > 0 && !compiled.loops && compiled.instructions < MIN_REGION_INSTRUCTIONS ? 1 : 0;
     if (this.stats.cacheBytes + compiled.bytes.length > CACHE_LIMIT_BYTES) {
       this.flush();
       this.stats.flushes++; // only these count: reset and binding flush an empty cache
@@ -240,6 +249,7 @@ export class Jit {
       if (start !== idx && jp.fn[start] !== undefined) continue;
       jp.fn[start] = fn;
       jp.slot[start] = slot;
+      jp.chainOnly[start] = chainOnly;
       jp.block[start] = block;
     }
     jp.bytes += compiled.bytes.length;

@@ -43,10 +43,14 @@ export const ST_TAG_ACCESS = 85;
 export const ST_CHAIN_KEY = 86;
 /** Regions entered by the dispatcher without returning to JS (added to the stats at exit). */
 export const ST_CHAINED = 87;
+/** 1 at EL1 with SPSel = 1: compiled MRS reads system registers only there (emit-sys.ts). */
+export const ST_EL1H = 88;
 export const STATE_WORDS = 96;
 /** The jump cache (chain.ts): CHAIN_ENTRIES entries of 4 words (VA lo, VA hi, key, slot << 11 | block). */
 export const CHAIN_OFFSET = STATE_OFFSET + 512;
 export const CHAIN_ENTRIES = 2048;
+/** Cpu.sys, moved here at binding (as Cpu.x): SYS_COUNT (lo, hi) pairs. */
+export const SYS_OFFSET = CHAIN_OFFSET + CHAIN_ENTRIES * 16;
 /** Byte offsets of the TLB columns from the JIT area start (DataTlb.moveInto's order). */
 export const TLB_KEY_LO = TLB_OFFSET;
 export const TLB_KEY_HI = TLB_OFFSET + JIT_TLB_BYTES / 4;

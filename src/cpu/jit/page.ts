@@ -12,6 +12,8 @@ export class JitPage {
   readonly fn: (RegionFn | null | undefined)[] = new Array<RegionFn | null | undefined>(1024);
   /** Slot of each entry's region function in the engine's table (chain.ts). */
   readonly slot = new Int32Array(1024);
+  /** 1: the entry's region is short, entered only from another region, never from JS (engine.ts). */
+  readonly chainOnly = new Uint8Array(1024);
   /** Block number of each entry in its region function. */
   readonly block = new Int16Array(1024);
   /** Bytes of wasm compiled for this page (the code cache's measure). */
