@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { PageWorkers } from '../../src/node/migration/page-workers.js';
 import { runToCompletion } from '../../src/node/run-guest.js';
 import { VirtMachine } from '../../src/vmm/index.js';
-import { applyRamFrame, createChannelPair, encodeChunk, encodeSection, MigrationSource, planChunks, RamBatch, receiveMigration, regionMemories, Section, type MigrationChannel } from '../../src/vmm/migration/index.js';
+import { applyRamFrame, createChannelPair, encodeChunk, encodeSection, MigrationSource, PageList, planChunks, RamBatch, receiveMigration, regionMemories, Section, type MigrationChannel } from '../../src/vmm/migration/index.js';
 import { connectChannel, listenOnce } from '../../src/node/migration-tcp.js';
 import { spareFrames } from '../../src/node/migration/spare-frames.js';
 
@@ -28,8 +28,7 @@ describe('migration encoders on worker threads', () => {
     m.runSlice(3_000_000); // heap pages, tags of several kinds
     const region = m.vm.memory.space.ramRegions[0]!;
     expect(region.shared).toBe(true);
-    const everything = Array.from({ length: region.pages }, (_, page) => [region.base + page * 4096, true, true] as const);
-    const jobs = planChunks([region], everything, true);
+    const jobs = planChunks([region], PageList.everything([region]), true);
     const pool = PageWorkers.encoders(regionMemories([region]));
     try {
       expect(pool).toBeInstanceOf(PageWorkers);

@@ -35,9 +35,12 @@ parentPort!.on('message', (request: Request) => {
       parentPort!.postMessage({ id, applied, spare }, spare ? [spare] : []);
       return;
     }
-    // Always a whole frame buffer, so that it can come back for the next chunk (untouched pages cost nothing).
+    // Built in a whole frame buffer, so that it can come back for the next chunk (untouched pages cost nothing).
     const spare = spares.pop() ?? new Uint8Array(MAX_RAM_FRAME_BYTES);
-    const chunk = encodeChunk(regions[job.region]!, job, spare);
+    let chunk = encodeChunk(regions[job.region]!, job, spare);
+    // A small section (mostly zero pages) leaves as a copy of its own size: 16 MiB buffers moving
+    // between threads count as external memory, and the main thread's garbage collector runs for them.
+    if (chunk.ram && chunk.ram.buffer === spare.buffer && chunk.ram.length < MAX_RAM_FRAME_BYTES / 4) chunk = { ...chunk, ram: chunk.ram.slice() };
     if (chunk.ram?.buffer !== spare.buffer) spares.push(spare);
     const transfer = [chunk.ram, chunk.tags].filter((s): s is Uint8Array => s !== null).map((s) => s.buffer as ArrayBuffer);
     parentPort!.postMessage({ id, chunk }, transfer);

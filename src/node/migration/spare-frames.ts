@@ -15,11 +15,12 @@ class SpareFrames {
 
   constructor(private readonly limit: number) {}
 
-  /** A buffer of at least `n` bytes (a whole frame buffer when `n` fits one). */
+  /** A buffer of at least `n` bytes (a spare, or a whole frame buffer unless `n` is small). */
   take(n: number): Uint8Array {
     const spare = n <= MAX_RAM_FRAME_BYTES ? this.spares.pop() : undefined;
     if (spare) this.reused++;
-    const buffer = spare ?? new ArrayBuffer(Math.max(n, MAX_RAM_FRAME_BYTES));
+    // A small section (mostly zero pages) gets a buffer of its own size: not worth keeping.
+    const buffer = spare ?? new ArrayBuffer(n < MAX_RAM_FRAME_BYTES / 4 ? n : Math.max(n, MAX_RAM_FRAME_BYTES));
     this.issued.add(buffer);
     return new Uint8Array(buffer);
   }

@@ -50,8 +50,58 @@ export class InThreadEncoders implements EncoderPool {
   close(): void {}
 }
 
-/** A page to stream: address, send its data, send its tags. */
-export type PageToSend = readonly [number, boolean, boolean];
+/**
+ * The pages of one round, each with what to send of it (its data, its tags), in typed arrays: a
+ * 1 GiB guest's round 0 lists 262,144 pages, and a tuple per page cost the vCPU's thread
+ * ~100-150 ms to build and plan before the first chunk could leave.
+ */
+export class PageList {
+  private gpas: Float64Array;
+  /** Bit 0: send the data; bit 1: send the tags. */
+  private what: Uint8Array;
+  length = 0;
+  dataPages = 0;
+  tagPages = 0;
+
+  constructor(capacity = 1024) {
+    this.gpas = new Float64Array(Math.max(capacity, 16));
+    this.what = new Uint8Array(this.gpas.length);
+  }
+
+  /** Every page of every region, data and tags. */
+  static everything(layout: readonly { base: number; size: number }[]): PageList {
+    const list = new PageList(layout.reduce((pages, r) => pages + r.size / PAGE_SIZE, 0));
+    for (const r of layout) for (let gpa = r.base; gpa < r.base + r.size; gpa += PAGE_SIZE) list.add(gpa, true, true);
+    return list;
+  }
+
+  add(gpa: number, data: boolean, tags: boolean): void {
+    if (this.length === this.gpas.length) {
+      const gpas = new Float64Array(this.length * 2);
+      gpas.set(this.gpas);
+      this.gpas = gpas;
+      const what = new Uint8Array(this.length * 2);
+      what.set(this.what);
+      this.what = what;
+    }
+    this.gpas[this.length] = gpa;
+    this.what[this.length++] = (data ? 1 : 0) | (tags ? 2 : 0);
+    if (data) this.dataPages++;
+    if (tags) this.tagPages++;
+  }
+
+  gpa(i: number): number {
+    return this.gpas[i]!;
+  }
+
+  data(i: number): boolean {
+    return (this.what[i]! & 1) !== 0;
+  }
+
+  tags(i: number): boolean {
+    return (this.what[i]! & 2) !== 0;
+  }
+}
 
 /**
  * Splits a round's pages into chunk jobs of one region each, deciding each page's tag mode here
@@ -59,29 +109,30 @@ export type PageToSend = readonly [number, boolean, boolean];
  * `announceUntagged`: a page never used as tagged memory is announced ("forget its tags") rather
  * than skipped (later rounds: a reset may have forgotten tags the destination holds).
  */
-export function planChunks(regions: readonly RamRegion[], pages: readonly PageToSend[], announceUntagged: boolean): ChunkJob[] {
+export function planChunks(regions: readonly RamRegion[], pages: PageList, announceUntagged: boolean): ChunkJob[] {
   const jobs: ChunkJob[] = [];
-  const open = regions.map(() => ({ pages: [] as number[], modes: [] as number[] }));
+  // One chunk open per region, filled in place and copied out at its final size.
+  const open = regions.map(() => ({ pages: new Uint32Array(MAX_RAM_PAGES_PER_SECTION), modes: new Uint8Array(MAX_RAM_PAGES_PER_SECTION), count: 0 }));
   const flush = (index: number): void => {
     const o = open[index]!;
-    if (o.pages.length === 0) return;
-    jobs.push({ region: index, pages: Uint32Array.from(o.pages), modes: Uint8Array.from(o.modes) });
-    regions[index]!.activity.readPages[ACTIVITY_MIGRATION]! += o.pages.length;
-    o.pages = [];
-    o.modes = [];
+    if (o.count === 0) return;
+    jobs.push({ region: index, pages: o.pages.slice(0, o.count), modes: o.modes.slice(0, o.count) });
+    regions[index]!.activity.readPages[ACTIVITY_MIGRATION]! += o.count;
+    o.count = 0;
   };
   let index = 0;
-  for (const [gpa, data, tags] of pages) {
+  for (let i = 0; i < pages.length; i++) {
+    const gpa = pages.gpa(i);
     if (!regions[index]!.contains(gpa, PAGE_SIZE)) index = regions.findIndex((r) => r.contains(gpa, PAGE_SIZE));
     const region = regions[index]!;
     const page = (gpa - region.base) / PAGE_SIZE;
-    let mode = data ? SEND_DATA : 0;
-    if (tags && region.tags) mode |= region.tags.isInitialised(page) ? TAGS_READ : announceUntagged ? TAGS_FORGET : 0;
+    let mode = pages.data(i) ? SEND_DATA : 0;
+    if (pages.tags(i) && region.tags) mode |= region.tags.isInitialised(page) ? TAGS_READ : announceUntagged ? TAGS_FORGET : 0;
     if (mode === 0) continue;
     const o = open[index]!;
-    o.pages.push(page);
-    o.modes.push(mode);
-    if (o.pages.length >= MAX_RAM_PAGES_PER_SECTION) flush(index);
+    o.pages[o.count] = page;
+    o.modes[o.count++] = mode;
+    if (o.count >= MAX_RAM_PAGES_PER_SECTION) flush(index);
   }
   regions.forEach((_, i) => flush(i));
   return jobs;

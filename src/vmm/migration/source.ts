@@ -12,7 +12,7 @@ import { decodeCommitted, decodeSync, encodeSync } from './payloads.js';
 import { encodeSection } from './sections.js';
 import type { EncodedChunk } from './chunk-codec.js';
 import { decodeListen, encodePostcopy, POSTCOPY_VERSION, pushPages } from './postcopy.js';
-import { InThreadEncoders, planChunks, regionMemories, type EncoderPool, type EncoderPoolFactory, type PageToSend } from './encoder-pool.js';
+import { InThreadEncoders, PageList, planChunks, regionMemories, type EncoderPool, type EncoderPoolFactory } from './encoder-pool.js';
 
 export interface MigrationOptions {
   /** AES-256 key: required for a protected VM, whose stream is sealed after HELLO. */
@@ -158,6 +158,8 @@ export class MigrationSource {
       if (machine.state !== 'running' && machine.state !== 'paused') throw new Error(`cannot migrate a machine that is ${machine.state}`);
       if (machine.protection && !this.key) throw new Error('a protected VM migrates only encrypted: no migration key was given');
       if (this.postcopy && machine.protection) throw new Error('a protected VM cannot post-copy (its pages leave only in sealed sections)');
+      // Encoder threads start now: they boot (~100-200 ms of module loading) during HELLO's round trip.
+      if (!machine.protection && !this.postcopy) this.pool = this.encoders(regionMemories(machine.vm.memory.space.ramRegions));
       const writer = new StreamWriter(machine, this.postcopy ? POSTCOPY_VERSION : undefined);
       const helloSent = performance.now();
       await this.channel.send(writer.helloSection());
@@ -194,7 +196,6 @@ export class MigrationSource {
         return this.progress;
       }
       const encoder = new PageEncoder(memory, (section) => this.queue.push(section));
-      if (!machine.protection) this.pool = this.encoders(regionMemories(machine.vm.memory.space.ramRegions));
       // What goes out paused whatever the rest is: the device states (sized now) and END; saving
       // them here and loading them there take about twice what saving takes here.
       let stateBytes = 0;
@@ -208,9 +209,7 @@ export class MigrationSource {
       const policy = new ConvergencePolicy(this.maxDowntimeMs, this.maxRounds, stateBytes, roundTripMs, stateMs);
       // Round 0: everything. A fresh target's pages are zero and never tagged, so
       // uninitialised tags need no announcement yet.
-      const everything: PageToSend[] = [];
-      for (const r of memory.layout()) for (let gpa = r.base; gpa < r.base + r.size; gpa += 4096) everything.push([gpa, true, true]);
-      let measure = await this.round(encoder, everything);
+      let measure = await this.round(encoder, PageList.everything(memory.layout()));
       for (;;) {
         const { data, tags, pages, tagPages } = this.takeDirty();
         this.progress.remainingPages = pages + tagPages;
@@ -360,7 +359,7 @@ export class MigrationSource {
    * waits for the destination's SYNCED, so its time covers delivery and apply, not just the
    * socket's buffers: that is the bandwidth the downtime estimate can trust.
    */
-  private async round(encoder: PageEncoder, pages: readonly PageToSend[], acknowledged = true): Promise<Omit<RoundMeasure, 'dirtyBytes'>> {
+  private async round(encoder: PageEncoder, pages: PageList, acknowledged = true): Promise<Omit<RoundMeasure, 'dirtyBytes'>> {
     const before = this.progress.bytesSent;
     const started = performance.now();
     const announceUntagged = this.progress.round > 0;
@@ -370,11 +369,10 @@ export class MigrationSource {
     const pool = this.pool && !acknowledged ? new InThreadEncoders(regionMemories(this.machine.vm.memory.space.ramRegions)) : this.pool;
     if (pool) await this.pooled(pool, encoder, pages, announceUntagged);
     else {
-      encoder.expect(pages.filter((p) => p[1]).length);
+      encoder.expect(pages.dataPages);
       for (let i = 0; i < pages.length; i++) {
-        const [gpa, data, tags] = pages[i]!;
-        if (data) encoder.addData(gpa);
-        if (tags) encoder.addTags(gpa, announceUntagged);
+        if (pages.data(i)) encoder.addData(pages.gpa(i));
+        if (pages.tags(i)) encoder.addTags(pages.gpa(i), announceUntagged);
         // Ship what accumulated every 16 MiB or so: the socket stays busy and the guest keeps running.
         if (i % 4096 === 4095) await this.drain(encoder, false);
       }
@@ -387,16 +385,14 @@ export class MigrationSource {
     if (elapsedMs > 0 && (sentBytes >= 1 << 20 || this.progress.bandwidth === 0)) this.progress.bandwidth = (sentBytes / elapsedMs) * 1000;
     this.progress.round++;
     this.onProgress(this.progress);
-    const dataPages = pages.reduce((n, p) => n + (p[1] ? 1 : 0), 0);
-    const tagPages = pages.reduce((n, p) => n + (p[2] ? 1 : 0), 0);
-    return { workBytes: dataPages * WORK_PER_DATA_PAGE + tagPages * WORK_PER_TAG_PAGE, elapsedMs };
+    return { workBytes: pages.dataPages * WORK_PER_DATA_PAGE + pages.tagPages * WORK_PER_TAG_PAGE, elapsedMs };
   }
 
   /**
    * Streams pages through the encoder pool: a few chunks in flight, sent in order as they come
    * back. This thread only plans chunks and writes sockets; every await lets the guest run.
    */
-  private async pooled(pool: EncoderPool, encoder: PageEncoder, pages: readonly PageToSend[], announceUntagged: boolean): Promise<void> {
+  private async pooled(pool: EncoderPool, encoder: PageEncoder, pages: PageList, announceUntagged: boolean): Promise<void> {
     const jobs = planChunks(this.machine.vm.memory.space.ramRegions, pages, announceUntagged);
     const inFlight: Promise<EncodedChunk>[] = [];
     const stats = encoder.stats;
@@ -428,10 +424,10 @@ export class MigrationSource {
 
   /** Data-dirty pages (with their tags if those changed too), then pages whose tags alone changed. */
   private async sendDirty(encoder: PageEncoder, data: DirtyBitmapSet, tags: DirtyBitmapSet, acknowledged: boolean): Promise<Omit<RoundMeasure, 'dirtyBytes'>> {
-    const pages: PageToSend[] = [];
-    data.forEachPage((gpa) => pages.push([gpa, true, tags.has(gpa)]));
+    const pages = new PageList();
+    data.forEachPage((gpa) => pages.add(gpa, true, tags.has(gpa)));
     tags.forEachPage((gpa) => {
-      if (!data.has(gpa)) pages.push([gpa, false, true]);
+      if (!data.has(gpa)) pages.add(gpa, false, true);
     });
     return this.round(encoder, pages, acknowledged);
   }
