@@ -180,6 +180,11 @@ export class Cpu {
   };
   /** Decoded code, per physical page address. */
   readonly codePages = new Map<number, CodePage>();
+  /**
+   * Bumped whenever decoded or compiled code is dropped (a write to a code page, a RAM change):
+   * the JIT's jump cache (jit/chain.ts), which leads from VAs to compiled code, is then emptied.
+   */
+  codeGeneration = 0;
   readonly mte: boolean;
   readonly semihosting: boolean;
   /** The JIT, when the engine is `jit`. */
@@ -219,6 +224,7 @@ export class Cpu {
     this.irqLines = 0;
     this.tagFaultCount = 0;
     this.codePages.clear();
+    this.codeGeneration++;
     this.jit?.flush();
     this.flushTlb();
     this.updateControl();
@@ -239,7 +245,10 @@ export class Cpu {
       if (code) code.jit = null;
       this.codePages.delete(region.base + page * 4096);
       this.itlb.flush();
+      this.codeGeneration++;
     };
+    // Called again when RAM changed under the decoded pages (memoryChanged: restore, migration).
+    this.codeGeneration++;
     if (this.jit !== null) this.jit.stale = true;
   }
 

@@ -63,6 +63,7 @@ export function fetchCodePage(cpu: Cpu): CodePage | null {
   }
   tlb.keyLo[e] = keyLo;
   tlb.keyHi[e] = h >> 12;
+  tlb.pagePa[e] = walk.pagePa / 4096;
   tlb.code[e] = page;
   return page;
 }

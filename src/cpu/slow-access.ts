@@ -232,8 +232,10 @@ export function noteGuestWrite(cpu: Cpu, region: RamRegion, offset: number, leng
     const start = Math.max(offset, page * 4096) - page * 4096;
     const end = Math.min(offset + length, (page + 1) * 4096) - page * 4096;
     for (let slot = start >>> 2; slot <= (end - 1) >>> 2; slot++) code.insns[slot] = undefined;
-    code.jit = null; // compiled regions may hold the overwritten instructions
-    cpu.itlb.generation++; // and the JIT's jump cache may lead to them
+    if (code.jit !== null) {
+      code.jit = null; // compiled regions may hold the overwritten instructions
+      cpu.codeGeneration++; // and the JIT's jump cache may lead to them
+    }
   }
 }
 

@@ -1,4 +1,5 @@
-import { CHAIN_ENTRIES, CHAIN_OFFSET, ST_CHAIN_KEY, ST_CHAINED, ST_PC_HI, ST_PC_LO, STATE_OFFSET } from './layout.js';
+import { TLB_MASK, TLB_SIZE } from '../mmu/tlb.js';
+import { CHAIN_ENTRIES, CHAIN_OFFSET, ITLB_KEY_HI, ITLB_KEY_LO, ITLB_PAGE, ST_CHAIN_KEY, ST_CHAINED, ST_PC_HI, ST_PC_LO, ST_TBI_AND0, ST_TBI_OR1, STATE_OFFSET } from './layout.js';
 import { assembleModule, FuncWriter, I32, Op } from './wasm.js';
 
 /**
@@ -7,12 +8,14 @@ import { assembleModule, FuncWriter, I32, Op } from './wasm.js';
  * function table and, when it leaves to a PC the jump cache knows, calls that region next
  * without returning to JS, while the budget lasts. QEMU's lookup_and_goto_ptr is the model.
  *
- * The jump cache lives in the JIT area: per entry the instruction's VA, the key
- * (generation << 1 | EL) under which it was filled and the region's table slot and block. The
- * engine fills it at every entry from JS (where the run loop fetched the page through the
- * instruction TLB) and writes the key in force at ST_CHAIN_KEY: a new generation (instruction
- * TLB flush, code dropped) or another EL misses. 0 there (an interrupt to take, a stop) turns
- * chaining off, so the run loop sees every page change, as without chaining.
+ * The jump cache lives in the JIT area: per entry an instruction's VA, the physical page it was
+ * fetched from, and the region's table slot and block there. The engine fills it at entries from
+ * JS (where the run loop fetched the page through the instruction TLB). A hit counts only if the
+ * instruction TLB, whose columns live in the JIT area too (FetchTlb.moveInto), maps the VA's
+ * page at the current EL to that physical page now: exactly the page fetchCodePage would return,
+ * so TLB maintenance needs no flush of the cache (compiled code is physical and EL-independent).
+ * Dropped code empties it (Cpu.codeGeneration). ST_CHAIN_KEY is 2 | EL, or 0 while an interrupt
+ * is takeable, which turns chaining off so the run loop sees every page change.
  */
 
 /** The jump cache entry of a VA (lo word): instruction bits, with higher page bits mixed in. */
@@ -42,8 +45,16 @@ export function buildDispatcher(jitArea: number, shared: boolean): Uint8Array<Ar
   const pcLo = f.local(I32);
   const e = f.local(I32);
   const v = f.local(I32);
+  const key = f.local(I32);
+  const h = f.local(I32);
   const state = (word: number): number => jitArea + STATE_OFFSET + word * 4;
   const cache = jitArea + CHAIN_OFFSET;
+  const loadState = (word: number): void => {
+    f.i32(0);
+    f.mem(Op.i32Load, state(word));
+  };
+  loadState(ST_CHAIN_KEY);
+  f.set(key);
   f.open(Op.block, 'done');
   f.open(Op.loop, 'next');
   f.get(P_LO);
@@ -58,6 +69,9 @@ export function buildDispatcher(jitArea: number, shared: boolean): Uint8Array<Ar
   f.code.u32(0); // table 0
   f.tee(ran);
   f.op(Op.i32Eqz);
+  f.get(key);
+  f.op(Op.i32Eqz);
+  f.op(Op.i32Or);
   f.brIf('done');
   f.get(total);
   f.get(ran);
@@ -66,9 +80,8 @@ export function buildDispatcher(jitArea: number, shared: boolean): Uint8Array<Ar
   f.get(P_BUDGET);
   f.op(Op.i32GeS);
   f.brIf('done');
-  // The next PC's entry: VA lo, VA hi and key must all match.
-  f.i32(0);
-  f.mem(Op.i32Load, state(ST_PC_LO));
+  // The next PC's entry: its VA (lo, hi).
+  loadState(ST_PC_LO);
   f.tee(pcLo);
   f.i32(2);
   f.op(Op.i32ShrU);
@@ -85,14 +98,62 @@ export function buildDispatcher(jitArea: number, shared: boolean): Uint8Array<Ar
   f.get(pcLo);
   f.op(Op.i32Ne);
   f.brIf('done');
-  for (const [field, word] of [[4, ST_PC_HI], [8, ST_CHAIN_KEY]] as const) {
-    f.get(e);
-    f.mem(Op.i32Load, cache + field);
-    f.i32(0);
-    f.mem(Op.i32Load, state(word));
-    f.op(Op.i32Ne);
-    f.brIf('done');
-  }
+  f.get(e);
+  f.mem(Op.i32Load, cache + 4);
+  loadState(ST_PC_HI);
+  f.tee(P_HI);
+  f.op(Op.i32Ne);
+  f.brIf('done');
+  // The instruction TLB entry of the page at this EL, as fetchCodePage looks it up: the canonical
+  // high word (TBI), then keyLo, keyHi and the physical page the cache entry was filled from.
+  f.get(P_HI);
+  loadState(ST_TBI_OR1);
+  f.op(Op.i32Or);
+  f.get(P_HI);
+  loadState(ST_TBI_AND0);
+  f.op(Op.i32And);
+  f.get(P_HI);
+  f.i32(0x00800000);
+  f.op(Op.i32And);
+  f.op(Op.select);
+  f.set(h);
+  f.get(key);
+  f.i32(1);
+  f.op(Op.i32And);
+  f.i32(TLB_SIZE);
+  f.op(Op.i32Mul);
+  f.get(pcLo);
+  f.i32(12);
+  f.op(Op.i32ShrU);
+  f.i32(TLB_MASK);
+  f.op(Op.i32And);
+  f.op(Op.i32Add);
+  f.i32(2);
+  f.op(Op.i32Shl);
+  f.tee(v);
+  f.mem(Op.i32Load, jitArea + ITLB_KEY_LO);
+  f.get(pcLo);
+  f.i32(12);
+  f.op(Op.i32ShrU);
+  f.get(h);
+  f.i32(20);
+  f.op(Op.i32Shl);
+  f.op(Op.i32Or);
+  f.op(Op.i32Ne);
+  f.brIf('done');
+  f.get(v);
+  f.mem(Op.i32Load, jitArea + ITLB_KEY_HI);
+  f.get(h);
+  f.i32(12);
+  f.op(Op.i32ShrS);
+  f.op(Op.i32Ne);
+  f.brIf('done');
+  f.get(v);
+  f.mem(Op.i32Load, jitArea + ITLB_PAGE);
+  f.get(e);
+  f.mem(Op.i32Load, cache + 8);
+  f.op(Op.i32Ne);
+  f.brIf('done');
   f.get(e);
   f.mem(Op.i32Load, cache + 12);
   f.tee(v);
@@ -107,13 +168,9 @@ export function buildDispatcher(jitArea: number, shared: boolean): Uint8Array<Ar
   f.i32(-4096);
   f.op(Op.i32And);
   f.set(P_LO);
-  f.i32(0);
-  f.mem(Op.i32Load, state(ST_PC_HI));
-  f.set(P_HI);
   // Counted for --stats.
   f.i32(0);
-  f.i32(0);
-  f.mem(Op.i32Load, state(ST_CHAINED));
+  loadState(ST_CHAINED);
   f.i32(1);
   f.op(Op.i32Add);
   f.mem(Op.i32Store, state(ST_CHAINED));
@@ -121,6 +178,5 @@ export function buildDispatcher(jitArea: number, shared: boolean): Uint8Array<Ar
   f.end();
   f.end();
   f.get(total);
-
   return assembleModule(f, [4, 5], 1, [{ module: 'm', field: 'mem', kind: 'memory', shared }, { module: 't', field: 'tab', kind: 'table' }], 'd');
 }

@@ -7,7 +7,7 @@ import { Sys } from '../sysreg-state.js';
 import { buildDispatcher, chainIndex, SLOT_SHIFT, type DispatchFn } from './chain.js';
 import { compileRegion } from './compile.js';
 import {
-  CHAIN_ENTRIES, CHAIN_OFFSET, ST_CHAIN_KEY, ST_CHAINED, ST_CF, ST_MTE_ACTIVE, ST_NF, ST_PC_HI, ST_PC_LO, ST_RD_BASE, ST_SP_ALIGN, ST_GCR, ST_RGSR, ST_TAG_ACCESS, ST_TAG_BASE, ST_TAG_PLAIN, ST_TAG_WRITES, ST_TBI_AND0, ST_TBI_OR1, ST_VF, ST_WR_BASE, ST_X, ST_ZF,
+  CHAIN_ENTRIES, CHAIN_OFFSET, ITLB_OFFSET, ST_CHAIN_KEY, ST_CHAINED, ST_CF, ST_MTE_ACTIVE, ST_NF, ST_PC_HI, ST_PC_LO, ST_RD_BASE, ST_SP_ALIGN, ST_GCR, ST_RGSR, ST_TAG_ACCESS, ST_TAG_BASE, ST_TAG_PLAIN, ST_TAG_WRITES, ST_TBI_AND0, ST_TBI_OR1, ST_VF, ST_WR_BASE, ST_X, ST_ZF,
   ST_EL1H, STATE_OFFSET, STATE_WORDS, SYS_OFFSET, TLB_OFFSET,
 } from './layout.js';
 import { JitPage, type RegionFn } from './page.js';
@@ -64,9 +64,8 @@ export class Jit {
   private dispatch: DispatchFn | null = null;
   /** The jump cache (chain.ts), a view of the JIT area: 4 words an entry. */
   private chain: Int32Array | null = null;
-  /** The jump cache's generation and the instruction TLB generation it follows. */
-  private chainGen = 1;
-  private itlbGen = -1;
+  /** Cpu.codeGeneration when the jump cache was last emptied. */
+  private codeGen = -1;
 
   constructor(private readonly cpu: Cpu) {}
 
@@ -78,15 +77,12 @@ export class Jit {
     // Slots are handed out again: let the dropped functions go.
     for (let slot = 1; slot < this.nextSlot; slot++) this.table!.set(slot, null);
     this.nextSlot = 1;
-    this.newChainGeneration();
+    this.clearChain();
   }
 
-  /** Forgets every jump cache entry (they name dropped code or an old translation). */
-  private newChainGeneration(): void {
-    if (++this.chainGen >= 1 << 29) {
-      this.chainGen = 1;
-      for (let e = 0; this.chain !== null && e < CHAIN_ENTRIES; e++) this.chain[e * 4 + 2] = -1;
-    }
+  /** Forgets every jump cache entry (they may name dropped code): -1 matches no VA, being misaligned. */
+  private clearChain(): void {
+    for (let e = 0; this.chain !== null && e < CHAIN_ENTRIES; e++) this.chain[e * 4] = -1;
   }
 
   private bind(): boolean {
@@ -102,9 +98,10 @@ export class Jit {
     const memory = best.wasmMemory;
     this.cpu.dtlb.moveInto(best, best.jitAreaOffset + TLB_OFFSET);
     this.state = new Int32Array(memory.buffer, best.jitAreaOffset + STATE_OFFSET, STATE_WORDS);
-    // -1 never matches a key: the area may hold another engine's entries (or zeros, key 0 = off).
+    // The area may hold another engine's entries, or zeros (VA 0).
     this.chain = new Int32Array(memory.buffer, best.jitAreaOffset + CHAIN_OFFSET, CHAIN_ENTRIES * 4);
-    for (let e = 0; e < CHAIN_ENTRIES; e++) this.chain[e * 4 + 2] = -1;
+    this.clearChain();
+    this.cpu.itlb.moveInto(memory.buffer, best.jitAreaOffset + ITLB_OFFSET);
     const cpu = this.cpu;
     // The register file lives in the state area from now on (compiled code reads and writes it
     // there, the interpreter through this view): entries copy no registers.
@@ -153,26 +150,24 @@ export class Jit {
     if (fn === null) return 0;
     const cpu = this.cpu;
     const st = this.state!;
-    if (cpu.itlb.generation !== this.itlbGen) {
-      this.itlbGen = cpu.itlb.generation;
-      this.newChainGeneration();
+    if (cpu.codeGeneration !== this.codeGen) {
+      this.codeGen = cpu.codeGeneration;
+      this.clearChain();
     }
     // Chaining crosses pages without the run loop's interrupt check: off while one is takeable
     // (compiled code changes neither the lines nor DAIF, so otherwise none becomes takeable).
     const irq = cpu.irqLines;
-    const key = irq !== 0 && ((irq & FIQ_LINE && !(cpu.daif & 0x40)) || (irq & IRQ_LINE && !(cpu.daif & 0x80))) ? 0 : (this.chainGen << 1) | cpu.el;
+    const key = irq !== 0 && ((irq & FIQ_LINE && !(cpu.daif & 0x40)) || (irq & IRQ_LINE && !(cpu.daif & 0x80))) ? 0 : 2 | cpu.el;
     st[ST_CHAIN_KEY] = key;
     const slot = jp.slot[idx]!;
     const block = jp.block[idx]!;
-    if (key !== 0) {
-      const va = (pageLo + idx * 4) | 0;
-      const e = chainIndex(va) * 4;
-      const chain = this.chain!;
-      chain[e] = va;
-      chain[e + 1] = pageHi;
-      chain[e + 2] = key;
-      chain[e + 3] = (slot << SLOT_SHIFT) | block;
-    }
+    const va = (pageLo + idx * 4) | 0;
+    const e = chainIndex(va) * 4;
+    const chain = this.chain!;
+    chain[e] = va;
+    chain[e + 1] = pageHi;
+    chain[e + 2] = (page.region.base + page.offset) / 4096;
+    chain[e + 3] = (slot << SLOT_SHIFT) | block;
     if (jp.chainOnly[idx] !== 0) return 0;
     st[ST_CHAINED] = 0;
     st[ST_EL1H] = cpu.el === 1 && cpu.spsel === 1 ? 1 : 0;

@@ -1,4 +1,4 @@
-import { JIT_TLB_BYTES } from '../mmu/tlb.js';
+import { FETCH_TLB_BYTES, JIT_TLB_BYTES, TLB_SIZE } from '../mmu/tlb.js';
 
 /**
  * The JIT area of the chosen RAM region's WebAssembly.Memory (RamRegion.jitAreaOffset): the data
@@ -39,18 +39,25 @@ export const ST_TAG_WRITES = 82;
 export const ST_GCR = 83;
 export const ST_RGSR = 84;
 export const ST_TAG_ACCESS = 85;
-/** The jump cache's key for this entry (chain.ts): generation << 1 | EL; 0 while chaining is off. */
+/** Chaining (chain.ts): 2 | EL while it may chain, 0 while it is off. */
 export const ST_CHAIN_KEY = 86;
 /** Regions entered by the dispatcher without returning to JS (added to the stats at exit). */
 export const ST_CHAINED = 87;
 /** 1 at EL1 with SPSel = 1: compiled MRS reads system registers only there (emit-sys.ts). */
 export const ST_EL1H = 88;
 export const STATE_WORDS = 96;
-/** The jump cache (chain.ts): CHAIN_ENTRIES entries of 4 words (VA lo, VA hi, key, slot << 11 | block). */
+/** The jump cache (chain.ts): CHAIN_ENTRIES entries of 4 words (VA lo | EL, VA hi, physical page, slot << 11 | block). */
 export const CHAIN_OFFSET = STATE_OFFSET + 512;
 export const CHAIN_ENTRIES = 2048;
 /** Cpu.sys, moved here at binding (as Cpu.x): SYS_COUNT (lo, hi) pairs. */
 export const SYS_OFFSET = CHAIN_OFFSET + CHAIN_ENTRIES * 16;
+/** The instruction TLB's keyLo, keyHi and pagePa columns (FetchTlb.moveInto), 2 * TLB_SIZE words each. */
+export const ITLB_OFFSET = SYS_OFFSET + 512;
+/** The JIT area's end: RamRegion reserves JIT_AREA_BYTES (128 KiB). */
+export const JIT_AREA_END = ITLB_OFFSET + FETCH_TLB_BYTES;
+export const ITLB_KEY_LO = ITLB_OFFSET;
+export const ITLB_KEY_HI = ITLB_OFFSET + 8 * TLB_SIZE;
+export const ITLB_PAGE = ITLB_OFFSET + 16 * TLB_SIZE;
 /** Byte offsets of the TLB columns from the JIT area start (DataTlb.moveInto's order). */
 export const TLB_KEY_LO = TLB_OFFSET;
 export const TLB_KEY_HI = TLB_OFFSET + JIT_TLB_BYTES / 4;

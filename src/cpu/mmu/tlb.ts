@@ -16,6 +16,8 @@ export const SET_EL1_WRITE = 3;
 const DATA_SETS = 4;
 /** Bytes `moveInto` places in a region's memory. */
 export const JIT_TLB_BYTES = DATA_SETS * TLB_SIZE * 16;
+/** Bytes `FetchTlb.moveInto` places in a memory. */
+export const FETCH_TLB_BYTES = 2 * TLB_SIZE * 12;
 
 /**
  * Software TLB for data accesses. An entry maps one virtual page to the bytes of a RAM page the
@@ -81,17 +83,26 @@ export class DataTlb {
  * (EL0, EL1) since execute permission differs per EL.
  */
 export class FetchTlb {
-  readonly keyLo = new Int32Array(2 * TLB_SIZE);
-  readonly keyHi = new Int32Array(2 * TLB_SIZE).fill(TLB_INVALID);
+  keyLo: Int32Array<ArrayBufferLike> = new Int32Array(2 * TLB_SIZE);
+  keyHi: Int32Array<ArrayBufferLike> = new Int32Array(2 * TLB_SIZE).fill(TLB_INVALID);
+  /** The physical page number (PA / 4096) of each entry: the JIT's jump cache checks it (jit/chain.ts). */
+  pagePa: Int32Array<ArrayBufferLike> = new Int32Array(2 * TLB_SIZE);
   readonly code: CodePage[] = new Array<CodePage>(2 * TLB_SIZE);
-  /**
-   * Bumped by every flush and whenever a page's decoded or compiled code is dropped: the JIT's
-   * jump cache (jit/chain.ts), which maps VAs to compiled code, holds for one generation.
-   */
-  generation = 0;
 
   flush(): void {
     this.keyHi.fill(TLB_INVALID);
-    this.generation++;
+  }
+
+  /** Moves the key and page columns into `buffer` at byte `at` (FETCH_TLB_BYTES; the JIT's area), keeping the entries. */
+  moveInto(buffer: ArrayBufferLike, at: number): void {
+    const n = 2 * TLB_SIZE;
+    const move = (old: Int32Array<ArrayBufferLike>, i: number): Int32Array<ArrayBufferLike> => {
+      const view = new Int32Array(buffer, at + i * 4 * n, n);
+      view.set(old);
+      return view;
+    };
+    this.keyLo = move(this.keyLo, 0);
+    this.keyHi = move(this.keyHi, 1);
+    this.pagePa = move(this.pagePa, 2);
   }
 }
