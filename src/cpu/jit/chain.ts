@@ -1,4 +1,5 @@
-import { TLB_MASK, TLB_SIZE } from '../mmu/tlb.js';
+import { TLB_SIZE } from '../mmu/tlb.js';
+import { emitCanonHi, emitTlbMiss } from './emit-memory.js';
 import { CHAIN_ENTRIES, CHAIN_OFFSET, ITLB_KEY_HI, ITLB_KEY_LO, ITLB_PAGE, ST_CHAIN_KEY, ST_CHAINED, ST_PC_HI, ST_PC_LO, ST_TBI_AND0, ST_TBI_OR1, STATE_OFFSET } from './layout.js';
 import { assembleModule, FuncWriter, I32, Op } from './wasm.js';
 
@@ -106,47 +107,16 @@ export function buildDispatcher(jitArea: number, shared: boolean): Uint8Array<Ar
   f.brIf('done');
   // The instruction TLB entry of the page at this EL, as fetchCodePage looks it up: the canonical
   // high word (TBI), then keyLo, keyHi and the physical page the cache entry was filled from.
-  f.get(P_HI);
-  loadState(ST_TBI_OR1);
-  f.op(Op.i32Or);
-  f.get(P_HI);
-  loadState(ST_TBI_AND0);
-  f.op(Op.i32And);
-  f.get(P_HI);
-  f.i32(0x00800000);
-  f.op(Op.i32And);
-  f.op(Op.select);
+  emitCanonHi(f, P_HI, () => loadState(ST_TBI_OR1), () => loadState(ST_TBI_AND0));
   f.set(h);
-  f.get(key);
-  f.i32(1);
-  f.op(Op.i32And);
-  f.i32(TLB_SIZE);
-  f.op(Op.i32Mul);
-  f.get(pcLo);
-  f.i32(12);
-  f.op(Op.i32ShrU);
-  f.i32(TLB_MASK);
-  f.op(Op.i32And);
-  f.op(Op.i32Add);
-  f.i32(2);
-  f.op(Op.i32Shl);
-  f.tee(v);
-  f.mem(Op.i32Load, jitArea + ITLB_KEY_LO);
-  f.get(pcLo);
-  f.i32(12);
-  f.op(Op.i32ShrU);
-  f.get(h);
-  f.i32(20);
-  f.op(Op.i32Shl);
-  f.op(Op.i32Or);
-  f.op(Op.i32Ne);
-  f.brIf('done');
-  f.get(v);
-  f.mem(Op.i32Load, jitArea + ITLB_KEY_HI);
-  f.get(h);
-  f.i32(12);
-  f.op(Op.i32ShrS);
-  f.op(Op.i32Ne);
+  const elSet = (): void => {
+    f.get(key);
+    f.i32(1);
+    f.op(Op.i32And);
+    f.i32(TLB_SIZE);
+    f.op(Op.i32Mul);
+  };
+  emitTlbMiss(f, pcLo, h, v, elSet, jitArea + ITLB_KEY_LO, jitArea + ITLB_KEY_HI);
   f.brIf('done');
   f.get(v);
   f.mem(Op.i32Load, jitArea + ITLB_PAGE);

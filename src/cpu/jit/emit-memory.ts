@@ -6,7 +6,7 @@ import { SP_SLOT } from '../regs.js';
 import { ACC_NOCHECK } from '../slow-access.js';
 import type { Gen } from './gen.js';
 import { TLB_KEY_HI, TLB_KEY_LO, TLB_PAGE, TLB_TAGGED } from './layout.js';
-import { Op } from './wasm.js';
+import { Op, type FuncWriter } from './wasm.js';
 
 /**
  * Loads and stores in WebAssembly: the fast path of fast-access.ts (tlbEntry, entryOffset,
@@ -18,6 +18,55 @@ import { Op } from './wasm.js';
  */
 
 const slot = (field: number): number => field >> 1;
+
+/** Pushes the canonical high word of local `hi` under TBI (Cpu.canonHi): hi | tbiOr1 in the upper half, hi & tbiAnd0 in the lower. */
+export function emitCanonHi(f: FuncWriter, hi: number, tbiOr1: () => void, tbiAnd0: () => void): void {
+  f.get(hi);
+  tbiOr1();
+  f.op(Op.i32Or);
+  f.get(hi);
+  tbiAnd0();
+  f.op(Op.i32And);
+  f.get(hi);
+  f.i32(0x00800000);
+  f.op(Op.i32And);
+  f.op(Op.select);
+}
+
+/**
+ * Pushes nonzero when a software TLB set misses the VA (local `lo`, local `h` its canonical high
+ * word), as tlbEntry and fetchCodePage look it up: the entry is the set's base (pushed by `base`,
+ * in entries) + VA[21:12], its byte index teed into local `e`; keyLo must be VA[43:12] and keyHi
+ * VA[63:44] at the columns at byte addresses `keyLo` and `keyHi`.
+ */
+export function emitTlbMiss(f: FuncWriter, lo: number, h: number, e: number, base: () => void, keyLo: number, keyHi: number): void {
+  base();
+  f.get(lo);
+  f.i32(12);
+  f.op(Op.i32ShrU);
+  f.i32(TLB_MASK);
+  f.op(Op.i32And);
+  f.op(Op.i32Add);
+  f.i32(2);
+  f.op(Op.i32Shl);
+  f.tee(e);
+  f.mem(Op.i32Load, keyLo);
+  f.get(lo);
+  f.i32(12);
+  f.op(Op.i32ShrU);
+  f.get(h);
+  f.i32(20);
+  f.op(Op.i32Shl);
+  f.op(Op.i32Or);
+  f.op(Op.i32Ne);
+  f.get(e);
+  f.mem(Op.i32Load, keyHi);
+  f.get(h);
+  f.i32(12);
+  f.op(Op.i32ShrS);
+  f.op(Op.i32Ne);
+  f.op(Op.i32Or);
+}
 
 /**
  * Emits the TLB lookup and tag check of an access of `size` bytes at the address in g.addr;
@@ -34,45 +83,10 @@ export function emitTranslate(g: Gen, size: number, write: boolean, checked: boo
   f.i64(32n);
   f.op(Op.i64ShrU);
   f.op(Op.i32WrapI64);
-  f.tee(g.hi);
-  // h = canonical high word (TBI): hi | tbiOr1 for the upper half, hi & tbiAnd0 for the lower.
-  f.get(g.tbiOr1);
-  f.op(Op.i32Or);
-  f.get(g.hi);
-  f.get(g.tbiAnd0);
-  f.op(Op.i32And);
-  f.get(g.hi);
-  f.i32(0x00800000);
-  f.op(Op.i32And);
-  f.op(Op.select);
+  f.set(g.hi);
+  emitCanonHi(f, g.hi, () => f.get(g.tbiOr1), () => f.get(g.tbiAnd0));
   f.set(g.a32);
-  // e = byte index of the entry in a TLB column.
-  f.get(write ? g.wrBase : g.rdBase);
-  f.get(g.lo);
-  f.i32(12);
-  f.op(Op.i32ShrU);
-  f.i32(TLB_MASK);
-  f.op(Op.i32And);
-  f.op(Op.i32Add);
-  f.i32(2);
-  f.op(Op.i32Shl);
-  f.tee(g.e);
-  f.mem(Op.i32Load, area + TLB_KEY_LO);
-  f.get(g.lo);
-  f.i32(12);
-  f.op(Op.i32ShrU);
-  f.get(g.a32);
-  f.i32(20);
-  f.op(Op.i32Shl);
-  f.op(Op.i32Or);
-  f.op(Op.i32Ne);
-  f.get(g.e);
-  f.mem(Op.i32Load, area + TLB_KEY_HI);
-  f.get(g.a32);
-  f.i32(12);
-  f.op(Op.i32ShrS);
-  f.op(Op.i32Ne);
-  f.op(Op.i32Or);
+  emitTlbMiss(f, g.lo, g.a32, g.e, () => f.get(write ? g.wrBase : g.rdBase), area + TLB_KEY_LO, area + TLB_KEY_HI);
   f.get(g.lo);
   f.i32(0xfff);
   f.op(Op.i32And);
