@@ -7,9 +7,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { xxhash32 } from '../../src/common/xxhash32.js';
 import { VirtMachine } from '../../src/vmm/index.js';
-import { decodeState, encodeSection, encodeState, saveSnapshot, Section, SectionReader, type RawSection } from '../../src/vmm/migration/index.js';
+import { decodeState, encodeSection, encodeState, saveSnapshot, Section, sectionChecksum, SectionReader, type RawSection } from '../../src/vmm/migration/index.js';
 import { mutatedSeeds } from './harness.js';
 
 export interface StreamInput {
@@ -35,7 +34,7 @@ export function reseal(bytes: Uint8Array): Uint8Array {
   for (let at = 0; at + 12 <= out.length; ) {
     const length = view.getUint32(at + 4, true);
     if (at + 12 + length > out.length) break;
-    view.setUint32(at + 8 + length, xxhash32(out.subarray(at, at + 8 + length)), true);
+    view.setUint32(at + 8 + length, sectionChecksum(out[at]!, out.subarray(at, at + 8 + length)), true);
     at += 12 + length;
   }
   return out;

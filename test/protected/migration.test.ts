@@ -1,10 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { xxhash32 } from '../../src/common/xxhash32.js';
 import { runToCompletion } from '../../src/node/run-guest.js';
 import { VirtMachine } from '../../src/vmm/index.js';
-import { createChannelPair, MigrationSource, receiveMigration, Section, type MigrationChannel } from '../../src/vmm/migration/index.js';
+import { createChannelPair, MigrationSource, receiveMigration, Section, sectionChecksum, type MigrationChannel } from '../../src/vmm/migration/index.js';
 
 const GUEST = readFileSync(join(import.meta.dirname, '../../guests/build/heap.elf'));
 const EXPECTED = readFileSync(join(import.meta.dirname, '../../guests/expected/heap.out'), 'latin1');
@@ -34,7 +33,7 @@ function intercept(channel: MigrationChannel, transform: Transform, captured: Ui
 function forge(section: Uint8Array, edit: (payload: Uint8Array) => void): Uint8Array {
   const copy = section.slice();
   edit(copy.subarray(8, copy.length - 4));
-  new DataView(copy.buffer).setUint32(copy.length - 4, xxhash32(copy.subarray(0, copy.length - 4)), true);
+  new DataView(copy.buffer).setUint32(copy.length - 4, sectionChecksum(copy[0]!, copy.subarray(0, copy.length - 4)), true);
   return copy;
 }
 

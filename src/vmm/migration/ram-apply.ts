@@ -1,8 +1,7 @@
-import { xxhash32 } from '../../common/xxhash32.js';
 import { isZeroPageAt, PAGE_SIZE } from '../../memory/index.js';
 import type { RegionMemory } from './chunk-codec.js';
 import { ramEntries } from './payloads.js';
-import { SECTION_HEADER_BYTES, SECTION_TRAILER_BYTES, type SectionType } from './sections.js';
+import { sectionChecksum, SECTION_HEADER_BYTES, SECTION_TRAILER_BYTES, type SectionType } from './sections.js';
 import { StreamFormatError } from './value-codec.js';
 
 /**
@@ -15,7 +14,7 @@ export function applyRamFrame(regions: readonly RegionMemory[], frame: Uint8Arra
   const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
   const length = view.getUint32(4, true);
   if (frame.length !== SECTION_HEADER_BYTES + length + SECTION_TRAILER_BYTES) throw new StreamFormatError('RAM section frame has the wrong length');
-  if (view.getUint32(SECTION_HEADER_BYTES + length, true) !== xxhash32(frame.subarray(0, SECTION_HEADER_BYTES + length))) {
+  if (view.getUint32(SECTION_HEADER_BYTES + length, true) !== sectionChecksum(frame[0]!, frame.subarray(0, SECTION_HEADER_BYTES + length))) {
     throw new StreamFormatError('RAM section: checksum mismatch (corrupted stream)');
   }
   const payload = frame.subarray(SECTION_HEADER_BYTES, SECTION_HEADER_BYTES + length);
