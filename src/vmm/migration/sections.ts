@@ -34,11 +34,11 @@ export type SectionType = (typeof Section)[keyof typeof Section];
 
 /**
  * The checksum of a section's header and payload (`bytes`, without the trailer): XXH32, except for
- * format 3's RAM sections, which carry nearly every byte and use XXH64's low 32 bits (its lanes
- * run in wasm about twice as fast overall; src/common/xxhash64.ts).
+ * the sections that carry nearly every byte, format 3's RAM and post-copy version 2's PAGES, which
+ * use XXH64's low 32 bits (its lanes run in wasm about twice as fast overall; src/common/xxhash64.ts).
  */
 export function sectionChecksum(type: number, bytes: Uint8Array): number {
-  return type === Section.RAM_ALIGNED ? xxhash64Low32(bytes) : xxhash32(bytes);
+  return type === Section.RAM_ALIGNED || type === Section.PAGES ? xxhash64Low32(bytes) : xxhash32(bytes);
 }
 
 /** Either form of a RAM section (format 1-2's RAM, format 3's RAM_ALIGNED). */
