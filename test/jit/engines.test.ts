@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { assemblerAvailable } from '../support/asm.js';
 import { RAM_BASE } from '../support/cpu-harness.js';
 import { Sys } from '../../src/cpu/sysreg-state.js';
+import { ACTIVITY_GUEST } from '../../src/memory/index.js';
 import { PAGES, setTags, TestMmu } from '../support/mmu.js';
 import { runLockstep, withMmu } from './lockstep.js';
 
@@ -259,6 +260,37 @@ describe.runIf(assemblerAvailable())('JIT and interpreter agree', () => {
     expect(pair.jit.cpu.exitImm, `esr ${pair.jit.cpu.sysLo(Sys.ESR_EL1).toString(16)} elr ${pair.jit.cpu.sysLo(Sys.ELR_EL1).toString(16)}`).toBe(0);
     expect(pair.jit.cpu.spsel).toBe(0);
     if (slice === 100_000) expect(pair.jit.cpu.jit!.stats.jitInstructions).toBeGreaterThan(pair.jit.cpu.icount / 3);
+  });
+
+  it.each([0, 1])('zeroes blocks with DC ZVA as the interpreter does (TCF %i), up to a fault on an unmapped page', (tcf) => {
+    // Fills three pages at 0x4020_0000 with a pattern, zeroes every other 64-byte block; page 3 is unmapped.
+    const pair = withMmu(`
+      movz x2, #0x4020, lsl #16
+      mov x1, #0
+      mov x3, #0x5555
+    1: str x3, [x2, x1]
+      add x1, x1, #8
+      cmp x1, #0x3000
+      b.ne 1b
+      mov x1, #0
+    2: add x4, x2, x1
+      add x4, x4, #13
+      dc zva, x4
+      add x1, x1, #128
+      cmp x1, #0x4000
+      b.ne 2b
+      hvc #0
+    `, (_m, mmu) => {
+      mmu.setControl({ tcf });
+      mmu.setPage(PAGES + 3 * 4096, { valid: false });
+    });
+    runLockstep(pair, { slice: 100_000, ram: [PAGES, 3 * 4096] });
+    const cpu = pair.jit.cpu;
+    expect(cpu.exitImm).toBe(0xfff); // the vector's hvc: the abort was taken
+    expect(cpu.sysLo(Sys.FAR_EL1)).toBe(PAGES + 3 * 4096 + 13); // the address as given, not the block
+    const activity = (m: typeof pair.jit) => m.ram.activity.dataPages[ACTIVITY_GUEST];
+    expect(activity(pair.jit)).toBe(activity(pair.interp));
+    if (tcf === 0) expect(cpu.jit!.stats.jitInstructions).toBeGreaterThan(cpu.icount / 2);
   });
 
   it('takes a translation fault in the middle of a compiled loop precisely', () => {

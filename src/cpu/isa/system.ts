@@ -318,6 +318,11 @@ function el0CacheNop(cpu: Cpu, i: Insn): number {
   return NEXT;
 }
 
+/** DC ZVA (not GVA/GZVA): jit/emit-sys.ts compiles its untagged-page case. */
+export function isDcZva(insn: Insn): boolean {
+  return insn.exec === dcZva && insn.s === 0;
+}
+
 function dcZva(cpu: Cpu, i: Insn): number {
   if (cpu.el === 0) {
     const trapped = trapOrUndefAtEl0(cpu, i);

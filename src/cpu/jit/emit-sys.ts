@@ -1,20 +1,13 @@
 import type { Insn } from '../insn.js';
-import { mrsRegister } from '../isa/system.js';
+import { DCZ_BLOCK } from '../isa/cache-ops.js';
+import { isDcZva, mrsRegister } from '../isa/system.js';
+import { emitTranslate } from './emit-memory.js';
 import type { Gen } from './gen.js';
-import { ST_EL1H, STATE_OFFSET, SYS_OFFSET } from './layout.js';
+import { ST_DATA_WRITES, ST_EL1H, STATE_OFFSET, SYS_OFFSET } from './layout.js';
 import { Op } from './wasm.js';
 
-/**
- * MRS of a register read as stored (SysRegDef.storage: the plain registers such as TPIDR_EL1,
- * and SP_EL0, Linux's `current`): a load from Cpu.sys, which lives in the JIT area. Only at EL1
- * with SPSel = 1, where the interpreter's `mrs` allows them and reads exactly that storage (the
- * same def's `read`); elsewhere the region is left before the instruction and the interpreter
- * runs it. MTE registers stay interpreted (RGSR_EL1 has a copy in the state area while IRG runs).
- * Returns false when the instruction is not such an MRS.
- */
-export function emitSys(g: Gen, insn: Insn, idx: number, j: number): boolean {
-  const def = mrsRegister(insn);
-  if (def === null || def.storage === undefined || def.el1 !== undefined || def.mte === true) return false;
+/** Leaves the region before instruction `idx` (the `j`-th of its block) unless at EL1 with SPSel = 1. */
+function requireEl1h(g: Gen, idx: number, j: number): void {
   const f = g.f;
   f.i32(0);
   f.mem(Op.i32Load, g.jitArea + STATE_OFFSET + ST_EL1H * 4);
@@ -22,6 +15,52 @@ export function emitSys(g: Gen, insn: Insn, idx: number, j: number): boolean {
   f.open(Op.if, 'el');
   g.exitBefore(idx, j);
   f.end();
+}
+
+/**
+ * DC ZVA at EL1 while tag checks are off at this EL (mteActive 0: the kernel's usual TCF = 0):
+ * the 64-byte block through the write TLB, as cache-ops.ts dcZeroBlock's fast case — the entry
+ * proves a RAM page of the JIT's region that is neither a code page nor clean under dirty logging,
+ * so of its noteDataWrite only the live viewer's counter remains (ST_DATA_WRITES). Anything else
+ * (a miss, EL0's DZE rule, tag checks, Device memory, faults) is left to the interpreter.
+ */
+function emitDcZva(g: Gen, insn: Insn, idx: number, j: number): void {
+  const f = g.f;
+  requireEl1h(g, idx, j);
+  f.get(g.mteActive);
+  f.open(Op.if, 'mte');
+  g.exitBefore(idx, j);
+  f.end();
+  g.read(insn.d >> 1);
+  f.i64(BigInt(-DCZ_BLOCK));
+  f.op(Op.i64And);
+  f.set(g.addr);
+  emitTranslate(g, DCZ_BLOCK, true, false, idx, j);
+  for (let at = 0; at < DCZ_BLOCK; at += 8) {
+    f.get(g.off);
+    f.i64(0n);
+    f.mem(Op.i64Store, at);
+  }
+  g.bumpState(ST_DATA_WRITES);
+}
+
+/**
+ * MRS of a register read as stored (SysRegDef.storage: the plain registers such as TPIDR_EL1,
+ * and SP_EL0, Linux's `current`): a load from Cpu.sys, which lives in the JIT area. Only at EL1
+ * with SPSel = 1, where the interpreter's `mrs` allows them and reads exactly that storage (the
+ * same def's `read`); elsewhere the region is left before the instruction and the interpreter
+ * runs it. MTE registers stay interpreted (RGSR_EL1 has a copy in the state area while IRG runs).
+ * Also DC ZVA (below). Returns false for any other instruction.
+ */
+export function emitSys(g: Gen, insn: Insn, idx: number, j: number): boolean {
+  if (isDcZva(insn)) {
+    emitDcZva(g, insn, idx, j);
+    return true;
+  }
+  const def = mrsRegister(insn);
+  if (def === null || def.storage === undefined || def.el1 !== undefined || def.mte === true) return false;
+  const f = g.f;
+  requireEl1h(g, idx, j);
   f.i32(0);
   f.mem(Op.i64Load, g.jitArea + SYS_OFFSET + def.storage * 8);
   g.write(insn.d >> 1);

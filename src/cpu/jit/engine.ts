@@ -7,7 +7,7 @@ import { Sys } from '../sysreg-state.js';
 import { buildDispatcher, chainIndex, SLOT_SHIFT, type DispatchFn } from './chain.js';
 import { compileRegion } from './compile.js';
 import {
-  CHAIN_ENTRIES, CHAIN_OFFSET, ITLB_OFFSET, ST_CHAIN_KEY, ST_CHAINED, ST_CF, ST_MTE_ACTIVE, ST_NF, ST_PC_HI, ST_PC_LO, ST_RD_BASE, ST_SP_ALIGN, ST_GCR, ST_RGSR, ST_TAG_ACCESS, ST_TAG_BASE, ST_TAG_PLAIN, ST_TAG_WRITES, ST_TBI_AND0, ST_TBI_OR1, ST_VF, ST_WR_BASE, ST_X, ST_ZF,
+  CHAIN_ENTRIES, CHAIN_OFFSET, ITLB_OFFSET, ST_CHAIN_KEY, ST_DATA_WRITES, ST_CHAINED, ST_CF, ST_MTE_ACTIVE, ST_NF, ST_PC_HI, ST_PC_LO, ST_RD_BASE, ST_SP_ALIGN, ST_GCR, ST_RGSR, ST_TAG_ACCESS, ST_TAG_BASE, ST_TAG_PLAIN, ST_TAG_WRITES, ST_TBI_AND0, ST_TBI_OR1, ST_VF, ST_WR_BASE, ST_X, ST_ZF,
   ST_EL1H, STATE_OFFSET, STATE_WORDS, SYS_OFFSET, TLB_OFFSET,
 } from './layout.js';
 import { JitPage, type RegionFn } from './page.js';
@@ -185,6 +185,7 @@ export class Jit {
     st[ST_TAG_BASE] = region.tags !== null ? region.size : 0;
     st[ST_TAG_PLAIN] = region.tagEpochs === null && !region.dirtyLogging ? 1 : 0;
     st[ST_TAG_WRITES] = 0;
+    st[ST_DATA_WRITES] = 0;
     st[ST_TAG_ACCESS] = cpu.tagAccessEnabled(cpu.el) ? 1 : 0;
     st[ST_GCR] = cpu.sysLo(Sys.GCR_EL1);
     const rgsr = (st[ST_RGSR] = cpu.sysLo(Sys.RGSR_EL1));
@@ -193,6 +194,7 @@ export class Jit {
     this.stats.chained += st[ST_CHAINED]!;
     // Tag stores compiled inline count here what RamRegion.noteTagWrite counts (one page each).
     if (st[ST_TAG_WRITES] !== 0) region.activity.tagPages[ACTIVITY_GUEST]! += st[ST_TAG_WRITES]!;
+    if (st[ST_DATA_WRITES] !== 0) region.activity.dataPages[ACTIVITY_GUEST]! += st[ST_DATA_WRITES]!; // DC ZVA's noteDataWrite
     if (st[ST_RGSR] !== rgsr) cpu.setSys(Sys.RGSR_EL1, st[ST_RGSR]!, 0); // IRG stepped the generator
     cpu.nf = st[ST_NF]!;
     cpu.zf = st[ST_ZF]!;

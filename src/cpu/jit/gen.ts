@@ -1,4 +1,5 @@
 import { SINK_SLOT, SP_SLOT, XZR_SLOT } from '../regs.js';
+import { STATE_OFFSET } from './layout.js';
 import { FuncWriter, I32, I64, Op } from './wasm.js';
 
 /** Parameters of every region function: page VA (lo, hi), entry block, instruction budget. */
@@ -155,6 +156,18 @@ export class Gen {
   exitTo(): void {
     this.f.set(this.pc);
     this.f.br(DONE);
+  }
+
+  /** Adds 1 to state word `word` (a counter the engine reads at exit). */
+  bumpState(word: number): void {
+    const f = this.f;
+    const at = this.jitArea + STATE_OFFSET + word * 4;
+    f.i32(0);
+    f.i32(0);
+    f.mem(Op.i32Load, at);
+    f.i32(1);
+    f.op(Op.i32Add);
+    f.mem(Op.i32Store, at);
   }
 
   /** Continues at region block `block`. */

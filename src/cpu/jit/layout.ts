@@ -45,6 +45,8 @@ export const ST_CHAIN_KEY = 86;
 export const ST_CHAINED = 87;
 /** 1 at EL1 with SPSel = 1: compiled MRS reads system registers only there (emit-sys.ts). */
 export const ST_EL1H = 88;
+/** Pages DC ZVA zeroed in compiled code (emit-sys.ts): added to the region's guest data-write activity at exit. */
+export const ST_DATA_WRITES = 89;
 export const STATE_WORDS = 96;
 /** The jump cache (chain.ts): CHAIN_ENTRIES entries of 4 words (VA lo | EL, VA hi, physical page, slot << 11 | block). */
 export const CHAIN_OFFSET = STATE_OFFSET + 512;
