@@ -1,5 +1,6 @@
 import { hex } from './address.js';
-import { PAGE_SHIFT } from './constants.js';
+import { ACTIVITY_MIGRATION } from './activity.js';
+import { PAGE_SHIFT, PAGE_SIZE } from './constants.js';
 import type { RamRegion } from './ram-region.js';
 
 /** A page's state in `MissingPages.state`. */
@@ -88,8 +89,11 @@ export class MissingPages {
     const tags = this.region.tags;
     // The sender's rule: a page's tags come with its data, so both are in place now.
     if (tags !== null) {
-      if (state === PAGE_ARRIVED_TAGGED) tags.initialised[page] = 1;
-      else tags.uninitialise(page);
+      if (state === PAGE_ARRIVED_TAGGED) {
+        tags.initialised[page] = 1;
+        // Written by migration on another thread: the viewer's epochs and activity learn it now.
+        this.region.noteTagWrite(page << PAGE_SHIFT, PAGE_SIZE, ACTIVITY_MIGRATION);
+      } else tags.uninitialise(page);
     }
     Atomics.store(this.state, page, PAGE_PRESENT);
     if (--this.remaining === 0 && this.region.missing === this) this.region.missing = null;

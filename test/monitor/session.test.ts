@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { denied } from '../../src/memory/index.js';
+import { ACTIVITY_MIGRATION, denied, PAGE_ARRIVED_TAGGED, PAGE_ARRIVED_UNTAGGED } from '../../src/memory/index.js';
 import { Debugger } from '../../src/vmm/debug/debugger.js';
 import { Monitor } from '../../src/vmm/monitor/monitor.js';
 import { MonitorError } from '../../src/vmm/monitor/protocol.js';
@@ -206,6 +206,20 @@ describe('monitor commands', () => {
     }
     machine.vm.memory.setPolicy({ authorize() {} });
     expect(await client.run('read-tags', { addr: 0x4040_0000, size: 16, space: 'virtual' })).toMatchObject({ return: { tags: '3' } });
+  });
+
+  it('query-mte during a post-copy: pages delivered by the page thread count as tagged, the rest as missing', async () => {
+    const { machine, client } = setup();
+    const region = machine.vm.memory.space.ramRegions[0]!;
+    const [missing] = machine.vm.memory.markAllMissing(null);
+    // What the page thread does for one page: data and tags into shared memory, then the state.
+    region.tags!.packed.fill(0x55, 128, 256); // page 1's packed tags, written in shared memory
+    Atomics.store(missing!.state, 1, PAGE_ARRIVED_TAGGED);
+    Atomics.store(missing!.state, 2, PAGE_ARRIVED_UNTAGGED);
+    const mte = (await client.run('query-mte')).return as Record<string, unknown>;
+    expect(mte).toMatchObject({ 'tagged-pages': 1, 'missing-pages': region.pages - 2 });
+    expect(region.tags!.isInitialised(1)).toBe(true);
+    expect(region.activity.tagPages[ACTIVITY_MIGRATION]).toBe(1); // the viewer's activity learns it too
   });
 
   it('query-mte and query-cpus', async () => {

@@ -74,6 +74,8 @@ export class TagTracker {
   /** What changed since the last poll, as messages for the UI (none when nothing did). */
   poll(): (HostMessageOf<'page-tags'> | HostMessageOf<'granule-tags'>)[] {
     const messages: (HostMessageOf<'page-tags'> | HostMessageOf<'granule-tags'>)[] = [];
+    // Post-copy: pages the page thread delivered since the last look join the map now.
+    this.region?.missing?.settleAll();
     if (!this.primed) {
       this.primed = true;
       if (this.initialised) {

@@ -11,17 +11,19 @@ export function registerInspectCommands(registry: CommandRegistry): void {
     description: 'MTE state: whether the VM has MTE, the tag-check mode per EL, TCO, tag-check fault counts and pages holding tags.',
     states: ['running', 'paused', 'shutdown'],
     args: {},
-    returns: '{"enabled": bool, "el0": {...}, "el1": {...}, "tco": bool, "gcr-exclude": n, "rgsr": "0x...", "tfsr-el1": n, "tfsre0-el1": n, "faults": {...}, "tagged-pages": n}',
+    returns: '{"enabled": bool, "el0": {...}, "el1": {...}, "tco": bool, "gcr-exclude": n, "rgsr": "0x...", "tfsr-el1": n, "tfsre0-el1": n, "faults": {...}, "tagged-pages": n, "missing-pages": n}',
     run: ({ machine, events, debug }) => {
       const cpu = machine.vcpu.cpu;
       const el = (n: number) => ({ 'tag-access': cpu.tagAccessEnabled(n), tcf: TCF_NAMES[cpu.tagCheckMode(n)] });
+      // Post-copy: pages not received yet (their tags unknown here); the delivered ones settle and count now.
+      const missingPages = machine.vm.memory.missingPages();
       let taggedPages = 0;
       for (const region of machine.vm.memory.space.ramRegions) {
         if (region.tags) taggedPages += region.tags.initialised.reduce((sum, flag) => sum + flag, 0);
       }
       const faults = { total: cpu.tagFaultCount, 'sync-since-monitor-start': events.faults.sync, 'async-since-monitor-start': events.faults.async };
       // The MTE controls are system registers: a protected VM hides them (docs/protected-vm.md).
-      if (!debug.inspection.permits('read of the MTE system registers')) return { enabled: machine.mte, faults, 'tagged-pages': taggedPages };
+      if (!debug.inspection.permits('read of the MTE system registers')) return { enabled: machine.mte, faults, 'tagged-pages': taggedPages, 'missing-pages': missingPages };
       return {
         enabled: machine.mte,
         el0: el(0),
@@ -33,6 +35,7 @@ export function registerInspectCommands(registry: CommandRegistry): void {
         'tfsre0-el1': cpu.sysLo(Sys.TFSRE0_EL1) & 3,
         faults,
         'tagged-pages': taggedPages,
+        'missing-pages': missingPages,
       };
     },
   });
