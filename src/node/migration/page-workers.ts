@@ -109,6 +109,7 @@ export class PageWorkers implements EncoderPool, DecoderPool {
   }
 
   close(): void {
+    if (this.decoding) spareFrames.clear();
     this.failAll(new Error('the encoder pool was closed'));
     for (const worker of this.workers) void worker.terminate();
   }

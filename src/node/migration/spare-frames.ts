@@ -33,6 +33,16 @@ class SpareFrames {
   give(buffer: ArrayBuffer): void {
     if (buffer.byteLength === MAX_RAM_FRAME_BYTES && this.spares.length < this.limit) this.spares.push(buffer);
   }
+
+  /** Lets the spares go (the migration ended: 16 MiB each would stay in the process's memory). */
+  clear(): void {
+    this.spares.length = 0;
+  }
+
+  /** Bytes held in spares now. */
+  get heldBytes(): number {
+    return this.spares.length * MAX_RAM_FRAME_BYTES;
+  }
 }
 
-export const spareFrames = new SpareFrames(8);
+export const spareFrames = new SpareFrames(6);
