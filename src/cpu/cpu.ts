@@ -365,6 +365,17 @@ export class Cpu {
     if (this.debug !== null) this.debug.translationStale = true;
   }
 
+  /**
+   * TLBI by VA (Xt = lo, hi: VA[55:12] in bits 43:0): both TLBs drop only what may translate
+   * that page (mmu/tlb.ts flushVaIn). Linux's boot issues ~49 K of these; flushing everything
+   * each time sent compiled code back to the interpreter for every page it touched next.
+   */
+  flushTlbVa(lo: number, hi: number): void {
+    this.dtlb.flushVa(lo, hi);
+    this.itlb.flushVa(lo, hi);
+    if (this.debug !== null) this.debug.translationStale = true;
+  }
+
   /** Dirty logging started or was harvested: writes must be seen again. */
   writeProtectAll(): void {
     this.dtlb.flushSet(SET_EL0_WRITE);

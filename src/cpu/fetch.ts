@@ -64,6 +64,8 @@ export function fetchCodePage(cpu: Cpu): CodePage | null {
   tlb.keyLo[e] = keyLo;
   tlb.keyHi[e] = h >> 12;
   tlb.pagePa[e] = walk.pagePa / 4096;
+  tlb.level[e] = walk.level;
+  if (walk.level < 3) tlb.blocks++;
   tlb.code[e] = page;
   return page;
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { assemblerAvailable } from '../support/asm.js';
 import { RAM_BASE, type TestMachine } from '../support/cpu-harness.js';
-import { PAGES, TestMmu } from '../support/mmu.js';
+import { PAGES, TABLES, TestMmu } from '../support/mmu.js';
 import { runLockstep, withMmu } from './lockstep.js';
 import { JIT_AREA_END } from '../../src/cpu/jit/layout.js';
 import { JIT_AREA_BYTES } from '../../src/memory/ram-region.js';
@@ -41,6 +41,13 @@ const CALL_PAGE = `
   b.ne 1b
   hvc #0
 `;
+
+/** TestMmu's tables (test/support/mmu.ts): the L2 table of the RAM window and the L3 table of PAGES. */
+const L2_RAM = TABLES + 0x1000;
+const L3_PAGES = TABLES + 0x2000;
+/** Two 2 MiB blocks of RAM (Normal Tagged, EL1 RW). */
+const BLOCK_A = RAM_BASE + 0x60_0000;
+const BLOCK_B = RAM_BASE + 0x80_0000;
 
 const ADD_1 = 0x91000400; // add x0, x0, #1
 const ADD_100 = 0x91019000; // add x0, x0, #100
@@ -111,4 +118,44 @@ describe.runIf(assemblerAvailable())('JIT chaining', () => {
     expect(p.jit.x(0)).toBe(1001n + 1999n * 100n);
     expect(p.jit.cpu.jit!.stats.chained).toBeGreaterThan(1000);
   });
+
+  it.each([['a page', 0x1000], ['a block, through another page of it', 0x5000]])('sees a remap after TLBI VAAE1 of %s (the TLBs drop only what covers that VA)', (_what, tlbiOffset) => {
+    // Loads from BLOCK_A + 0x1000 (a 2 MiB block mapping) or PAGES + 0x1000 (a page) while TLBI
+    // VAAE1 runs on a VA that covers it; between slices the mapping moves to memory holding 1000.
+    const block = tlbiOffset === 0x5000;
+    const va = block ? BLOCK_A + 0x1000 : PAGES + 0x1000;
+    const p = withMmu(`
+      movz x2, #${va >>> 16}, lsl #16
+      movk x2, #${va & 0xffff}
+      movz x7, #${(va - 0x1000 + tlbiOffset) >>> 16}, lsl #16
+      movk x7, #${(va - 0x1000 + tlbiOffset) & 0xffff}
+      lsr x7, x7, #12
+      mov x1, #6000
+      mov x4, #0
+    1: tlbi vaae1, x7
+      dsb ish
+      ldr x3, [x2]
+      add x4, x4, x3
+      subs x1, x1, #1
+      b.ne 1b
+      hvc #0
+    `, (m) => {
+      m.ram.view.setUint32(va - RAM_BASE, 1, true);
+      m.ram.view.setUint32((block ? BLOCK_B + 0x1000 : PAGES + 0x2000) - RAM_BASE, 1000, true);
+    });
+    let left = 0n;
+    runLockstep(p, {
+      slice: 10_001,
+      between: (m, slice) => {
+        if (slice !== 0) return;
+        left = m.x(1);
+        // The descriptor changes in memory with no TLB flush from the harness: only the guest's TLBI.
+        if (block) m.ram.view.setBigUint64(L2_RAM - RAM_BASE + ((BLOCK_A - RAM_BASE) >>> 21) * 8, BigInt(BLOCK_B) | 0x701n | (1n << 2n), true);
+        else m.ram.view.setBigUint64(L3_PAGES - RAM_BASE + ((PAGES + 0x1000 - PAGES) >>> 12) * 8, BigInt(PAGES + 0x2000) | 0x703n | (1n << 2n), true);
+      },
+    });
+    expect(left).toBeGreaterThan(1000n);
+    expect(p.jit.x(4)).toBeGreaterThanOrEqual((6000n - left) + (left - 1n) * 1000n);
+  });
 });
+

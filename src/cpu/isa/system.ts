@@ -299,9 +299,12 @@ function trapOrUndefAtEl0(cpu: Cpu, i: Insn): number {
   return -1;
 }
 
-function tlbi(cpu: Cpu): number {
+function tlbi(cpu: Cpu, i: Insn): number {
   if (cpu.el === 0) return undefinedInstruction(cpu);
-  cpu.flushTlb();
+  const crm = (i.word >>> 8) & 15;
+  // VAE1, VAAE1, VALE1, VAALE1 (odd op2) and their IS/OS forms act on one VA; the rest (by ASID, all, ranges) flush everything.
+  if ((crm === 1 || crm === 3 || crm === 7) && ((i.word >>> 5) & 1) === 1) cpu.flushTlbVa(cpu.x[i.d]!, cpu.x[i.d + 1]!);
+  else cpu.flushTlb();
   return nextAndRefetch(cpu);
 }
 

@@ -20,6 +20,24 @@ export const JIT_TLB_BYTES = DATA_SETS * TLB_SIZE * 16;
 export const FETCH_TLB_BYTES = 2 * TLB_SIZE * 12;
 
 /**
+ * TLBI by VA on one TLB's columns (`sets` sets of TLB_SIZE entries from 0): drops the VA page's
+ * slot in every set, and, when some entry came from a block, every entry made from a block that
+ * covers the page. `vpnLo` = VA[43:12], `vpnHi` = VA[47:44] (a TLBI's Xt); comparing VA[47:12]
+ * only drops more entries than needed, never fewer. Other entries stay: a TLBI by VA invalidates
+ * the entries that translate that VA, as QEMU's per-page flush does (with its own large-page rule).
+ */
+function flushVaIn(keyLo: Int32Array<ArrayBufferLike>, keyHi: Int32Array<ArrayBufferLike>, level: Uint8Array, blocks: number, size: number, vpnLo: number, vpnHi: number): void {
+  for (let base = 0; base < keyHi.length; base += size) keyHi[base + (vpnLo & (size - 1))] = TLB_INVALID;
+  if (blocks === 0) return;
+  for (let e = 0; e < keyHi.length; e++) {
+    const lv = level[e]!;
+    if (lv >= 3 || keyHi[e] === TLB_INVALID) continue;
+    const shift = 9 * (3 - lv);
+    if (keyLo[e]! >>> shift === vpnLo >>> shift && (keyHi[e]! & 0xf) === (vpnHi & 0xf)) keyHi[e] = TLB_INVALID;
+  }
+}
+
+/**
  * Software TLB for data accesses. An entry maps one virtual page to the bytes of a RAM page the
  * access may touch without further checks; anything else (MMIO, Device memory, pages under
  * dirty logging that are still clean, code pages for writes) never gets an entry and takes the
@@ -45,9 +63,18 @@ export class DataTlb {
   /** MAIR attribute and region of the page, for the slow path's probes. */
   readonly attr = new Uint8Array(DATA_SETS * TLB_SIZE);
   readonly region: (RamRegion | null)[] = new Array<RamRegion | null>(DATA_SETS * TLB_SIZE).fill(null);
+  /** The walk level each entry came from (3: a page; 2, 1: a block), and entries from blocks since the last flush. */
+  readonly level = new Uint8Array(DATA_SETS * TLB_SIZE);
+  blocks = 0;
 
   flush(): void {
     this.keyHi.fill(TLB_INVALID);
+    this.blocks = 0;
+  }
+
+  /** TLBI by VA (flushVaIn). */
+  flushVa(vpnLo: number, vpnHi: number): void {
+    flushVaIn(this.keyLo, this.keyHi, this.level, this.blocks, TLB_SIZE, vpnLo, vpnHi);
   }
 
   /**
@@ -88,9 +115,18 @@ export class FetchTlb {
   /** The physical page number (PA / 4096) of each entry: the JIT's jump cache checks it (jit/chain.ts). */
   pagePa: Int32Array<ArrayBufferLike> = new Int32Array(2 * TLB_SIZE);
   readonly code: CodePage[] = new Array<CodePage>(2 * TLB_SIZE);
+  /** The walk level each entry came from (3: a page; 2, 1: a block), and entries from blocks since the last flush. */
+  readonly level = new Uint8Array(2 * TLB_SIZE);
+  blocks = 0;
 
   flush(): void {
     this.keyHi.fill(TLB_INVALID);
+    this.blocks = 0;
+  }
+
+  /** TLBI by VA (flushVaIn). */
+  flushVa(vpnLo: number, vpnHi: number): void {
+    flushVaIn(this.keyLo, this.keyHi, this.level, this.blocks, TLB_SIZE, vpnLo, vpnHi);
   }
 
   /** Moves the key and page columns into `buffer` at byte `at` (FETCH_TLB_BYTES; the JIT's area), keeping the entries. */
