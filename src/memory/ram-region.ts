@@ -10,7 +10,7 @@ const WASM_PAGE = 65536;
 /** A wasm32 memory holds at most 4 GiB; data and tags of one region share it. */
 export const MAX_REGION_BYTES = 2 ** 32 - 2 ** 27;
 /** Bytes after data and tags kept for the vCPU's JIT (its TLB and register file, src/cpu/jit). */
-export const JIT_AREA_BYTES = 2 * WASM_PAGE;
+export const JIT_AREA_BYTES = 3 * WASM_PAGE;
 
 /**
  * Guest RAM's memory is shared (`shared: true`) wherever the host allows it, so worker threads

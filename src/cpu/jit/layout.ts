@@ -50,12 +50,12 @@ export const ST_DATA_WRITES = 89;
 export const STATE_WORDS = 96;
 /** The jump cache (chain.ts): CHAIN_ENTRIES entries of 4 words (VA lo | EL, VA hi, physical page, slot << 11 | block). */
 export const CHAIN_OFFSET = STATE_OFFSET + 512;
-export const CHAIN_ENTRIES = 2048;
+export const CHAIN_ENTRIES = 4096;
 /** Cpu.sys, moved here at binding (as Cpu.x): SYS_COUNT (lo, hi) pairs. */
 export const SYS_OFFSET = CHAIN_OFFSET + CHAIN_ENTRIES * 16;
 /** The instruction TLB's keyLo, keyHi and pagePa columns (FetchTlb.moveInto), 2 * TLB_SIZE words each. */
 export const ITLB_OFFSET = SYS_OFFSET + 512;
-/** The JIT area's end: RamRegion reserves JIT_AREA_BYTES (128 KiB). */
+/** The JIT area's end: RamRegion reserves JIT_AREA_BYTES (192 KiB). */
 export const JIT_AREA_END = ITLB_OFFSET + FETCH_TLB_BYTES;
 export const ITLB_KEY_LO = ITLB_OFFSET;
 export const ITLB_KEY_HI = ITLB_OFFSET + 8 * TLB_SIZE;
