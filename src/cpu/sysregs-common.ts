@@ -29,6 +29,8 @@ export interface SysRegDef {
    * and SP_EL0 at EL1 with SPSel = 1): the JIT compiles MRS of them as a load (jit/emit-sys.ts).
    */
   readonly storage?: number;
+  /** The (lo, hi) value of a register that always reads the same (`constant`): compiled MRS of it is a constant. */
+  readonly value?: readonly [number, number];
 }
 
 /** Adds one register at (op0, op1, CRn, CRm, op2). */
@@ -77,7 +79,7 @@ export function plain(index: number, name: string, options: PlainOptions = {}): 
 
 /** A read-only register with a fixed value. */
 export function constant(name: string, lo: number, hi = 0, el0?: SysRegDef['el0']): SysRegDef {
-  return { name, read: () => set(lo, hi), ...(el0 ? { el0 } : {}) };
+  return { name, value: [lo, hi], read: () => set(lo, hi), ...(el0 ? { el0 } : {}) };
 }
 
 /** Reads as zero, writes are ignored. */

@@ -236,6 +236,8 @@ describe.runIf(assemblerAvailable())('JIT and interpreter agree', () => {
       mrs x3, contextidr_el1
       add x0, x0, x1
       eor x0, x0, x3
+      mrs x4, ctr_el0
+      add x0, x0, x4
       msr tpidr_el1, x0
       mrs xzr, tpidr_el1
       subs x9, x9, #1

@@ -46,7 +46,8 @@ function emitDcZva(g: Gen, insn: Insn, idx: number, j: number): void {
 
 /**
  * MRS of a register read as stored (SysRegDef.storage: the plain registers such as TPIDR_EL1,
- * and SP_EL0, Linux's `current`): a load from Cpu.sys, which lives in the JIT area. Only at EL1
+ * and SP_EL0, Linux's `current`): a load from Cpu.sys, which lives in the JIT area; of a
+ * constant one (SysRegDef.value: CTR_EL0, the cache ID registers), that value. Only at EL1
  * with SPSel = 1, where the interpreter's `mrs` allows them and reads exactly that storage (the
  * same def's `read`); elsewhere the region is left before the instruction and the interpreter
  * runs it. MTE registers stay interpreted (RGSR_EL1 has a copy in the state area while IRG runs).
@@ -58,11 +59,15 @@ export function emitSys(g: Gen, insn: Insn, idx: number, j: number): boolean {
     return true;
   }
   const def = mrsRegister(insn);
-  if (def === null || def.storage === undefined || def.el1 !== undefined || def.mte === true) return false;
+  if (def === null || (def.storage === undefined && def.value === undefined) || def.el1 !== undefined || def.mte === true) return false;
   const f = g.f;
   requireEl1h(g, idx, j);
-  f.i32(0);
-  f.mem(Op.i64Load, g.jitArea + SYS_OFFSET + def.storage * 8);
+  if (def.value !== undefined) {
+    f.i64((BigInt(def.value[1] >>> 0) << 32n) | BigInt(def.value[0] >>> 0));
+  } else {
+    f.i32(0);
+    f.mem(Op.i64Load, g.jitArea + SYS_OFFSET + def.storage! * 8);
+  }
   g.write(insn.d >> 1);
   return true;
 }
