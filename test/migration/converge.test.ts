@@ -20,9 +20,14 @@ describe('the convergence policy', () => {
   it('stops and copies as soon as the rest fits the bound at the measured rate, and not before', () => {
     const p = policy();
     expect(p.decide(1, { ...round0, dirtyBytes: 10 * MIB })).toEqual({ kind: 'continue' }); // ~101 ms
-    const stop = p.decide(2, { workBytes: 10 * MIB, elapsedMs: 101, dirtyBytes: 2 * MIB });
+    const stop = p.decide(2, { workBytes: 10 * MIB, elapsedMs: 101, dirtyBytes: 1.5 * MIB });
     expect(stop.kind).toBe('stop-and-copy');
-    expect(stop.kind === 'stop-and-copy' && stop.expectedDowntimeMs).toBeLessThanOrEqual(50);
+    // The paused copy runs at half the rounds' pipelined rate: (1.5 MiB + 64 KiB) at 50 MiB/s, plus the round trip,
+    // and starts only within 80 % of the bound.
+    expect(stop.kind === 'stop-and-copy' && stop.expectedDowntimeMs).toBeCloseTo(((1.5 * MIB + 64 * 1024) / (50 * MIB)) * 1000 + 1, 3);
+    expect(stop.kind === 'stop-and-copy' && stop.expectedDowntimeMs).toBeLessThanOrEqual(40);
+    // 2 MiB would take ~42 ms: under the bound, but not under 80 % of it.
+    expect(policy().decide(1, { workBytes: 100 * MIB, elapsedMs: 1001, dirtyBytes: 2 * MIB })).toEqual({ kind: 'continue' });
     expect(stop.kind === 'stop-and-copy' && stop.forced).toBe(false);
   });
 

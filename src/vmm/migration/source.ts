@@ -227,8 +227,9 @@ export class MigrationSource {
           holdPaused = machine.holdPaused('the migration is copying the paused guest: the source stays paused until it ends');
           this.progress.status = 'device';
           this.phase = 'device state';
-          // The destination's downtime clock starts here (format 2).
+          // The destination's downtime clock starts here (format 2): sent now, not behind the pages encoded next.
           this.queue.push(encodeSection(Section.SYNC, encodeSync({ round: this.progress.round, paused: true })));
+          await this.drain(encoder, false);
           const last = this.takeDirty();
           data.orWith(last.data);
           tags.orWith(last.tags);
