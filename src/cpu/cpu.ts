@@ -171,7 +171,8 @@ export class Cpu {
   sysregHooks: ExternalSysRegs | null = null;
   /** Breakpoints, watchpoints and step-past state of an attached debugger (debug-hooks.ts); null: none. */
   debug: CpuDebug | null = null;
-  private stopRequested = false;
+  /** requestStop was called: the run loop returns at its next page change or refetch (the JIT's chaining and compiled ISB stop too). */
+  stopRequested = false;
 
   readonly dtlb = new DataTlb();
   readonly itlb = new FetchTlb();

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { assemblerAvailable } from '../support/asm.js';
 import { RAM_BASE, type TestMachine } from '../support/cpu-harness.js';
-import { PAGES, TABLES, TestMmu } from '../support/mmu.js';
+import { PAGES, TABLES, TestMmu, VECTORS } from '../support/mmu.js';
+import { IRQ_LINE } from '../../src/cpu/cpu.js';
+import { fetchCodePage } from '../../src/cpu/fetch.js';
 import { runLockstep, withMmu } from './lockstep.js';
 import { JIT_AREA_END } from '../../src/cpu/jit/layout.js';
 import { JIT_AREA_BYTES } from '../../src/memory/ram-region.js';
@@ -156,6 +158,64 @@ describe.runIf(assemblerAvailable())('JIT chaining', () => {
     });
     expect(left).toBeGreaterThan(1000n);
     expect(p.jit.x(4)).toBeGreaterThanOrEqual((6000n - left) + (left - 1n) * 1000n);
+  });
+
+  it.each([1, 7, 100_000])('takes an interrupt unmasked inside a compiled loop where the interpreter does, across ISB and chains (slices of %i)', (slice) => {
+    // IRQ asserted (masked) from the start; the loop unmasks it at its 300th pass. The vector's hvc ends the run.
+    const p = withMmu(`
+      mov x9, #1000
+      mov x0, #0
+    1: add x0, x0, #1
+      cmp x0, #300
+      b.ne 2f
+      msr daifclr, #2
+    2: isb
+      bl 3f
+      subs x9, x9, #1
+      b.ne 1b
+      hvc #0
+      .balign 4096
+    3: add x1, x1, #1
+      isb
+      ret
+    `, (m) => {
+      m.ram.view.setUint32(VECTORS - RAM_BASE + 0x280, 0xd4000002 | (0xfff << 5), true); // IRQ, current EL with SPx
+      m.ram.noteDataWrite(VECTORS - RAM_BASE + 0x280, 4);
+      m.cpu.irqLines = IRQ_LINE;
+    });
+    runLockstep(p, { slice });
+    expect(p.jit.cpu.exitImm).toBe(0xfff);
+    expect(p.jit.x(0)).toBe(300n);
+  });
+
+  it('stops before a compiled ISB while an interrupt is takeable or a stop requested (the run loop would check there)', () => {
+    const p = withMmu(`
+      mov x9, #100
+    1: add x0, x0, #1
+      isb
+      add x1, x1, #1
+      subs x9, x9, #1
+      b.ne 1b
+      hvc #0
+    `);
+    const cpu = p.jit.cpu;
+    cpu.run(30); // compiles the loop
+    const enterLoop = (): number => {
+      cpu.pcLo = RAM_BASE + 4;
+      cpu.pcHi = 0;
+      return cpu.jit!.enter(fetchCodePage(cpu)!, 1, RAM_BASE, 0, 1000);
+    };
+    expect(enterLoop()).toBeGreaterThan(100); // nothing due: ISB compiles to nothing
+    cpu.irqLines = IRQ_LINE;
+    expect(enterLoop()).toBeGreaterThan(100); // masked (DAIF.I): still nothing due
+    cpu.daif = 0;
+    // The add, then out before the ISB, counted (the dispatcher once returned 0 here: chaining
+    // off dropped the last region's count).
+    expect(enterLoop()).toBe(1);
+    expect(cpu.pcLo).toBe(RAM_BASE + 8);
+    cpu.irqLines = 0;
+    cpu.requestStop();
+    expect(enterLoop()).toBe(1);
   });
 });
 

@@ -187,6 +187,11 @@ function clrex(cpu: Cpu): number {
   return NEXT;
 }
 
+/** ISB (jit/emit-sys.ts compiles it while the run loop's refetch would find nothing to do). */
+export function isIsb(insn: Insn): boolean {
+  return insn.exec === isb;
+}
+
 function isb(cpu: Cpu): number {
   return nextAndRefetch(cpu);
 }

@@ -69,15 +69,17 @@ export function buildDispatcher(jitArea: number, shared: boolean): Uint8Array<Ar
   f.code.u32(0); // type 0: a region function
   f.code.u32(0); // table 0
   f.tee(ran);
+  f.get(total);
+  f.op(Op.i32Add);
+  f.set(total);
+  // Counted first: a region that ran, then no chaining (key 0), still returns its count.
+  f.get(ran);
   f.op(Op.i32Eqz);
   f.get(key);
   f.op(Op.i32Eqz);
   f.op(Op.i32Or);
   f.brIf('done');
   f.get(total);
-  f.get(ran);
-  f.op(Op.i32Add);
-  f.tee(total);
   f.get(P_BUDGET);
   f.op(Op.i32GeS);
   f.brIf('done');

@@ -1,21 +1,24 @@
 import type { Insn } from '../insn.js';
 import { DCZ_BLOCK } from '../isa/cache-ops.js';
-import { isDcZva, mrsRegister } from '../isa/system.js';
+import { isDcZva, isIsb, mrsRegister } from '../isa/system.js';
 import { emitTranslate } from './emit-memory.js';
 import type { Gen } from './gen.js';
-import { ST_DATA_WRITES, ST_EL1H, STATE_OFFSET, SYS_OFFSET } from './layout.js';
+import { ST_CHAIN_KEY, ST_DATA_WRITES, ST_EL1H, STATE_OFFSET, SYS_OFFSET } from './layout.js';
 import { Op } from './wasm.js';
 
-/** Leaves the region before instruction `idx` (the `j`-th of its block) unless at EL1 with SPSel = 1. */
-function requireEl1h(g: Gen, idx: number, j: number): void {
+/** Leaves the region before instruction `idx` (the `j`-th of its block) when state word `word` is 0. */
+function exitUnless(g: Gen, word: number, idx: number, j: number): void {
   const f = g.f;
   f.i32(0);
-  f.mem(Op.i32Load, g.jitArea + STATE_OFFSET + ST_EL1H * 4);
+  f.mem(Op.i32Load, g.jitArea + STATE_OFFSET + word * 4);
   f.op(Op.i32Eqz);
-  f.open(Op.if, 'el');
+  f.open(Op.if, 'unless');
   g.exitBefore(idx, j);
   f.end();
 }
+
+/** Leaves the region before instruction `idx` unless at EL1 with SPSel = 1. */
+const requireEl1h = (g: Gen, idx: number, j: number): void => exitUnless(g, ST_EL1H, idx, j);
 
 /**
  * DC ZVA at EL1 while tag checks are off at this EL (mteActive 0: the kernel's usual TCF = 0):
@@ -54,6 +57,14 @@ function emitDcZva(g: Gen, insn: Insn, idx: number, j: number): void {
  * Also DC ZVA (below). Returns false for any other instruction.
  */
 export function emitSys(g: Gen, insn: Insn, idx: number, j: number): boolean {
+  if (isIsb(insn)) {
+    // The interpreter's ISB makes the run loop refetch: check for a stop and a takeable interrupt,
+    // and translate the PC again. Translation changes already refetch at their own instruction
+    // (which ends the region), so only the first two can matter: the chaining key says neither is
+    // due (0: one is), and then ISB does nothing.
+    exitUnless(g, ST_CHAIN_KEY, idx, j);
+    return true;
+  }
   if (isDcZva(insn)) {
     emitDcZva(g, insn, idx, j);
     return true;

@@ -154,10 +154,11 @@ export class Jit {
       this.codeGen = cpu.codeGeneration;
       this.clearChain();
     }
-    // Chaining crosses pages without the run loop's interrupt check: off while one is takeable
-    // (compiled code changes neither the lines nor DAIF, so otherwise none becomes takeable).
+    // Chaining crosses pages without the run loop's interrupt and stop checks: off while an
+    // interrupt is takeable or a stop requested (compiled code changes neither the lines, DAIF
+    // nor the request, so otherwise none becomes due). Compiled ISB reads the same key.
     const irq = cpu.irqLines;
-    const key = irq !== 0 && ((irq & FIQ_LINE && !(cpu.daif & 0x40)) || (irq & IRQ_LINE && !(cpu.daif & 0x80))) ? 0 : 2 | cpu.el;
+    const key = cpu.stopRequested || (irq !== 0 && ((irq & FIQ_LINE && !(cpu.daif & 0x40)) || (irq & IRQ_LINE && !(cpu.daif & 0x80)))) ? 0 : 2 | cpu.el;
     st[ST_CHAIN_KEY] = key;
     const slot = jp.slot[idx]!;
     const block = jp.block[idx]!;
