@@ -42,12 +42,12 @@ export const STOP_MARGIN = 0.8;
 const ROUNDS_AT_MAX_THROTTLE = 10;
 
 /**
- * Work is counted in "page bytes": 4105 per page of data (its bytes and header, as if raw) and
+ * Work is counted in "page bytes": 4104 per page of data (its bytes and its 8-byte entry, as if raw; format 3) and
  * 137 per page of tags, whatever the page turned out to be. A round of zero pages puts few bytes
  * on the wire yet takes time to scan; counting the work, not the wire, keeps the estimate honest
  * for the rest, whose pages are mostly not zero (they were just written).
  */
-export const WORK_PER_DATA_PAGE = 4096 + 9;
+export const WORK_PER_DATA_PAGE = 4096 + 8;
 export const WORK_PER_TAG_PAGE = 128 + 9;
 
 export interface RoundMeasure {

@@ -7,7 +7,7 @@ export const FORMAT_VERSION = 3;
 export const READABLE_VERSIONS: readonly number[] = [3, 2, 1];
 export const MAGIC = 'TAGVISOR';
 export const TAG_ENCODING = 'mte-packed4';
-/** 4000 raw pages (4105 bytes each with their header) stay under MAX_SECTION_PAYLOAD. */
+/** 4000 raw pages (4104 bytes each with their entry; 4105 in formats 1-2) stay under MAX_SECTION_PAYLOAD. */
 export const MAX_RAM_PAGES_PER_SECTION = 4000;
 export const MAX_TAG_PAGES_PER_SECTION = 16384;
 const MAX_JSON = 64 * 1024;
