@@ -3,7 +3,8 @@ import type { RegionMemory } from './chunk-codec.js';
 import { encodeSection, sealSection, Section, SECTION_HEADER_BYTES, SECTION_TRAILER_BYTES } from './sections.js';
 import { ByteReader, ByteWriter, StreamFormatError } from './value-codec.js';
 import type { MigrationChannel } from './channel.js';
-import { encodeEnd } from './payloads.js';
+// A page's data and tag encodings are RAM's and TAGS' own (payloads.ts).
+import { encodeEnd, RAM_RAW, RAM_ZERO, TAGS_NONE, TAGS_PACKED, TAGS_UNIFORM } from './payloads.js';
 
 /**
  * Post-copy (docs/migration-protocol.md §9): the destination runs the guest as soon as the device
@@ -24,11 +25,6 @@ export const PAGES_PER_SECTION = 16;
 export const BACKGROUND_PAGES_PER_SECTION = 256;
 /** Page addresses per REQUEST section. */
 export const MAX_REQUEST_PAGES = 1024;
-const DATA_ZERO = 0;
-const DATA_RAW = 1;
-const TAGS_NONE = 0;
-const TAGS_UNIFORM = 1;
-const TAGS_PACKED = 2;
 
 const textEncoder = new TextEncoder();
 
@@ -137,7 +133,7 @@ export function encodePages(regions: readonly RamRegion[], gpas: readonly number
       uniform = tags.uniformTag(page);
       tagEncoding = uniform >= 0 ? TAGS_UNIFORM : TAGS_PACKED;
     }
-    out.u64(gpa + (raw ? DATA_RAW : DATA_ZERO) + (tagEncoding << TAG_ENCODING_SHIFT) + (tagEncoding === TAGS_UNIFORM ? uniform << UNIFORM_TAG_SHIFT : 0));
+    out.u64(gpa + (raw ? RAM_RAW : RAM_ZERO) + (tagEncoding << TAG_ENCODING_SHIFT) + (tagEncoding === TAGS_UNIFORM ? uniform << UNIFORM_TAG_SHIFT : 0));
     if (raw) out.window(PAGE_SIZE).set(region.bytes.subarray(page * PAGE_SIZE, (page + 1) * PAGE_SIZE));
     if (tagEncoding === TAGS_PACKED) out.window(PACKED_TAG_BYTES_PER_PAGE).set(tags!.packed.subarray(page * PACKED_TAG_BYTES_PER_PAGE, (page + 1) * PACKED_TAG_BYTES_PER_PAGE));
   }
@@ -179,7 +175,7 @@ export function applyPages(regions: readonly PostcopyRegion[], payload: Uint8Arr
     if ((low & 0b1110) !== 0 || tagEncoding > TAGS_PACKED || (tagEncoding !== TAGS_UNIFORM && uniform !== 0)) {
       throw new StreamFormatError(`page 0x${gpa.toString(16)}: bad encoding bits 0x${low.toString(16)}`);
     }
-    const data = encoding === DATA_RAW ? reader.take(PAGE_SIZE, 'page data') : null;
+    const data = encoding === RAM_RAW ? reader.take(PAGE_SIZE, 'page data') : null;
     let tags: number | Uint8Array | null = null;
     if (tagEncoding === TAGS_UNIFORM) tags = uniform;
     else if (tagEncoding === TAGS_PACKED) tags = reader.take(PACKED_TAG_BYTES_PER_PAGE, 'packed tags');
