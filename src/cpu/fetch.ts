@@ -65,7 +65,7 @@ export function fetchCodePage(cpu: Cpu): CodePage | null {
   tlb.keyHi[e] = h >> 12;
   tlb.pagePa[e] = walk.pagePa / 4096;
   tlb.level[e] = walk.level;
-  if (walk.level < 3) tlb.blocks++;
+  tlb.blocks.note(keyLo, tlb.keyHi[e]!, walk.level);
   tlb.code[e] = page;
   return page;
 }

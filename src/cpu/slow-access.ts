@@ -308,7 +308,7 @@ function fillTlb(cpu: Cpu, part: PagePart, h: number, write: boolean): void {
   t.keyLo[e] = (lo >>> 12) | (h << 20);
   t.keyHi[e] = h >> 12;
   t.level[e] = walk.level; // fillTlb runs right after translatePart's walk
-  if (walk.level < 3) t.blocks++;
+  t.blocks.note(t.keyLo[e]!, t.keyHi[e]!, walk.level);
   t.offset[e] = pageOffset;
   t.pagePa[e] = region.base + pageOffset;
   t.view[e] = region.view;

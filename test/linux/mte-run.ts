@@ -125,7 +125,11 @@ async function migrate(from: Proc, memoryMiB: number, deadline: number, reports:
   const next = start('run', '--incoming', 'tcp:127.0.0.1:0', ...nextArgs(memoryMiB));
   const port = await listening(next, /incoming migration on 127\.0\.0\.1:(\d+)/);
   const migrated = await finish(start('migrate', '--monitor', `tcp:127.0.0.1:${monitor}`, '--to', `tcp:127.0.0.1:${port}`, '--max-downtime', '1000'), deadline - Date.now());
-  if (migrated.status !== 0) throw new Error(`tagvisor migrate failed (${migrated.status}): ${migrated.stderr}`);
+  if (migrated.status !== 0) {
+    // The source's own account says why it closed the monitor; its log is otherwise lost.
+    await Promise.race([from.exit, new Promise((resolve) => setTimeout(resolve, 5_000))]);
+    throw new Error(`tagvisor migrate failed (${migrated.status}): ${migrated.stderr}\nsource stderr: ${from.stderr().slice(-4000)}\ndestination stderr: ${next.stderr().slice(-4000)}`);
+  }
   reports.push(migrated.stdout + migrated.stderr);
   return next;
 }
