@@ -8,7 +8,7 @@ import { buildDispatcher, chainIndex, SLOT_SHIFT, type DispatchFn } from './chai
 import { compileRegion } from './compile.js';
 import {
   CHAIN_ENTRIES, CHAIN_OFFSET, ITLB_OFFSET, ST_CHAIN_KEY, ST_DATA_WRITES, ST_CHAINED, ST_CF, ST_MTE_ACTIVE, ST_NF, ST_PC_HI, ST_PC_LO, ST_RD_BASE, ST_SP_ALIGN, ST_GCR, ST_RGSR, ST_TAG_ACCESS, ST_TAG_BASE, ST_TAG_PLAIN, ST_TAG_WRITES, ST_TBI_AND0, ST_TBI_OR1, ST_VF, ST_WR_BASE, ST_X, ST_ZF,
-  ST_EL1H, STATE_OFFSET, STATE_WORDS, SYS_OFFSET, TLB_OFFSET,
+  ST_DAIF, ST_EL1H, ST_EXCL, ST_EXCL_SIZE, ST_IRQ_PENDING, STATE_OFFSET, STATE_WORDS, SYS_OFFSET, TLB_OFFSET,
 } from './layout.js';
 import { JitPage, type RegionFn } from './page.js';
 
@@ -190,6 +190,10 @@ export class Jit {
     st[ST_TAG_ACCESS] = cpu.tagAccessEnabled(cpu.el) ? 1 : 0;
     st[ST_GCR] = cpu.sysLo(Sys.GCR_EL1);
     const rgsr = (st[ST_RGSR] = cpu.sysLo(Sys.RGSR_EL1));
+    st[ST_DAIF] = cpu.daif;
+    st[ST_IRQ_PENDING] = (irq & IRQ_LINE ? 0x80 : 0) | (irq & FIQ_LINE ? 0x40 : 0);
+    const excl = (st[ST_EXCL] = exclusiveWord(cpu.exclusivePa, region));
+    st[ST_EXCL_SIZE] = cpu.exclusiveSize;
     const ran = this.dispatch!(slot, pageLo, pageHi, block, budget > 0x7fffffff ? 0x7fffffff : budget);
     this.stats.entries++;
     this.stats.chained += st[ST_CHAINED]!;
@@ -203,6 +207,12 @@ export class Jit {
     cpu.vf = st[ST_VF]!;
     cpu.pcLo = st[ST_PC_LO]!;
     cpu.pcHi = st[ST_PC_HI]!;
+    cpu.daif = st[ST_DAIF]!;
+    if (st[ST_EXCL] !== excl) {
+      const word = st[ST_EXCL]!;
+      cpu.exclusivePa = word === -1 ? -1 : region.base + word;
+      cpu.exclusiveSize = st[ST_EXCL_SIZE]!;
+    }
     this.stats.jitInstructions += ran;
     return ran;
   }
@@ -257,4 +267,10 @@ export class Jit {
     this.stats.cacheBytes += compiled.bytes.length;
     return fn;
   }
+}
+
+/** The exclusive monitor as compiled code sees it (layout.ts ST_EXCL). */
+function exclusiveWord(pa: number, region: RamRegion): number {
+  if (pa === -1) return -1;
+  return pa >= region.base && pa < region.base + region.size ? pa - region.base : -2;
 }

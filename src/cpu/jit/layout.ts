@@ -47,6 +47,17 @@ export const ST_CHAINED = 87;
 export const ST_EL1H = 88;
 /** Pages DC ZVA zeroed in compiled code (emit-sys.ts): added to the region's guest data-write activity at exit. */
 export const ST_DATA_WRITES = 89;
+/** PSTATE.DAIF as Cpu.daif (bits 9:6), written back at exit: compiled MRS/MSR DAIF and DAIFSet/DAIFClr (emit-sys.ts). */
+export const ST_DAIF = 90;
+/** The DAIF bits whose clearing makes an asserted interrupt line takeable (0x80 IRQ, 0x40 FIQ): compiled unmasking exits then. */
+export const ST_IRQ_PENDING = 91;
+/**
+ * The exclusive monitor (Cpu.exclusivePa, exclusiveSize): -1 when clear; armed on a page of the
+ * JIT's region, the byte offset in its memory (the PA less the region's base); armed elsewhere,
+ * -2, which no compiled store-exclusive matches. Written back at exit when it changed.
+ */
+export const ST_EXCL = 92;
+export const ST_EXCL_SIZE = 93;
 export const STATE_WORDS = 96;
 /** The jump cache (chain.ts): CHAIN_ENTRIES entries of 4 words (VA lo | EL, VA hi, physical page, slot << 11 | block). */
 export const CHAIN_OFFSET = STATE_OFFSET + 512;
