@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { assemblerAvailable } from '../support/asm.js';
 import { RAM_BASE } from '../support/cpu-harness.js';
+import { FIQ_LINE, IRQ_LINE } from '../../src/cpu/cpu.js';
 import { Sys } from '../../src/cpu/sysreg-state.js';
 import { ACTIVITY_GUEST } from '../../src/memory/index.js';
-import { PAGES, setTags, TestMmu } from '../support/mmu.js';
+import { PAGES, setTags, TestMmu, VECTORS } from '../support/mmu.js';
 import { runLockstep, withMmu } from './lockstep.js';
 
 /**
@@ -262,6 +263,70 @@ describe.runIf(assemblerAvailable())('JIT and interpreter agree', () => {
     expect(pair.jit.cpu.exitImm, `esr ${pair.jit.cpu.sysLo(Sys.ESR_EL1).toString(16)} elr ${pair.jit.cpu.sysLo(Sys.ELR_EL1).toString(16)}`).toBe(0);
     expect(pair.jit.cpu.spsel).toBe(0);
     if (slice === 100_000) expect(pair.jit.cpu.jit!.stats.jitInstructions).toBeGreaterThan(pair.jit.cpu.icount / 3);
+  });
+
+  it.each([
+    { name: 'IRQ', line: IRQ_LINE, vector: 0x280, slice: 1 },
+    { name: 'FIQ', line: FIQ_LINE, vector: 0x300, slice: 1 },
+    { name: 'IRQ', line: IRQ_LINE, vector: 0x280, slice: 100_000 },
+    { name: 'FIQ', line: FIQ_LINE, vector: 0x300, slice: 7 },
+  ])('saves, masks and restores DAIF in a compiled loop and takes the $name the loop unmasks where the interpreter does (slices of $slice)', ({ line, vector, slice }) => {
+    // local_irq_save/restore with the line asserted and masked; cache maintenance by VA in between.
+    // At pass 400 the loop writes DAIF = 0 (MSR DAIF), at pass 450 it clears I and F (DAIFClr).
+    const pair = withMmu(`
+      movz x2, #0x4020, lsl #16
+      mov x9, #500
+      mov x0, #0
+    1: mrs x1, daif
+      msr daifset, #3
+      add x0, x0, #1
+      dc cvau, x2
+      ic ivau, x2
+      dc civac, x2
+      msr daif, x1
+      cmp x0, #400
+      b.ne 2f
+      msr daif, xzr
+      msr daifset, #3
+    2: cmp x0, #450
+      b.ne 3f
+      msr daifclr, #3
+    3: subs x9, x9, #1
+      b.ne 1b
+      hvc #0
+    `, (m) => {
+      m.ram.view.setUint32(VECTORS - RAM_BASE + vector, 0xd4000002 | (0xfff << 5), true); // IRQ/FIQ, current EL with SPx
+      m.ram.noteDataWrite(VECTORS - RAM_BASE + vector, 4);
+      m.cpu.daif = 0x3c0;
+      m.cpu.irqLines = line;
+    });
+    runLockstep(pair, { slice });
+    const cpu = pair.jit.cpu;
+    expect(cpu.exitImm).toBe(0xfff);
+    expect(pair.jit.x(0)).toBe(400n); // taken right after the MSR DAIF that unmasked it
+    expect(cpu.sysLo(Sys.ELR_EL1)).toBe(RAM_BASE + 4 * 13);
+    if (slice === 100_000) expect(cpu.jit!.stats.jitInstructions).toBeGreaterThan(cpu.icount / 2);
+  });
+
+  it('leaves DAIF access and cache maintenance at EL0 to the interpreter (SCTLR_EL1.UMA and UCI unset: traps)', () => {
+    const pair = withMmu(`
+      movz x2, #0x4020, lsl #16
+      mov x9, #100
+    1: add x0, x0, #1
+      subs x9, x9, #1
+      b.ne 1b
+      mov x3, #0
+      msr spsr_el1, x3
+      adr x4, 2f
+      msr elr_el1, x4
+      eret
+    2: add x0, x0, #1
+      mrs x1, daif
+      hvc #0
+    `);
+    runLockstep(pair, { slice: 100_000 });
+    expect(pair.jit.cpu.exitImm).toBe(0xfff); // the EL0 MRS DAIF trapped to the vector
+    expect(pair.jit.cpu.sysLo(Sys.ESR_EL1) >>> 26).toBe(0x18);
   });
 
   it.each([0, 1])('zeroes blocks with DC ZVA as the interpreter does (TCF %i), up to a fault on an unmapped page', (tcf) => {

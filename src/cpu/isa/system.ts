@@ -192,6 +192,21 @@ export function isIsb(insn: Insn): boolean {
   return insn.exec === isb;
 }
 
+/** The PSTATE.DAIF accesses the JIT compiles (jit/emit-sys.ts), with the bits DAIFSet/DAIFClr name. */
+export type DaifAccess = { readonly kind: 'read' | 'write' } | { readonly kind: 'set' | 'clear'; readonly bits: number };
+
+/** MRS/MSR DAIF and MSR DAIFSet/DAIFClr as the interpreter runs them (mrs, msr, msrImmediate); null otherwise. */
+export function daifAccess(insn: Insn): DaifAccess | null {
+  if ((insn.exec === mrs || insn.exec === msr) && sysRegDefs[insn.s]!.name === 'DAIF') return { kind: insn.exec === mrs ? 'read' : 'write' };
+  if (insn.exec === msrImmediate && (insn.s === PSTATE_DAIFSET || insn.s === PSTATE_DAIFCLR)) return { kind: insn.s === PSTATE_DAIFSET ? 'set' : 'clear', bits: (insn.t << 6) & 0x3c0 };
+  return null;
+}
+
+/** Cache maintenance by VA (DC CVAC/CVAU/CIVAC..., IC IVAU): nothing to do above EL0 (el0CacheNop). */
+export function isCacheMaintenance(insn: Insn): boolean {
+  return insn.exec === el0CacheNop;
+}
+
 function isb(cpu: Cpu): number {
   return nextAndRefetch(cpu);
 }

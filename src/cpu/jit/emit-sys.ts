@@ -1,9 +1,9 @@
 import type { Insn } from '../insn.js';
 import { DCZ_BLOCK } from '../isa/cache-ops.js';
-import { isDcZva, isIsb, mrsRegister } from '../isa/system.js';
+import { daifAccess, isCacheMaintenance, isDcZva, isIsb, mrsRegister, type DaifAccess } from '../isa/system.js';
 import { emitTranslate } from './emit-memory.js';
 import type { Gen } from './gen.js';
-import { ST_CHAIN_KEY, ST_DATA_WRITES, ST_EL1H, STATE_OFFSET, SYS_OFFSET } from './layout.js';
+import { ST_CHAIN_KEY, ST_DAIF, ST_DATA_WRITES, ST_EL1H, ST_IRQ_PENDING, STATE_OFFSET, SYS_OFFSET } from './layout.js';
 import { Op } from './wasm.js';
 
 /** Leaves the region before instruction `idx` (the `j`-th of its block) when state word `word` is 0. */
@@ -48,13 +48,65 @@ function emitDcZva(g: Gen, insn: Insn, idx: number, j: number): void {
 }
 
 /**
+ * PSTATE.DAIF at EL1h, in the state area (ST_DAIF, which the engine syncs with Cpu.daif): MRS
+ * reads it, MSR and DAIFSet/DAIFClr write it as the interpreter's do. The interpreter's MSR then
+ * refetches, so the run loop takes an interrupt the write unmasked (or honours a stop) before the
+ * next instruction: when the write would leave an asserted line unmasked (ST_IRQ_PENDING), or the
+ * chaining key says a stop or interrupt was due at entry, compiled code leaves the region before
+ * the instruction and the interpreter runs it. Masking (DAIFSet, Linux's local_irq_disable) never
+ * needs to leave.
+ */
+function emitDaif(g: Gen, insn: Insn, access: DaifAccess, idx: number, j: number): void {
+  const f = g.f;
+  const word = (w: number): number => g.jitArea + STATE_OFFSET + w * 4;
+  requireEl1h(g, idx, j);
+  if (access.kind === 'read') {
+    f.i32(0);
+    f.mem(Op.i32Load, word(ST_DAIF));
+    f.op(Op.i64ExtendI32U);
+    g.write(insn.d >> 1);
+    return;
+  }
+  if (access.kind === 'write') {
+    g.read32(insn.d >> 1);
+    f.i32(0x3c0);
+    f.op(Op.i32And);
+  } else if (access.kind === 'set' || access.kind === 'clear') {
+    f.i32(0);
+    f.mem(Op.i32Load, word(ST_DAIF));
+    f.i32(access.kind === 'set' ? access.bits : ~access.bits);
+    f.op(access.kind === 'set' ? Op.i32Or : Op.i32And);
+  }
+  f.set(g.r32);
+  if (access.kind !== 'set') {
+    // Unmasking an asserted line: the interpreter runs this one and the run loop takes it.
+    f.i32(0);
+    f.mem(Op.i32Load, word(ST_IRQ_PENDING));
+    f.get(g.r32);
+    f.i32(-1);
+    f.op(Op.i32Xor);
+    f.op(Op.i32And);
+    f.i32(0);
+    f.mem(Op.i32Load, word(ST_CHAIN_KEY));
+    f.op(Op.i32Eqz);
+    f.op(Op.i32Or);
+    f.open(Op.if, 'unmasks');
+    g.exitBefore(idx, j);
+    f.end();
+  }
+  f.i32(0);
+  f.get(g.r32);
+  f.mem(Op.i32Store, word(ST_DAIF));
+}
+
+/**
  * MRS of a register read as stored (SysRegDef.storage: the plain registers such as TPIDR_EL1,
  * and SP_EL0, Linux's `current`): a load from Cpu.sys, which lives in the JIT area; of a
  * constant one (SysRegDef.value: CTR_EL0, the cache ID registers), that value. Only at EL1
  * with SPSel = 1, where the interpreter's `mrs` allows them and reads exactly that storage (the
  * same def's `read`); elsewhere the region is left before the instruction and the interpreter
  * runs it. MTE registers stay interpreted (RGSR_EL1 has a copy in the state area while IRG runs).
- * Also DC ZVA (below). Returns false for any other instruction.
+ * Also ISB, DC ZVA, cache maintenance by VA and DAIF (above). Returns false for any other instruction.
  */
 export function emitSys(g: Gen, insn: Insn, idx: number, j: number): boolean {
   if (isIsb(insn)) {
@@ -67,6 +119,16 @@ export function emitSys(g: Gen, insn: Insn, idx: number, j: number): boolean {
   }
   if (isDcZva(insn)) {
     emitDcZva(g, insn, idx, j);
+    return true;
+  }
+  if (isCacheMaintenance(insn)) {
+    // The emulated caches are coherent: only EL0's permission check is left to the interpreter.
+    requireEl1h(g, idx, j);
+    return true;
+  }
+  const daif = daifAccess(insn);
+  if (daif !== null) {
+    emitDaif(g, insn, daif, idx, j);
     return true;
   }
   const def = mrsRegister(insn);
