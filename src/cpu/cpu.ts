@@ -190,6 +190,12 @@ export class Cpu {
   readonly semihosting: boolean;
   /** The JIT, when the engine is `jit`. */
   jit: Jit | null = null;
+  /**
+   * The JIT compiles hot regions off this thread (WebAssembly.compile), in batches handed over at
+   * the end of each run() and installed when the host's event loop delivers them; meanwhile they
+   * are interpreted. Hosts whose run loop yields (the VMM) turn it on; off, compiling is synchronous.
+   */
+  backgroundCompile = false;
 
   constructor(
     readonly space: PhysicalAddressSpace,
@@ -588,6 +594,7 @@ export class Cpu {
         break;
       }
     }
+    if (this.jit !== null && this.jit.pendingRegions !== 0) this.jit.submit();
     return budget - remaining;
   }
 

@@ -48,6 +48,8 @@ export async function runToCompletion(machine: VirtMachine, options: RunOptions 
   let pausedMs = 0;
   const started = performance.now();
   let guestEnd: Shutdown | null = null;
+  // This loop yields between slices: the JIT's background compiles get delivered (Cpu.backgroundCompile).
+  machine.vcpu.cpu.backgroundCompile = true;
   for (;;) {
     while (machine.state === 'running' || machine.state === 'paused') {
       if (machine.state === 'paused') {

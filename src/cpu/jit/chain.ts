@@ -150,5 +150,5 @@ export function buildDispatcher(jitArea: number, shared: boolean): Uint8Array<Ar
   f.end();
   f.end();
   f.get(total);
-  return assembleModule(f, [4, 5], 1, [{ module: 'm', field: 'mem', kind: 'memory', shared }, { module: 't', field: 'tab', kind: 'table' }], 'd');
+  return assembleModule([f], [4, 5], 1, [{ module: 'm', field: 'mem', kind: 'memory', shared }, { module: 't', field: 'tab', kind: 'table' }], ['d']);
 }

@@ -2,18 +2,18 @@ import { undef } from '../decoder.js';
 import { nop, type Insn } from '../insn.js';
 import { emitAlu } from './emit-alu.js';
 import { emitMemory } from './emit-memory.js';
-import { emitMte, HELPERS } from './emit-mte.js';
+import { emitMte } from './emit-mte.js';
 import { emitSys } from './emit-sys.js';
 import { DISPATCH, DONE, Gen, P_BLOCK, P_BUDGET, P_PAGE_HI, P_PAGE_LO } from './gen.js';
 import {
   ST_CF, ST_MTE_ACTIVE, ST_NF, ST_PC_LO, ST_RD_BASE, ST_SP_ALIGN, ST_TAG_BASE, ST_TAG_PLAIN, ST_TBI_AND0, ST_TBI_OR1, ST_VF, ST_WR_BASE, ST_X, ST_ZF, STATE_OFFSET,
 } from './layout.js';
 import { FLOW_CALL, FLOW_COND, FLOW_INDIRECT, FLOW_JUMP, FLOW_NONE, findBlocks, flowOf, type Block } from './region.js';
-import { buildModule, Op } from './wasm.js';
+import { Op, type FuncWriter } from './wasm.js';
 
-/** A compiled region: the wasm module bytes and, per entry instruction index, its block number. */
+/** A compiled region: its wasm function (buildModule makes modules of them) and, per entry instruction index, its block number. */
 export interface CompiledRegion {
-  readonly bytes: Uint8Array<ArrayBuffer>;
+  readonly func: FuncWriter;
   readonly entries: Map<number, number>;
   readonly instructions: number;
   /** A branch of the region goes back to an earlier instruction: it may loop inside wasm. */
@@ -159,12 +159,13 @@ function emitCondition(g: Gen, word: number): void {
 }
 
 /**
- * Compiles the region entered at instruction `entry` of a page into a wasm module whose function
- * f(pageLo, pageHi, block, budget) runs guest code from `block` until it leaves the region or
+ * Compiles the region entered at instruction `entry` of a page into a wasm function
+ * f(pageLo, pageHi, block, budget), with the imports buildModule gives (emit-mte.ts HELPERS, then
+ * the memory), that runs guest code from `block` until it leaves the region or
  * the next block would exceed `budget` instructions; it returns the instructions executed and
  * leaves the state (registers, NZCV, PC) in the JIT area. Null when the entry is not compilable.
  */
-export function compileRegion(entry: number, insnAt: (idx: number) => Insn, jitArea: number, sharedMemory: boolean): CompiledRegion | null {
+export function compileRegion(entry: number, insnAt: (idx: number) => Insn, jitArea: number): CompiledRegion | null {
   const blocks = findBlocks(entry, insnAt, compilable);
   if (blocks.length === 0 || blocks.find((b) => b.start === entry)!.length === 0) return null;
   const blockOf = new Map<number, number>();
@@ -227,5 +228,5 @@ export function compileRegion(entry: number, insnAt: (idx: number) => Insn, jitA
   const entries = new Map<number, number>();
   for (const [start, i] of blockOf) entries.set(start, i);
   const loops = blocks.some((b) => (b.flow.kind === FLOW_JUMP || b.flow.kind === FLOW_COND) && b.length > 0 && b.flow.delta <= 0 && blockOf.has(b.start + b.length - 1 + b.flow.delta));
-  return { bytes: buildModule(f, 4, sharedMemory, HELPERS), entries, instructions, loops };
+  return { func: f, entries, instructions, loops };
 }

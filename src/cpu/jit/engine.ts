@@ -5,12 +5,15 @@ import { storeTagEntry } from '../isa/mte-insns.js';
 import { addgTag } from '../mte.js';
 import { Sys } from '../sysreg-state.js';
 import { buildDispatcher, chainIndex, SLOT_SHIFT, type DispatchFn } from './chain.js';
-import { compileRegion } from './compile.js';
+import { compileRegion, type CompiledRegion } from './compile.js';
+import { HELPERS } from './emit-mte.js';
+import { PARAMS } from './gen.js';
 import {
   CHAIN_ENTRIES, CHAIN_OFFSET, ITLB_OFFSET, ST_CHAIN_KEY, ST_DATA_WRITES, ST_CHAINED, ST_CF, ST_MTE_ACTIVE, ST_NF, ST_PC_HI, ST_PC_LO, ST_RD_BASE, ST_SP_ALIGN, ST_GCR, ST_RGSR, ST_TAG_ACCESS, ST_TAG_BASE, ST_TAG_PLAIN, ST_TAG_WRITES, ST_TBI_AND0, ST_TBI_OR1, ST_VF, ST_WR_BASE, ST_X, ST_ZF,
   ST_DAIF, ST_EL1H, ST_EXCL, ST_EXCL_SIZE, ST_IRQ_PENDING, STATE_OFFSET, STATE_WORDS, SYS_OFFSET, TLB_OFFSET,
 } from './layout.js';
 import { JitPage, type RegionFn } from './page.js';
+import { buildModule } from './wasm.js';
 
 /**
  * Block entries the interpreter sees before the region starting there is compiled. Linux's boot
@@ -22,6 +25,19 @@ export const HOT_THRESHOLD = 500;
 export const MIN_REGION_INSTRUCTIONS = 16;
 /** The code cache's bound: past it every compiled region is dropped (and recompiled when hot). */
 export const CACHE_LIMIT_BYTES = 16 * 1024 * 1024;
+/** Regions compiled in the background go in modules of at most this many (docs/jit.md, "Compiling"). */
+export const BATCH_REGIONS = 16;
+
+/** A region compiled in the background has this as its function until installed: entries interpret. */
+const PENDING: RegionFn = () => 0;
+
+/** A hot region waiting in a batch for the background compiler. */
+interface Pending {
+  readonly page: CodePage;
+  readonly jp: JitPage;
+  readonly idx: number;
+  readonly compiled: CompiledRegion;
+}
 
 /** Counters for --stats. */
 export interface JitStats {
@@ -66,11 +82,14 @@ export class Jit {
   private chain: Int32Array | null = null;
   /** Cpu.codeGeneration when the jump cache was last emptied. */
   private codeGen = -1;
+  /** Hot regions not yet handed to the background compiler (Cpu.backgroundCompile). */
+  private batch: Pending[] = [];
 
   constructor(private readonly cpu: Cpu) {}
 
   /** Drops every compiled region (code cache flush, reset, RAM layout change). */
   flush(): void {
+    this.batch = [];
     for (const page of this.pages) page.jit = null;
     this.pages.clear();
     this.stats.cacheBytes = 0;
@@ -147,7 +166,7 @@ export class Jit {
       }
       fn = this.compile(page, jp, idx);
     }
-    if (fn === null) return 0;
+    if (fn === null || fn === PENDING) return 0;
     const cpu = this.cpu;
     const st = this.state!;
     if (cpu.codeGeneration !== this.codeGen) {
@@ -225,30 +244,89 @@ export class Jit {
     if (page.jit !== jp) return null; // a flush in bind() dropped it
     const region = this.region!;
     const insnAt = (i: number) => page.insns[i] ?? this.cpu.decodeSlot(page, i);
-    const compiled = compileRegion(idx, insnAt, region.jitAreaOffset, this.shared);
-    // A few instructions without a loop run faster interpreted than through an entry into wasm.
+    const compiled = compileRegion(idx, insnAt, region.jitAreaOffset);
     if (compiled === null) {
       jp.fn[idx] = null;
       return null;
     }
-    // A few instructions without a loop cost less interpreted than an entry from JS, but not
-    // than a call from another region: such regions are compiled for chaining only.
-    const chainOnly = this.hotThreshold > 0 && !compiled.loops && compiled.instructions < MIN_REGION_INSTRUCTIONS ? 1 : 0;
-    if (this.stats.cacheBytes + compiled.bytes.length > CACHE_LIMIT_BYTES) {
+    if (this.cpu.backgroundCompile) {
+      // Interpreted until its batch is compiled off this thread and installed (submit).
+      jp.fn[idx] = PENDING;
+      this.pages.add(page);
+      if (this.batch.push({ page, jp, idx, compiled }) >= BATCH_REGIONS) this.submit();
+      return PENDING;
+    }
+    const bytes = buildModule([compiled.func], PARAMS, this.shared, HELPERS);
+    if (this.stats.cacheBytes + bytes.length > CACHE_LIMIT_BYTES) {
       this.flush();
       this.stats.flushes++; // only these count: reset and binding flush an empty cache
       page.jit = jp; // keep this page's heat: the region is installed below
+      this.pages.add(page);
       jp.fn.fill(undefined); // the page's other regions were dropped with their slots
     }
     let fn: RegionFn;
     try {
-      fn = new WebAssembly.Instance(new WebAssembly.Module(compiled.bytes), this.imports).exports.f as RegionFn;
+      fn = new WebAssembly.Instance(new WebAssembly.Module(bytes), this.imports).exports.f0 as RegionFn;
     } catch {
       // A host that refuses to compile (a browser's policy, resource limits): interpret instead.
       this.stats.compileFailures++;
       jp.fn[idx] = null;
       return null;
     }
+    this.install(page, jp, idx, compiled, fn, bytes.length);
+    return fn;
+  }
+
+  /** Hands the waiting hot regions to the host's background compiler, one module for all. */
+  submit(): void {
+    const batch = this.batch;
+    if (batch.length === 0) return;
+    this.batch = [];
+    const bytes = buildModule(batch.map((p) => p.compiled.func), PARAMS, this.shared, HELPERS);
+    WebAssembly.compile(bytes).then(
+      (module) => this.installBatch(module, batch, bytes.length),
+      () => this.refuse(batch),
+    );
+  }
+
+  /** Regions still waiting for the background compiler (submitted or not). */
+  get pendingRegions(): number {
+    return this.batch.length;
+  }
+
+  private installBatch(module: WebAssembly.Module, batch: Pending[], size: number): void {
+    if (this.stats.cacheBytes + size > CACHE_LIMIT_BYTES) {
+      this.flush();
+      this.stats.flushes++;
+      return; // the batch's pages went with the flush; hot code compiles again
+    }
+    let exports: WebAssembly.Exports;
+    try {
+      exports = new WebAssembly.Instance(module, this.imports).exports;
+    } catch {
+      this.refuse(batch);
+      return;
+    }
+    batch.forEach((p, i) => {
+      // A page dropped since (a flush, a write to it: page.jit is then another JitPage, or none) keeps its new state.
+      if (p.page.jit === p.jp && p.jp.fn[p.idx] === PENDING) this.install(p.page, p.jp, p.idx, p.compiled, exports[`f${i}`] as RegionFn, size / batch.length);
+    });
+  }
+
+  /** The host would not compile a batch (a browser's policy, resource limits): interpret its regions. */
+  private refuse(batch: Pending[]): void {
+    for (const p of batch) {
+      if (p.jp.fn[p.idx] !== PENDING) continue;
+      p.jp.fn[p.idx] = null;
+      this.stats.compileFailures++;
+    }
+  }
+
+  /** Makes `fn`, the region compiled at entry `idx` of `page`, the code of its entries. */
+  private install(page: CodePage, jp: JitPage, idx: number, compiled: CompiledRegion, fn: RegionFn, bytes: number): void {
+    // A few instructions without a loop cost less interpreted than an entry from JS, but not
+    // than a call from another region: such regions are compiled for chaining only.
+    const chainOnly = this.hotThreshold > 0 && !compiled.loops && compiled.instructions < MIN_REGION_INSTRUCTIONS ? 1 : 0;
     const slot = this.nextSlot++;
     const table = this.table!;
     if (slot >= table.length) table.grow(table.length);
@@ -260,12 +338,11 @@ export class Jit {
       jp.chainOnly[start] = chainOnly;
       jp.block[start] = block;
     }
-    jp.bytes += compiled.bytes.length;
+    jp.bytes += bytes;
     this.pages.add(page);
     this.stats.compiledRegions++;
     this.stats.compiledInstructions += compiled.instructions;
-    this.stats.cacheBytes += compiled.bytes.length;
-    return fn;
+    this.stats.cacheBytes += bytes;
   }
 }
 

@@ -210,10 +210,11 @@ function name(out: Bytes, text: string): void {
 export type Import = { module: string; field: string; kind: 'func' } | { module: string; field: string; kind: 'memory'; shared: boolean } | { module: string; field: string; kind: 'table' };
 
 /**
- * A module of one function, `func`, exported as `exportName`: types take `typeParams[i]` i32
- * parameters and return one i32; imported functions have type 0, `func` has type `funcType`.
+ * A module of the functions `funcs`, exported as `exportNames` (in order): types take
+ * `typeParams[i]` i32 parameters and return one i32; imported functions have type 0, each of
+ * `funcs` has type `funcType`.
  */
-export function assembleModule(func: FuncWriter, typeParams: readonly number[], funcType: number, imports: readonly Import[], exportName: string): Uint8Array<ArrayBuffer> {
+export function assembleModule(funcs: readonly FuncWriter[], typeParams: readonly number[], funcType: number, imports: readonly Import[], exportNames: readonly string[]): Uint8Array<ArrayBuffer> {
   const out = new Bytes();
   for (const b of [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]) out.byte(b);
   const types = new Bytes();
@@ -250,32 +251,36 @@ export function assembleModule(func: FuncWriter, typeParams: readonly number[], 
     }
   }
   section(out, 2, section2);
-  const funcs = new Bytes();
-  funcs.u32(1);
-  funcs.u32(funcType);
-  section(out, 3, funcs);
+  const declared = new Bytes();
+  declared.u32(funcs.length);
+  for (let i = 0; i < funcs.length; i++) declared.u32(funcType);
+  section(out, 3, declared);
   const exports = new Bytes();
-  exports.u32(1);
-  name(exports, exportName);
-  exports.byte(0x00);
-  exports.u32(importedFuncs);
+  exports.u32(funcs.length);
+  funcs.forEach((_, i) => {
+    name(exports, exportNames[i]!);
+    exports.byte(0x00);
+    exports.u32(importedFuncs + i);
+  });
   section(out, 7, exports);
   const code = new Bytes();
-  code.u32(1);
-  const body = func.body();
-  code.u32(body.length);
-  code.append(body);
+  code.u32(funcs.length);
+  for (const func of funcs) {
+    const body = func.body();
+    code.u32(body.length);
+    code.append(body);
+  }
   section(out, 10, code);
   return out.bytes();
 }
 
 /**
  * A module importing memory "m"."mem" (shared when `shared`) and the functions "h"."<helper>"
- * (function indices 0.., in `helpers` order), and exporting one function "f"; all functions take
- * `params` i32 parameters and return one i32.
+ * (function indices 0.., in `helpers` order), and exporting `funcs` as "f0", "f1"...; all
+ * functions take `params` i32 parameters and return one i32.
  */
-export function buildModule(func: FuncWriter, params: number, shared: boolean, helpers: readonly string[] = []): Uint8Array<ArrayBuffer> {
+export function buildModule(funcs: readonly FuncWriter[], params: number, shared: boolean, helpers: readonly string[] = []): Uint8Array<ArrayBuffer> {
   const imports: Import[] = helpers.map((helper) => ({ module: 'h', field: helper, kind: 'func' }));
   imports.push({ module: 'm', field: 'mem', kind: 'memory', shared });
-  return assembleModule(func, [params], 0, imports, 'f');
+  return assembleModule(funcs, [params], 0, imports, funcs.map((_, i) => `f${i}`));
 }

@@ -202,6 +202,7 @@ export class MachineHost {
     try {
       // The playground runs guests on the JIT (docs/jit.md): compiled in this worker.
       machine = new VirtMachine({ memoryBytes, mte: mte !== false, cpuEngine: 'jit' });
+      machine.vcpu.cpu.backgroundCompile = true; // tick() returns to the worker's event loop between runs
     } catch (error) {
       if (error instanceof RangeError) throw new UserError(`could not allocate ${mib(memoryBytes)} of guest RAM in this browser (${error.message}); choose less memory`);
       throw error;
