@@ -2,8 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { Sys } from '../../src/cpu/sysreg-state.js';
 import { assemblerAvailable } from '../support/asm.js';
 import { RAM_BASE, type TestMachine } from '../support/cpu-harness.js';
-import { AP_EL1_RO, ATTR_NORMAL, PAGES, TestMmu, VECTORS } from '../support/mmu.js';
-import { enginePair, runLockstep } from './lockstep.js';
+import { AP_EL1_RO, ATTR_NORMAL, PAGES, TestMmu } from '../support/mmu.js';
+import { handlerPair, PROLOGUE } from './guest-snippets.js';
+import { runLockstep } from './lockstep.js';
 
 /**
  * The MTE instructions (IRG, ADDG/SUBG, GMI, SUBP/SUBPS, STG/STZG/ST2G/STZ2G/STGP, LDG), ADC/SBC(S)
@@ -13,32 +14,6 @@ import { enginePair, runLockstep } from './lockstep.js';
  * faulting instruction, so many faults happen inside one compiled loop. State is compared after
  * every slice (lockstep.ts); data, allocation tags and RGSR_EL1 at the end.
  */
-
-/** Synchronous vectors: count the fault, mix ESR and FAR into x21/x22, return past the instruction. */
-const HANDLER = `
-  mrs x20, esr_el1
-  add x21, x21, x20
-  mrs x20, far_el1
-  eor x22, x22, x20, ror #7
-  mrs x20, elr_el1
-  add x20, x20, #4
-  msr elr_el1, x20
-  add x23, x23, #1
-  eret
-`;
-
-/** LCG constants in x27/x28 and the loop count in x0. */
-const PROLOGUE = `
-  movz x27, #0x7f2d
-  movk x27, #0x4c95, lsl #16
-  movk x27, #0xf42d, lsl #32
-  movk x27, #0x5851, lsl #48
-  movz x28, #0xf74f
-  movk x28, #0xb5ad, lsl #16
-  movk x28, #0x4f6c, lsl #32
-  movk x28, #0x1405, lsl #48
-  mov x1, #0x1234
-`;
 
 /** Objects of 128 bytes at random places of a tagged (0x4040_0000) and an untagged (0x4010_0000) window. */
 const TAGGED_OBJECTS = `
@@ -162,11 +137,7 @@ ${PROLOGUE}
 `;
 
 function machinePair(program: string, setup?: (m: TestMachine, mmu: TestMmu) => void) {
-  return enginePair((m) => {
-    for (const offset of [0x000, 0x200]) m.load(HANDLER, VECTORS + offset);
-    m.cpu.setSys(Sys.VBAR_EL1, VECTORS, 0);
-    m.load(program);
-    const mmu = new TestMmu(m);
+  return handlerPair(program, (m, mmu) => {
     m.cpu.setSys(Sys.GCR_EL1, 0x0101, 0); // exclude tags 0 and 8
     m.cpu.setSys(Sys.RGSR_EL1, 0x5a5a03, 0);
     setup?.(m, mmu);

@@ -25,14 +25,15 @@ import { decodeLoadAcquire } from './ldst-exclusive.js';
  */
 
 /** Operations: 0..7 are the opc field (ADD, CLR, EOR, SET, SMAX, SMIN, UMAX, UMIN), SWP is 8. */
-const OP_ADD = 0;
-const OP_CLR = 1;
-const OP_EOR = 2;
-const OP_SET = 3;
-const OP_SMAX = 4;
-const OP_SMIN = 5;
-const OP_UMAX = 6;
-const OP_SWP = 8;
+export const OP_ADD = 0;
+export const OP_CLR = 1;
+export const OP_EOR = 2;
+export const OP_SET = 3;
+export const OP_SMAX = 4;
+export const OP_SMIN = 5;
+export const OP_UMAX = 6;
+export const OP_UMIN = 7;
+export const OP_SWP = 8;
 
 /** The atomic class: bits [29:27] = 0b111, V = 0, bits [25:24] = 0, bit 21 = 1, bits [11:10] = 0. */
 export function decodeAtomic(word: number): Insn | null {
@@ -63,7 +64,7 @@ export function decodeAtomic(word: number): Insn | null {
   return insn;
 }
 
-function atomic(cpu: Cpu, i: Insn): number {
+export function atomic(cpu: Cpu, i: Insn): number {
   if (spMisaligned(cpu, i.n)) return spAlignmentFault(cpu);
   const x = cpu.x;
   const size = i.s;

@@ -140,7 +140,7 @@ export function decodeOrderedUnscaled(word: number): Insn | null {
   return insn;
 }
 
-function loadAcquireOffset(cpu: Cpu, i: Insn): number {
+export function loadAcquireOffset(cpu: Cpu, i: Insn): number {
   if (spMisaligned(cpu, i.n)) return spAlignmentFault(cpu);
   const x = cpu.x;
   const sum = (x[i.n]! >>> 0) + i.imm;
@@ -153,7 +153,7 @@ function loadAcquireOffset(cpu: Cpu, i: Insn): number {
   return NEXT;
 }
 
-function storeReleaseOffset(cpu: Cpu, i: Insn): number {
+export function storeReleaseOffset(cpu: Cpu, i: Insn): number {
   if (spMisaligned(cpu, i.n)) return spAlignmentFault(cpu);
   const x = cpu.x;
   const sum = (x[i.n]! >>> 0) + i.imm;
@@ -170,7 +170,7 @@ function orderedFlags(cpu: Cpu, lo: number, size: number, flags: number): number
   return flags | ACC_ALIGN16;
 }
 
-function loadAcquire(cpu: Cpu, i: Insn): number {
+export function loadAcquire(cpu: Cpu, i: Insn): number {
   if (spMisaligned(cpu, i.n)) return spAlignmentFault(cpu);
   const x = cpu.x;
   const lo = x[i.n]!;
@@ -180,7 +180,7 @@ function loadAcquire(cpu: Cpu, i: Insn): number {
   return NEXT;
 }
 
-function storeRelease(cpu: Cpu, i: Insn): number {
+export function storeRelease(cpu: Cpu, i: Insn): number {
   if (spMisaligned(cpu, i.n)) return spAlignmentFault(cpu);
   const x = cpu.x;
   const lo = x[i.n]!;
@@ -197,7 +197,7 @@ function armMonitor(cpu: Cpu, i: Insn, size: number): boolean {
   return true;
 }
 
-function loadExclusive(cpu: Cpu, i: Insn): number {
+export function loadExclusive(cpu: Cpu, i: Insn): number {
   if (spMisaligned(cpu, i.n)) return spAlignmentFault(cpu);
   const size = i.s;
   if (!armMonitor(cpu, i, size)) return dataAbort(cpu);
@@ -212,7 +212,7 @@ function loadExclusive(cpu: Cpu, i: Insn): number {
   return NEXT;
 }
 
-function loadExclusivePair(cpu: Cpu, i: Insn): number {
+export function loadExclusivePair(cpu: Cpu, i: Insn): number {
   if (spMisaligned(cpu, i.n)) return spAlignmentFault(cpu);
   const esize = i.s;
   if (!armMonitor(cpu, i, esize * 2)) return dataAbort(cpu);
@@ -258,14 +258,14 @@ function finishStoreExclusive(cpu: Cpu, i: Insn, status: number): number {
   return NEXT;
 }
 
-function storeExclusive(cpu: Cpu, i: Insn): number {
+export function storeExclusive(cpu: Cpu, i: Insn): number {
   if (spMisaligned(cpu, i.n)) return spAlignmentFault(cpu);
   const x = cpu.x;
   rmwSet(0, i.s, x[i.d]!, x[i.d + 1]!);
   return finishStoreExclusive(cpu, i, storeIfExclusive(cpu, i, i.s));
 }
 
-function storeExclusivePair(cpu: Cpu, i: Insn): number {
+export function storeExclusivePair(cpu: Cpu, i: Insn): number {
   if (spMisaligned(cpu, i.n)) return spAlignmentFault(cpu);
   const x = cpu.x;
   const esize = i.s;
@@ -289,7 +289,7 @@ function sameValue(size: number, lo: number, hi: number, clo: number, chi: numbe
 }
 
 /** CAS Rs, Rt, [Xn]: if [Xn] == Rs then [Xn] = Rt; Rs = old value (zero-extended). */
-function compareAndSwap(cpu: Cpu, i: Insn): number {
+export function compareAndSwap(cpu: Cpu, i: Insn): number {
   if (spMisaligned(cpu, i.n)) return spAlignmentFault(cpu);
   const x = cpu.x;
   const size = i.s;
@@ -307,7 +307,7 @@ function compareAndSwap(cpu: Cpu, i: Insn): number {
 }
 
 /** CASP Rs, Rs+1, Rt, Rt+1, [Xn]: one access of both elements. */
-function compareAndSwapPair(cpu: Cpu, i: Insn): number {
+export function compareAndSwapPair(cpu: Cpu, i: Insn): number {
   if (spMisaligned(cpu, i.n)) return spAlignmentFault(cpu);
   const x = cpu.x;
   const esize = i.s;

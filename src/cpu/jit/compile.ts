@@ -1,6 +1,7 @@
 import { undef } from '../decoder.js';
 import { nop, type Insn } from '../insn.js';
 import { emitAlu } from './emit-alu.js';
+import { emitAtomic } from './emit-atomic.js';
 import { emitMemory } from './emit-memory.js';
 import { emitMte } from './emit-mte.js';
 import { emitSys } from './emit-sys.js';
@@ -35,7 +36,7 @@ probeGen.f.open(Op.loop, DISPATCH);
 function probe(insn: Insn): boolean {
   probeGen.f.code.length = 0;
   probeGen.blockLength = 1;
-  return emitAlu(probeGen, insn, 0) || emitMemory(probeGen, insn, 0, 0) || emitMte(probeGen, insn, 0, 0) || emitSys(probeGen, insn, 0, 0);
+  return emitAlu(probeGen, insn, 0) || emitMemory(probeGen, insn, 0, 0) || emitAtomic(probeGen, insn, 0, 0) || emitMte(probeGen, insn, 0, 0) || emitSys(probeGen, insn, 0, 0);
 }
 
 const stateByte = (word: number): number => STATE_OFFSET + word * 4;
@@ -215,7 +216,7 @@ export function compileRegion(entry: number, insnAt: (idx: number) => Insn, jitA
     for (let idx = block.start; idx < bodyEnd; idx++) {
       const insn = insnAt(idx);
       if (insn.exec === nop) continue;
-      if (!emitAlu(g, insn, idx) && !emitMemory(g, insn, idx, idx - block.start) && !emitMte(g, insn, idx, idx - block.start) && !emitSys(g, insn, idx, idx - block.start)) throw new Error(`jit: cannot emit ${insn.word >>> 0}`);
+      if (!emitAlu(g, insn, idx) && !emitMemory(g, insn, idx, idx - block.start) && !emitAtomic(g, insn, idx, idx - block.start) && !emitMte(g, insn, idx, idx - block.start) && !emitSys(g, insn, idx, idx - block.start)) throw new Error(`jit: cannot emit ${insn.word >>> 0}`);
     }
     emitFlow(g, block, blockOf, insnAt);
   }

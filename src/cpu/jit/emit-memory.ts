@@ -157,13 +157,15 @@ export function emitAllocationTag(g: Gen): void {
 }
 
 /** SP-based access with SCTLR_EL1.SA/SA0 set and SP misaligned: the interpreter faults it. */
-function emitSpCheck(g: Gen, base: number, idx: number, j: number): void {
+export function emitSpCheck(g: Gen, base: number, idx: number, j: number): void {
   if (base !== SP_SLOT) return;
   const f = g.f;
-  f.get(g.spAlign);
+  f.get(g.spAlign); // 0 or 1
   g.read32(SP_SLOT);
   f.i32(15);
   f.op(Op.i32And);
+  f.i32(0);
+  f.op(Op.i32Ne);
   f.op(Op.i32And);
   f.open(Op.if, 'spalign');
   g.exitBefore(idx, j);
@@ -182,7 +184,7 @@ function immediateAddress(g: Gen, base: number, imm: number, mode: number): void
   f.set(g.addr);
 }
 
-function loadInto(g: Gen, d: number, size: number, ext: number, at: number): void {
+export function loadInto(g: Gen, d: number, size: number, ext: number, at: number): void {
   const f = g.f;
   f.get(g.off);
   if (size === 8) {
