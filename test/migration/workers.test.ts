@@ -113,6 +113,41 @@ describe('migration decoders on worker threads (the destination)', () => {
     expect(memoryOf(target).data.equals(memoryOf(source).data)).toBe(true);
   }, 120_000);
 
+  it('a destination lost in the middle of round 0: the migration fails, the source keeps its guest, and no chunk in flight is left unhandled', async () => {
+    // Once, the encoder threads' chunks still in flight were abandoned when the pool closed: their
+    // rejections went unhandled, which ends a Node process (the CLI's source, with its guest).
+    const unhandled: unknown[] = [];
+    const record = (reason: unknown): void => void unhandled.push(reason);
+    process.on('unhandledRejection', record);
+    try {
+      const source = new VirtMachine({ memoryBytes: 64 * MIB });
+      const target = new VirtMachine({ memoryBytes: 64 * MIB });
+      const region = source.vm.memory.space.ramRegions[0]!;
+      source.loadElf(image);
+      for (let i = 0; i < region.size; i += 4) new DataView(region.bytes.buffer).setUint32(i, Math.imul(i, 2654435761) ^ 0x5a5a5a5a, true);
+      source.pause();
+      const { ready, accepted } = listenOnce('127.0.0.1', 0, { deferRamChecksum: true });
+      const channel = await connectChannel('127.0.0.1', await ready);
+      const migration = new MigrationSource(source, channel, { maxDowntimeMs: 1000, encoders: (regions) => PageWorkers.encoders(regions) });
+      let cut: MigrationChannel | null = null;
+      migration.onProgress = (progress) => {
+        if (progress.status === 'active' && progress.bytesSent > 4 * MIB && cut === null) void accepted.then((c) => (cut = c).close());
+      };
+      const received = accepted.then((c) => receiveMigration(target, c, { decoders: (regions) => PageWorkers.decoders(regions) })).catch((e: Error) => e);
+      const progress = await migration.run();
+      await received;
+      await new Promise((resolve) => setTimeout(resolve, 100)); // rejections surface after a turn of the loop
+      expect(cut).not.toBeNull();
+      expect(progress.status).toBe('failed');
+      expect(progress.outcome).toBe('resumed');
+      expect(progress.bytesSent).toBeLessThan(region.size);
+      expect(source.state).toBe('paused'); // as it was before the migration
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', record);
+    }
+  }, 120_000);
+
   it('a RAM section whose checksum fails on a decoder thread is refused: the destination never runs the guest', async () => {
     const source = new VirtMachine({ memoryBytes: 64 * MIB });
     const target = new VirtMachine({ memoryBytes: 64 * MIB });

@@ -397,22 +397,29 @@ export class MigrationSource {
     const jobs = planChunks(this.machine.vm.memory.space.ramRegions, pages, announceUntagged);
     const inFlight: Promise<EncodedChunk>[] = [];
     const stats = encoder.stats;
-    for (let next = 0; next < jobs.length || inFlight.length > 0; ) {
-      while (next < jobs.length && inFlight.length < pool.depth) inFlight.push(pool.encode(jobs[next++]!));
-      const chunk = await inFlight.shift()!;
-      stats.ramPages += chunk.ramPages;
-      stats.zeroPages += chunk.zeroPages;
-      stats.tagPages += chunk.tagPages;
-      if (chunk.ram) {
-        stats.dataBytes += chunk.ram.length;
-        this.queue.push(chunk.ram);
-        if (pool.recycle) this.recyclable.set(chunk.ram, pool);
+    try {
+      for (let next = 0; next < jobs.length || inFlight.length > 0; ) {
+        while (next < jobs.length && inFlight.length < pool.depth) inFlight.push(pool.encode(jobs[next++]!));
+        const chunk = await inFlight.shift()!;
+        stats.ramPages += chunk.ramPages;
+        stats.zeroPages += chunk.zeroPages;
+        stats.tagPages += chunk.tagPages;
+        if (chunk.ram) {
+          stats.dataBytes += chunk.ram.length;
+          this.queue.push(chunk.ram);
+          if (pool.recycle) this.recyclable.set(chunk.ram, pool);
+        }
+        if (chunk.tags) {
+          stats.tagBytes += chunk.tags.length;
+          this.queue.push(chunk.tags);
+        }
+        await this.drain(encoder, false);
       }
-      if (chunk.tags) {
-        stats.tagBytes += chunk.tags.length;
-        this.queue.push(chunk.tags);
-      }
-      await this.drain(encoder, false);
+    } catch (error) {
+      // The migration fails: chunks still with the encoder threads are rejected when the pool
+      // closes, and nobody awaits them now (an unhandled rejection ends a Node process: the guest's).
+      for (const chunk of inFlight) chunk.catch(() => undefined);
+      throw error;
     }
   }
 
