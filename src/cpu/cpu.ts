@@ -171,7 +171,7 @@ export class Cpu {
   sysregHooks: ExternalSysRegs | null = null;
   /** Breakpoints, watchpoints and step-past state of an attached debugger (debug-hooks.ts); null: none. */
   debug: CpuDebug | null = null;
-  /** requestStop was called: the run loop returns at its next page change or refetch (the JIT's chaining and compiled ISB stop too). */
+  /** requestStop was called: the run loop returns at its next page change, refetch or (with the JIT) block entry; chaining and compiled ISB stop too. */
   stopRequested = false;
 
   readonly dtlb = new DataTlb();
@@ -196,6 +196,8 @@ export class Cpu {
    * are interpreted. Hosts whose run loop yields (the VMM) turn it on; off, compiling is synchronous.
    */
   backgroundCompile = false;
+  /** icount + the budget at the start of run(): less the budget left, the count at any point of it (the JIT's). */
+  runEnd = 0;
 
   constructor(
     readonly space: PhysicalAddressSpace,
@@ -522,6 +524,7 @@ export class Cpu {
     // Debugger: resuming from a breakpoint/watchpoint stop first steps past it (debug-hooks.ts).
     if (this.debug !== null && this.debug.skipPending) return this.debug.runPastStop(budget);
     this.exitReason = Exit.NONE;
+    this.runEnd = this.icount + budget;
     // Breakpoints, watchpoints and single-step run in the interpreter only.
     const jit = this.debug === null ? this.jit : null;
     let remaining = budget;
@@ -563,6 +566,11 @@ export class Cpu {
             jitResume = true;
           }
           if (left) break;
+          if (this.stopRequested) {
+            // Honoured at block entries too (the JIT asks so while its background compile is due: engine.ts).
+            this.pcLo = pageLo + (idx << 2);
+            break;
+          }
         }
         let insn = insns[idx];
         if (insn === undefined) insn = this.decodeSlot(page, idx);

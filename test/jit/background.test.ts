@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { assemblerAvailable } from '../support/asm.js';
+import { Exit } from '../../src/cpu/cpu.js';
+import { DELIVERY_INSTRUCTIONS } from '../../src/cpu/jit/engine.js';
 import { stateOf, withMmu } from './lockstep.js';
 
 /**
@@ -59,8 +61,7 @@ describe.runIf(assemblerAvailable())('JIT compiling in the background', () => {
     cpu.run(200);
     pair.interp.cpu.run(200);
     cpu.jit!.flush(); // while the batch compiles
-    await nextTask();
-    await nextTask();
+    await new Promise((resolve) => setTimeout(resolve, 200)); // long enough for it to come back
     expect(cpu.jit!.stats.compiledRegions).toBe(0);
     await runYielding(pair, 500);
     expect(cpu.jit!.stats.compiledRegions).toBeGreaterThan(0);
@@ -87,5 +88,20 @@ describe.runIf(assemblerAvailable())('JIT compiling in the background', () => {
     });
     expect(pair.jit.x(0)).toBe(pair.interp.x(0));
     expect(pair.jit.x(0)).toBeGreaterThan(2000n);
+  });
+
+  it('ends a long run() once the compile has had time to finish, so the host can deliver it', async () => {
+    const pair = withMmu(LOOP.replace('#3000', '#60000'));
+    const cpu = pair.jit.cpu;
+    cpu.backgroundCompile = true;
+    const ran = cpu.run(10_000_000);
+    expect(cpu.exitReason).toBe(Exit.STOP);
+    expect(ran).toBeGreaterThan(DELIVERY_INSTRUCTIONS);
+    expect(ran).toBeLessThan(2 * DELIVERY_INSTRUCTIONS);
+    expect(pair.interp.cpu.run(ran)).toBe(ran);
+    expect(stateOf(pair.jit).replace(/exit=\d+/, '')).toBe(stateOf(pair.interp).replace(/exit=\d+/, ''));
+    for (let turns = 0; cpu.jit!.stats.compiledRegions === 0 && turns < 1000; turns++) await new Promise((resolve) => setTimeout(resolve, 1));
+    cpu.run(100_000);
+    expect(cpu.jit!.stats.jitInstructions).toBeGreaterThan(50_000);
   });
 });

@@ -209,11 +209,8 @@ function emitCas(g: Gen, insn: Insn, pair: boolean, idx: number, j: number): voi
 }
 
 /**
- * LDXR/LDAXR and LDXP/LDAXP: the load, then the monitor armed on the access's offset. Only when
- * the monitor's size word already holds this size (the last load-exclusive's): the engine writes
- * the monitor back at exit only if ST_EXCL changed, so compiled code must never change the size
- * alone (re-arming the same offset with another size would be lost). An exclusive of another size
- * than the last one is the interpreter's, which sets Cpu.exclusiveSize itself.
+ * LDXR/LDAXR and LDXP/LDAXP: the load, then the monitor armed on the access's offset and size
+ * (the engine writes both back at exit when either changed).
  */
 function emitLoadExclusive(g: Gen, insn: Insn, pair: boolean, idx: number, j: number): void {
   const f = g.f;
@@ -221,19 +218,15 @@ function emitLoadExclusive(g: Gen, insn: Insn, pair: boolean, idx: number, j: nu
   const total = pair ? size * 2 : size;
   baseAddress(g, insn, 0, idx, j);
   requireIn16(g, total, idx, j);
-  f.i32(0);
-  f.mem(Op.i32Load, stateAt(g, ST_EXCL_SIZE));
-  f.i32(total);
-  f.op(Op.i32Ne);
-  f.open(Op.if, 'size');
-  g.exitBefore(idx, j);
-  f.end();
   emitTranslate(g, total, false, checked(insn), idx, j);
   loadInto(g, slot(insn.d), size, EXT_ZERO, 0);
   if (pair) loadInto(g, slot(insn.m), size, EXT_ZERO, size); // Rt == Rt2 keeps the second, as the interpreter
   f.i32(0);
   f.get(g.off);
   f.mem(Op.i32Store, stateAt(g, ST_EXCL));
+  f.i32(0);
+  f.i32(total);
+  f.mem(Op.i32Store, stateAt(g, ST_EXCL_SIZE));
 }
 
 /**

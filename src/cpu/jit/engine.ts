@@ -27,6 +27,12 @@ export const MIN_REGION_INSTRUCTIONS = 16;
 export const CACHE_LIMIT_BYTES = 16 * 1024 * 1024;
 /** Regions compiled in the background go in modules of at most this many (docs/jit.md, "Compiling"). */
 export const BATCH_REGIONS = 16;
+/**
+ * Instructions after a background compile started when the run loop is asked to end its slice
+ * (Cpu.requestStop), so the host's event loop can deliver the code: slices are up to 4 M, and
+ * every instruction of a pending region meanwhile is interpreted.
+ */
+export const DELIVERY_INSTRUCTIONS = 200_000;
 
 /** A region compiled in the background has this as its function until installed: entries interpret. */
 const PENDING: RegionFn = () => 0;
@@ -84,6 +90,11 @@ export class Jit {
   private codeGen = -1;
   /** Hot regions not yet handed to the background compiler (Cpu.backgroundCompile). */
   private batch: Pending[] = [];
+  /** Batches handed to it and not yet back, and Cpu.icount when the last was handed over. */
+  private compiling = 0;
+  private submittedAt = 0;
+  /** The instruction count at the current entry (Cpu.icount lags inside a page). */
+  private now = 0;
 
   constructor(private readonly cpu: Cpu) {}
 
@@ -156,6 +167,11 @@ export class Jit {
    * the PC and registers are then as the interpreter would have left them.
    */
   enter(page: CodePage, idx: number, pageLo: number, pageHi: number, budget: number): number {
+    this.now = this.cpu.runEnd - budget;
+    if (this.compiling !== 0 && this.now - this.submittedAt > DELIVERY_INSTRUCTIONS && !this.cpu.stopRequested) {
+      this.submittedAt = this.now; // asked once per period while the compiler is busy
+      this.cpu.requestStop();
+    }
     let jp = page.jit;
     if (jp === null) jp = page.jit = new JitPage();
     let fn = jp.fn[idx];
@@ -212,7 +228,7 @@ export class Jit {
     st[ST_DAIF] = cpu.daif;
     st[ST_IRQ_PENDING] = (irq & IRQ_LINE ? 0x80 : 0) | (irq & FIQ_LINE ? 0x40 : 0);
     const excl = (st[ST_EXCL] = exclusiveWord(cpu.exclusivePa, region));
-    st[ST_EXCL_SIZE] = cpu.exclusiveSize;
+    const exclSize = (st[ST_EXCL_SIZE] = cpu.exclusiveSize);
     const ran = this.dispatch!(slot, pageLo, pageHi, block, budget > 0x7fffffff ? 0x7fffffff : budget);
     this.stats.entries++;
     this.stats.chained += st[ST_CHAINED]!;
@@ -227,7 +243,7 @@ export class Jit {
     cpu.pcLo = st[ST_PC_LO]!;
     cpu.pcHi = st[ST_PC_HI]!;
     cpu.daif = st[ST_DAIF]!;
-    if (st[ST_EXCL] !== excl) {
+    if (st[ST_EXCL] !== excl || st[ST_EXCL_SIZE] !== exclSize) {
       const word = st[ST_EXCL]!;
       cpu.exclusivePa = word === -1 ? -1 : region.base + word;
       cpu.exclusiveSize = st[ST_EXCL_SIZE]!;
@@ -250,10 +266,12 @@ export class Jit {
       return null;
     }
     if (this.cpu.backgroundCompile) {
-      // Interpreted until its batch is compiled off this thread and installed (submit).
-      jp.fn[idx] = PENDING;
+      // Interpreted until its batch is compiled off this thread and installed (submit); its other
+      // entries wait for it too rather than compile regions of their own.
+      for (const start of compiled.entries.keys()) if (start === idx || jp.fn[start] === undefined) jp.fn[start] = PENDING;
       this.pages.add(page);
-      if (this.batch.push({ page, jp, idx, compiled }) >= BATCH_REGIONS) this.submit();
+      // Straight away when the compiler is idle; otherwise in one module with those that follow.
+      if (this.batch.push({ page, jp, idx, compiled }) >= BATCH_REGIONS || this.compiling === 0) this.submit();
       return PENDING;
     }
     const bytes = buildModule([compiled.func], PARAMS, this.shared, HELPERS);
@@ -283,9 +301,17 @@ export class Jit {
     if (batch.length === 0) return;
     this.batch = [];
     const bytes = buildModule(batch.map((p) => p.compiled.func), PARAMS, this.shared, HELPERS);
+    this.compiling++;
+    this.submittedAt = Math.max(this.now, this.cpu.icount); // icount lags inside a page, `now` after it
     WebAssembly.compile(bytes).then(
-      (module) => this.installBatch(module, batch, bytes.length),
-      () => this.refuse(batch),
+      (module) => {
+        this.compiling--;
+        this.installBatch(module, batch, bytes.length);
+      },
+      () => {
+        this.compiling--;
+        this.refuse(batch);
+      },
     );
   }
 
@@ -317,7 +343,7 @@ export class Jit {
   private refuse(batch: Pending[]): void {
     for (const p of batch) {
       if (p.jp.fn[p.idx] !== PENDING) continue;
-      p.jp.fn[p.idx] = null;
+      for (const start of p.compiled.entries.keys()) if (p.jp.fn[start] === PENDING) p.jp.fn[start] = null;
       this.stats.compileFailures++;
     }
   }
@@ -332,7 +358,7 @@ export class Jit {
     if (slot >= table.length) table.grow(table.length);
     table.set(slot, fn);
     for (const [start, block] of compiled.entries) {
-      if (start !== idx && jp.fn[start] !== undefined) continue;
+      if (start !== idx && jp.fn[start] !== undefined && jp.fn[start] !== PENDING) continue;
       jp.fn[start] = fn;
       jp.slot[start] = slot;
       jp.chainOnly[start] = chainOnly;
