@@ -31,6 +31,8 @@ export interface SysRegDef {
   readonly storage?: number;
   /** The (lo, hi) value of a register that always reads the same (`constant`): compiled MRS of it is a constant. */
   readonly value?: readonly [number, number];
+  /** The (lo, hi) value `read` gives at EL1, where it is constant though not at EL0 (DCZID_EL0): compiled MRS at EL1h. */
+  readonly el1Value?: readonly [number, number];
 }
 
 /** Adds one register at (op0, op1, CRn, CRm, op2). */

@@ -8,6 +8,9 @@ import { Sys } from './sysreg-state.js';
 import { constant, el0Always, el0IdTrap, EL0_OK, EL0_TRAP, plain, set, type DefineSysReg, type SysRegDef } from './sysregs-common.js';
 import { BREAKPOINTS, CONTEXT_BREAKPOINTS, WATCHPOINTS } from './sysregs-debug.js';
 
+/** DCZID_EL0.BS: log2 of the DC ZVA block in words (64 bytes). */
+const DCZID_BS = 4;
+
 /** MIDR_EL1: implementer 0 (software use), architecture 0xf (ID registers), part 0, revision 0. */
 export const MIDR = 0x000f0000;
 
@@ -88,7 +91,8 @@ export function defineIdRegs(def: DefineSysReg): void {
   def(3, 3, 0, 0, 7, {
     name: 'DCZID_EL0',
     // BS = 4: DC ZVA zeroes 64 bytes. DZP is set while EL0 may not use DC ZVA.
-    read: (cpu) => set(4 | (cpu.el === 0 && (cpu.sysLo(Sys.SCTLR_EL1) & (1 << 14)) === 0 ? 16 : 0)),
+    read: (cpu) => set(DCZID_BS | (cpu.el === 0 && (cpu.sysLo(Sys.SCTLR_EL1) & (1 << 14)) === 0 ? 16 : 0)),
+    el1Value: [DCZID_BS, 0],
     el0: el0Always,
   });
 }

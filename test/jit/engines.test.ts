@@ -239,6 +239,8 @@ describe.runIf(assemblerAvailable())('JIT and interpreter agree', () => {
       eor x0, x0, x3
       mrs x4, ctr_el0
       add x0, x0, x4
+      mrs x4, dczid_el0
+      add x0, x0, x4, lsl #5
       msr tpidr_el1, x0
       mrs xzr, tpidr_el1
       subs x9, x9, #1

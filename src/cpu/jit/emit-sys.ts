@@ -102,7 +102,7 @@ function emitDaif(g: Gen, insn: Insn, access: DaifAccess, idx: number, j: number
 /**
  * MRS of a register read as stored (SysRegDef.storage: the plain registers such as TPIDR_EL1,
  * and SP_EL0, Linux's `current`): a load from Cpu.sys, which lives in the JIT area; of a
- * constant one (SysRegDef.value: CTR_EL0, the cache ID registers), that value. Only at EL1
+ * constant one (SysRegDef.value: CTR_EL0, the cache ID registers; el1Value: DCZID_EL0), that value. Only at EL1
  * with SPSel = 1, where the interpreter's `mrs` allows them and reads exactly that storage (the
  * same def's `read`); elsewhere the region is left before the instruction and the interpreter
  * runs it. MTE registers stay interpreted (RGSR_EL1 has a copy in the state area while IRG runs).
@@ -132,11 +132,12 @@ export function emitSys(g: Gen, insn: Insn, idx: number, j: number): boolean {
     return true;
   }
   const def = mrsRegister(insn);
-  if (def === null || (def.storage === undefined && def.value === undefined) || def.el1 !== undefined || def.mte === true) return false;
+  if (def === null || (def.storage === undefined && def.value === undefined && def.el1Value === undefined) || def.el1 !== undefined || def.mte === true) return false;
   const f = g.f;
   requireEl1h(g, idx, j);
-  if (def.value !== undefined) {
-    f.i64((BigInt(def.value[1] >>> 0) << 32n) | BigInt(def.value[0] >>> 0));
+  const value = def.value ?? def.el1Value;
+  if (value !== undefined) {
+    f.i64((BigInt(value[1] >>> 0) << 32n) | BigInt(value[0] >>> 0));
   } else {
     f.i32(0);
     f.mem(Op.i64Load, g.jitArea + SYS_OFFSET + def.storage! * 8);
