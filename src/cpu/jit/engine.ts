@@ -17,10 +17,11 @@ import { buildModule } from './wasm.js';
 
 /**
  * Block entries the interpreter sees before the region starting there is compiled. Linux's boot
- * (docs/jit.md) measured 64: 28 s, 200: 22 s, 300: 21 s, 500: 18-19 s, 1000: 23 s — compiling
- * (~1 ms a region) costs more than interpreting the short kernel regions seen a few hundred times.
+ * to the banner with background compiling (docs/jit.md, "Region selection"), quiet machine:
+ * 250: 5.4-5.5 s, 500: 5.4-5.6 s, 1000: 4.6-5.2 s, 2000: 5.05-5.1 s. Fewer regions compile, and
+ * a region entered fewer times than this costs less interpreted than compiled and entered.
  */
-export const HOT_THRESHOLD = 500;
+export const HOT_THRESHOLD = 1000;
 /** Regions shorter than this, with no loop, are left to the interpreter (docs/jit.md). */
 export const MIN_REGION_INSTRUCTIONS = 16;
 /** The code cache's bound: past it every compiled region is dropped (and recompiled when hot). */
