@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PageWorkers } from '../../src/node/migration/page-workers.js';
 import { runToCompletion } from '../../src/node/run-guest.js';
+import type { RamRegion } from '../../src/memory/index.js';
 import { VirtMachine } from '../../src/vmm/index.js';
 import { applyRamFrame, createChannelPair, encodeChunk, encodeSection, MigrationSource, PageList, planChunks, RamBatch, receiveMigration, regionMemories, Section, type MigrationChannel } from '../../src/vmm/migration/index.js';
 import { connectChannel, listenOnce } from '../../src/node/migration-tcp.js';
@@ -70,6 +71,17 @@ function startedPair(): { source: VirtMachine; target: VirtMachine; out: Uint8Ar
   return { source, target, out };
 }
 
+/** A paused source whose RAM pages are all raw and different (no zero page), and an empty destination. */
+function pausedDistinctPair(): { source: VirtMachine; target: VirtMachine; region: RamRegion } {
+  const source = new VirtMachine({ memoryBytes: 64 * MIB });
+  const target = new VirtMachine({ memoryBytes: 64 * MIB });
+  const region = source.vm.memory.space.ramRegions[0]!;
+  source.loadElf(image);
+  for (let i = 0; i < region.size; i += 4) new DataView(region.bytes.buffer).setUint32(i, Math.imul(i, 2654435761) ^ 0x5a5a5a5a, true);
+  source.pause();
+  return { source, target, region };
+}
+
 describe('migration decoders on worker threads (the destination)', () => {
   it('over TCP, encoders on the source and decoders on the destination: the guest cannot tell', async () => {
     const { source, target, out } = startedPair();
@@ -87,13 +99,8 @@ describe('migration decoders on worker threads (the destination)', () => {
   }, 120_000);
 
   it('over TCP, RAM frame buffers are reused on both sides and every byte still arrives (RAM full of distinct data, source paused)', async () => {
-    const source = new VirtMachine({ memoryBytes: 64 * MIB });
-    const target = new VirtMachine({ memoryBytes: 64 * MIB });
-    const region = source.vm.memory.space.ramRegions[0]!;
     // Every page raw and different: a reused buffer holding a previous section's bytes would show.
-    source.loadElf(image);
-    for (let i = 0; i < region.size; i += 4) new DataView(region.bytes.buffer).setUint32(i, Math.imul(i, 2654435761) ^ 0x5a5a5a5a, true);
-    source.pause();
+    const { source, target, region } = pausedDistinctPair();
     const { ready, accepted } = listenOnce('127.0.0.1', 0, { deferRamChecksum: true });
     const channel = await connectChannel('127.0.0.1', await ready);
     let encoders: PageWorkers | null = null;
@@ -120,12 +127,7 @@ describe('migration decoders on worker threads (the destination)', () => {
     const record = (reason: unknown): void => void unhandled.push(reason);
     process.on('unhandledRejection', record);
     try {
-      const source = new VirtMachine({ memoryBytes: 64 * MIB });
-      const target = new VirtMachine({ memoryBytes: 64 * MIB });
-      const region = source.vm.memory.space.ramRegions[0]!;
-      source.loadElf(image);
-      for (let i = 0; i < region.size; i += 4) new DataView(region.bytes.buffer).setUint32(i, Math.imul(i, 2654435761) ^ 0x5a5a5a5a, true);
-      source.pause();
+      const { source, target, region } = pausedDistinctPair();
       const { ready, accepted } = listenOnce('127.0.0.1', 0, { deferRamChecksum: true });
       const channel = await connectChannel('127.0.0.1', await ready);
       const migration = new MigrationSource(source, channel, { maxDowntimeMs: 1000, encoders: (regions) => PageWorkers.encoders(regions) });
